@@ -1,0 +1,10 @@
+// The one way to do each shared thing. Actions import only from here.
+export * from './errors.js';
+export * from './inputs.js';
+export * from './parse.js';
+export * from './image-ref.js';
+export * from './aws.js';
+export * from './format.js';
+export * from './poll.js';
+export * from './runner.js';
+export * from './github.js';

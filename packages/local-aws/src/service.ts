@@ -1,0 +1,129 @@
+// The contract between the one local-aws server and the services plugged into it.
+// The server (server.ts, platform/) owns transport, SigV4, protocol framing, faults, the
+// operation log and persistence; a service owns only its operations and its state.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/** The verified caller of a request, as STS GetCallerIdentity would describe it. */
+export interface Identity {
+  accountId: string;
+  arn: string;
+  userId: string;
+  accessKeyId: string;
+}
+
+/** One clock for the whole server: real, scaled (--time-scale) or stepped by tests. */
+export interface Clock {
+  /** Milliseconds since the epoch, in simulated time. */
+  now(): number;
+}
+
+/** Durable state: each service keeps a JSON-serialisable namespace; blobs live apart. */
+export interface StateStore {
+  /** The live object for a namespace, created with init() the first time. Mutate it, then call save(). */
+  namespace<T extends object>(name: string, init: () => T): T;
+  /** Persist after a mutation (a no-op without --data-dir). */
+  save(): void;
+  /** Where a service may keep files (blobs), or undefined when state is in memory only. */
+  readonly dataDir: string | undefined;
+}
+
+export interface ServerInfo {
+  accountId: string;
+  /** Default region; requests carry their own in the credential scope. */
+  region: string;
+  /** http://127.0.0.1:PORT */
+  httpUrl: string;
+  /** https://127.0.0.1:PORT, served with a certificate from caCertPath. */
+  httpsUrl: string;
+  caCertPath: string;
+}
+
+export interface RequestContext {
+  identity: Identity;
+  /** The region of the request's credential scope. */
+  region: string;
+  requestId: string;
+  clock: Clock;
+  state: StateStore;
+  server: ServerInfo;
+}
+
+/**
+ * An error in AWS's terms. The protocol layer serialises it as that protocol does
+ * (JSON 1.1: {"__type": code, "message": …} with x-amzn-ErrorType; Query: <ErrorResponse>).
+ */
+export class AwsError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly statusCode = 400,
+    /** Extra members AWS returns with this error (JSON protocols). */
+    readonly members: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = code;
+  }
+}
+
+export type JsonOperation = (input: Record<string, unknown>, ctx: RequestContext) => unknown;
+
+/** AWS JSON 1.1: POST / with X-Amz-Target: `${targetPrefix}.${operation}` (ECR, ECS). */
+export interface JsonService {
+  protocol: 'json1.1';
+  /** SigV4 signing name, also the service name in the operation log and IAM actions ("ecr"). */
+  signingName: string;
+  targetPrefix: string;
+  operations: Record<string, JsonOperation>;
+}
+
+/** AWS Query: form-encoded Action=…&Version=… (or a presigned GET); the result is XML. */
+export interface QueryService {
+  protocol: 'query';
+  signingName: string;
+  version: string;
+  /** Returns the inner XML of <{Action}Result>; the server wraps it with the response and metadata. */
+  operations: Record<string, (params: URLSearchParams, ctx: RequestContext) => string>;
+}
+
+/**
+ * A raw HTTP surface under a path prefix (the OCI registry at /v2/, later the Kubernetes API).
+ * It does its own authentication, then records what it did with log().
+ */
+export interface HttpRoute {
+  prefix: string;
+  handle(req: IncomingMessage, res: ServerResponse, env: RouteEnv): Promise<void>;
+}
+
+export interface RouteEnv {
+  clock: Clock;
+  state: StateStore;
+  server: ServerInfo;
+  /** Records one operation in the operation log, with the IAM action it stands for. */
+  log(entry: {
+    service: string;
+    operation: string;
+    identity?: Identity;
+    status: number;
+    errorCode?: string;
+  }): void;
+  /** Applies an injected fault for this service/operation, if one is armed; true when it answered. */
+  fault(service: string, operation: string, res: ServerResponse): Promise<boolean>;
+}
+
+export type Service = JsonService | QueryService;
+
+/**
+ * What a service module (sts/, ecr/, later ecs/ and eks/) gives the server. Factories run once
+ * at start; per-request facts (identity, region, URLs) arrive in RequestContext / RouteEnv.
+ */
+export interface ServiceModule<Admin = unknown> {
+  services: Service[];
+  routes: HttpRoute[];
+  /** Programmatic hooks for tests, exposed on the handle startLocalAws() returns. */
+  admin: Admin;
+}
+
+export type ServiceFactory<Admin = unknown> = (env: {
+  clock: Clock;
+  state: StateStore;
+}) => ServiceModule<Admin>;
