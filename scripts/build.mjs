@@ -1,0 +1,49 @@
+// Builds every action's bundle: actions/<name>/src/index.ts -> dist/<name>/index.js.
+// Each output folder is emptied first so no stale chunk survives a rebuild.
+// Usage: node scripts/build.mjs [--out DIR] [name ...]
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const args = process.argv.slice(2);
+const outIndex = args.indexOf('--out');
+const outRoot = outIndex >= 0 ? path.resolve(args[outIndex + 1]) : path.join(root, 'dist');
+const names = args.filter((a, i) => a !== '--out' && i !== outIndex + 1);
+
+function actionNames() {
+  return readdirSync(path.join(root, 'actions'), { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(path.join(root, 'actions', d.name, 'src', 'index.ts')))
+    .map((d) => d.name)
+    .sort();
+}
+
+const selected = names.length > 0 ? names : actionNames();
+const ncc = path.join(root, 'node_modules', '@vercel', 'ncc', 'dist', 'ncc', 'cli.js');
+for (const name of selected) {
+  const out = path.join(outRoot, name);
+  rmSync(out, { recursive: true, force: true });
+  // Type errors are caught by `npm run typecheck`; the bundle only needs transpiling.
+  const result = spawnSync(
+    process.execPath,
+    [
+      ncc,
+      'build',
+      `actions/${name}/src/index.ts`,
+      '-o',
+      out,
+      '--minify',
+      '--transpile-only',
+      '--license',
+      'licenses.txt',
+      '--quiet',
+    ],
+    { cwd: root, stdio: 'inherit' },
+  );
+  if (result.status !== 0) {
+    console.error(`build: ncc failed for ${name}`);
+    process.exit(result.status ?? 1);
+  }
+  console.log(`build: dist/${name}/index.js`);
+}

@@ -1,0 +1,19 @@
+// `npm run bench -- <name> [...]`: benchmarks, never timed tests. Each reports figures as
+// ratios against a peer measured in the same run.
+import { coldStart } from './cold-start.js';
+
+const benches: Record<string, () => Promise<void>> = {
+  'cold-start': coldStart,
+};
+
+const requested = process.argv.slice(2);
+const names = requested.length > 0 ? requested : Object.keys(benches);
+for (const name of names) {
+  const bench = benches[name];
+  if (!bench) {
+    console.error(`bench: unknown benchmark "${name}"; known: ${Object.keys(benches).join(', ')}`);
+    process.exit(2);
+  }
+  console.log(`\n## ${name}`);
+  await bench();
+}

@@ -1,0 +1,120 @@
+// Runs a bundled action exactly as the GitHub runner does: `node dist/<name>/index.js` with
+// INPUT_* variables and the runner's command files, then (optionally) the post step with the
+// state the main step saved.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export interface ActionRun {
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+  outputs: Record<string, string>;
+  state: Record<string, string>;
+  summary: string;
+  env: Record<string, string>;
+  /** The `::error::` messages, unescaped. */
+  errors: string[];
+  durationMs: number;
+}
+
+export interface RunOptions {
+  inputs?: Record<string, string>;
+  /** Extra environment; the parent's is NOT inherited beyond PATH and HOME unless given. */
+  env?: Record<string, string>;
+  /** The webhook payload written to GITHUB_EVENT_PATH. */
+  event?: unknown;
+  /** Saved state from a main step: runs the post step. */
+  state?: Record<string, string>;
+  cwd?: string;
+  timeoutMs?: number;
+}
+
+/** Parses a GITHUB_OUTPUT / GITHUB_STATE / GITHUB_ENV file (`k=v` lines and `k<<DELIM` blocks). */
+export function parseCommandFile(text: string): Record<string, string> {
+  const result: Record<string, string> = {};
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] ?? '';
+    const heredoc = /^([^=<]+)<<(.+)$/.exec(line);
+    if (heredoc) {
+      const [, key, delimiter] = heredoc;
+      const value: string[] = [];
+      for (i++; i < lines.length && lines[i] !== delimiter; i++) value.push(lines[i] ?? '');
+      result[key as string] = value.join('\n');
+    } else if (line.includes('=')) {
+      const at = line.indexOf('=');
+      result[line.slice(0, at)] = line.slice(at + 1);
+    }
+  }
+  return result;
+}
+
+function unescapeCommandData(s: string): string {
+  return s.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
+}
+
+export function inputEnv(inputs: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(inputs).map(([k, v]) => [`INPUT_${k.replace(/ /g, '_').toUpperCase()}`, v]),
+  );
+}
+
+export async function runAction(name: string, options: RunOptions = {}): Promise<ActionRun> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), `action-${name}-`));
+  const files = {
+    GITHUB_OUTPUT: path.join(dir, 'output'),
+    GITHUB_STATE: path.join(dir, 'state'),
+    GITHUB_STEP_SUMMARY: path.join(dir, 'summary'),
+    GITHUB_ENV: path.join(dir, 'env'),
+    GITHUB_PATH: path.join(dir, 'path'),
+    GITHUB_EVENT_PATH: path.join(dir, 'event.json'),
+  };
+  for (const file of Object.values(files)) writeFileSync(file, '');
+  writeFileSync(files.GITHUB_EVENT_PATH, JSON.stringify(options.event ?? {}));
+  const stateEnv = Object.fromEntries(Object.entries(options.state ?? {}).map(([k, v]) => [`STATE_${k}`, v]));
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: process.env.HOME ?? dir,
+    RUNNER_TEMP: dir,
+    GITHUB_ACTIONS: 'true',
+    ...files,
+    ...inputEnv(options.inputs ?? {}),
+    ...stateEnv,
+    ...options.env,
+  };
+  const started = performance.now();
+  const child = spawn(process.execPath, [path.join(repoRoot, 'dist', name, 'index.js')], {
+    cwd: options.cwd ?? repoRoot,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+  const exitCode = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  clearTimeout(timer);
+  const durationMs = performance.now() - started;
+  const errors = stdout
+    .split('\n')
+    .map((l) => /^::error(?: [^:]*)?::(.*)$/.exec(l)?.[1])
+    .filter((m): m is string => m !== undefined)
+    .map(unescapeCommandData);
+  return {
+    exitCode,
+    stdout,
+    stderr,
+    outputs: parseCommandFile(readFileSync(files.GITHUB_OUTPUT, 'utf8')),
+    state: parseCommandFile(readFileSync(files.GITHUB_STATE, 'utf8')),
+    summary: readFileSync(files.GITHUB_STEP_SUMMARY, 'utf8'),
+    env: parseCommandFile(readFileSync(files.GITHUB_ENV, 'utf8')),
+    errors,
+    durationMs,
+  };
+}

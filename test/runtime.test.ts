@@ -1,0 +1,42 @@
+// The runtime the actions declare is the runtime the tests run on.
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { repoRoot } from './helpers/action-runner.js';
+
+const actionFiles = [
+  'action.yml',
+  ...readdirSync(path.join(repoRoot, 'actions'))
+    .map((name) => `actions/${name}/action.yml`)
+    .filter((file) => existsSync(path.join(repoRoot, file))),
+];
+
+test('the tests run on Node 24', () => {
+  expect(process.versions.node.split('.')[0]).toBe('24');
+});
+
+describe.each(actionFiles)('%s', (file) => {
+  const action = parse(readFileSync(path.join(repoRoot, file), 'utf8')) as {
+    runs: { using: string; main: string; post?: string };
+    inputs?: Record<string, { description?: string; default?: string; required?: boolean }>;
+  };
+
+  test('runs on node24', () => {
+    expect(action.runs.using).toBe('node24');
+  });
+
+  test('points main (and post) at a committed bundle', () => {
+    for (const entry of [action.runs.main, action.runs.post].filter((e): e is string => e !== undefined)) {
+      const target = path.resolve(repoRoot, path.dirname(file), entry);
+      expect(path.relative(repoRoot, target)).toMatch(/^dist\/[^/]+\/index\.js$/);
+      expect(existsSync(target)).toBe(true);
+    }
+  });
+
+  test('describes every input and leaves no required input with a default', () => {
+    for (const [name, input] of Object.entries(action.inputs ?? {})) {
+      expect({ name, described: (input.description ?? '').length > 0 }).toEqual({ name, described: true });
+      if (input.required) expect({ name, default: input.default }).toEqual({ name, default: undefined });
+    }
+  });
+});
