@@ -74,6 +74,8 @@ export interface JsonService {
   signingName: string;
   targetPrefix: string;
   operations: Record<string, JsonOperation>;
+  /** Allowed clock skew of signed requests, ms (default 5 minutes, as most AWS services). */
+  skewMs?: number;
 }
 
 /** AWS Query: form-encoded Action=…&Version=… (or a presigned GET); the result is XML. */
@@ -83,6 +85,12 @@ export interface QueryService {
   version: string;
   /** Returns the inner XML of <{Action}Result>; the server wraps it with the response and metadata. */
   operations: Record<string, (params: URLSearchParams, ctx: RequestContext) => string>;
+  /** xmlns of responses and errors (default https://{signingName}.amazonaws.com/doc/{version}/). */
+  xmlNamespace?: string;
+  /** Allowed clock skew of signed requests, ms (default 5 minutes; STS: 15). */
+  skewMs?: number;
+  /** Lifetime of presigned URLs from X-Amz-Date, ms (default: X-Amz-Expires; STS: 15 min). */
+  presignedMaxAgeMs?: number;
 }
 
 /**
@@ -126,4 +134,9 @@ export interface ServiceModule<Admin = unknown> {
 export type ServiceFactory<Admin = unknown> = (env: {
   clock: Clock;
   state: StateStore;
+  /**
+   * Verifies a presigned STS GetCallerIdentity URL (an EKS token's payload) as STS would, with
+   * the headers the client signed (x-k8s-aws-id). Present when the server builds the module.
+   */
+  verifyPresignedUrl?: (url: string, headers?: Record<string, string>) => Identity | AwsError;
 }) => ServiceModule<Admin>;

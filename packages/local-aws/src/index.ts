@@ -1,0 +1,191 @@
+// local-aws: a loopback emulator of the AWS APIs aws-containers calls. startLocalAws() starts the
+// one server (HTTP + HTTPS on 127.0.0.1) with every service module plugged in and returns a
+// handle with its URLs, credentials, clock, faults, operation log and per-service admin hooks.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createEcr } from './ecr/index.js';
+import { LocalClock } from './platform/clock.js';
+import type { ClockMode } from './platform/clock.js';
+import { FaultInjector } from './platform/faults.js';
+import { IdentityStore } from './platform/identities.js';
+import type { CredentialSpec } from './platform/identities.js';
+import { OpLog } from './platform/oplog.js';
+import { LocalStateStore } from './platform/state.js';
+import { prepareTls } from './platform/tls.js';
+import { LocalAwsServer } from './server.js';
+import type { AwsError, Identity, ServiceModule } from './service.js';
+import { createSts } from './sts/index.js';
+
+export type { ArmedFault, FaultKind, FaultSpec } from './platform/faults.js';
+export type { ClockMode, ClockOptions, ClockTimer } from './platform/clock.js';
+export type { CredentialSpec } from './platform/identities.js';
+export type { OpLogEntry, OpLogFilter } from './platform/oplog.js';
+export { LocalClock } from './platform/clock.js';
+export { FaultInjector } from './platform/faults.js';
+export { OpLog } from './platform/oplog.js';
+export { LocalStateStore } from './platform/state.js';
+export { IdentityStore } from './platform/identities.js';
+export { verifyPresignedStsUrl } from './server.js';
+export { AwsError } from './service.js';
+export type { Identity, ServerInfo } from './service.js';
+
+export const DEFAULT_ACCOUNT_ID = '000000000000';
+export const DEFAULT_REGION = 'us-east-1';
+export const DEFAULT_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' } as const;
+
+export interface LocalAwsOptions {
+  /** HTTP port on 127.0.0.1 (default 0: ephemeral). */
+  port?: number;
+  /** HTTPS port on 127.0.0.1 (default 0: ephemeral). */
+  httpsPort?: number;
+  /** Default 000000000000. */
+  accountId?: string;
+  /** Default region (requests carry their own in the credential scope). Default us-east-1. */
+  region?: string;
+  /**
+   * The keys the server accepts (default test/test). The first is the handle's `credentials`.
+   * Give several for several identities; a sessionToken makes the token mandatory for that key.
+   */
+  credentials?: CredentialSpec | CredentialSpec[];
+  /** Persist state (state.json) and blobs here and reload them at start. Default: memory only. */
+  dataDir?: string;
+  /** Where the CA lives; an existing ca.crt + ca.key there is reused. Default <dataDir>/ca or a temp dir. */
+  caDir?: string;
+  /** Simulated time runs this many times faster than wall time (60: a minute per second). */
+  timeScale?: number;
+  /** Time stands still until clock.advance() (or POST /_local-aws/clock/advance). */
+  steppedClock?: boolean;
+  /** Simulated start time (default now). */
+  startTime?: number | Date;
+  /**
+   * Which time SigV4 request dates are checked against: 'real' (default; clients sign with wall
+   * time) or 'simulated' (then responses also carry the simulated Date, so SDKs correct skew).
+   */
+  signatureClock?: 'real' | 'simulated';
+  /** Where server-side failures (a handler that threw) are reported. Default: console.error. */
+  logError?: (line: string) => void;
+}
+
+/** The handle startLocalAws() returns. */
+export interface LocalAws {
+  /** The endpoint for SDKs and the CLI: the HTTP URL. */
+  endpoint: string;
+  httpUrl: string;
+  httpsUrl: string;
+  /** The CA certificate (PEM) that signed the HTTPS certificate. */
+  caCertPath: string;
+  accountId: string;
+  region: string;
+  /** The first accepted key (test/test by default). */
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** Every accepted key; add() more at run time. */
+  identities: IdentityStore;
+  clock: LocalClock;
+  faults: FaultInjector;
+  opLog: OpLog;
+  state: LocalStateStore;
+  /** Per-service hooks for tests. */
+  admin: { ecr: ReturnType<typeof createEcr>['admin'] };
+  /** Verifies a presigned STS GetCallerIdentity URL (an EKS token) as STS would. */
+  verifyPresignedUrl(url: string, headers?: Record<string, string>): Identity | AwsError;
+  stop(): Promise<void>;
+}
+
+export async function startLocalAws(options: LocalAwsOptions = {}): Promise<LocalAws> {
+  const accountId = options.accountId ?? DEFAULT_ACCOUNT_ID;
+  const region = options.region ?? DEFAULT_REGION;
+  if (!/^\d{12}$/.test(accountId))
+    throw new Error(`accountId must be 12 digits, got ${JSON.stringify(accountId)}`);
+
+  const specs =
+    options.credentials === undefined
+      ? [{ ...DEFAULT_CREDENTIALS }]
+      : Array.isArray(options.credentials)
+        ? options.credentials
+        : [options.credentials];
+  if (specs.length === 0) throw new Error('credentials: give at least one key');
+  const identities = new IdentityStore(accountId);
+  for (const spec of specs) identities.add(spec);
+
+  const clock = new LocalClock({
+    ...(options.timeScale !== undefined ? { timeScale: options.timeScale } : {}),
+    ...(options.steppedClock ? { stepped: true } : {}),
+    ...(options.startTime !== undefined ? { start: options.startTime } : {}),
+  });
+  const dataDir = options.dataDir ? resolve(options.dataDir) : undefined;
+  const state = new LocalStateStore(dataDir);
+  const faults = new FaultInjector();
+  const opLog = new OpLog();
+
+  let tempCaDir: string | undefined;
+  const caDir = options.caDir
+    ? resolve(options.caDir)
+    : dataDir
+      ? join(dataDir, 'ca')
+      : (tempCaDir = mkdtempSync(join(tmpdir(), 'local-aws-ca-')));
+  const tls = prepareTls(caDir);
+
+  const server = new LocalAwsServer({
+    accountId,
+    region,
+    identities,
+    clock,
+    state,
+    faults,
+    opLog,
+    tls,
+    signatureClock: options.signatureClock ?? 'real',
+    logError: options.logError ?? ((line) => console.error(line)),
+  });
+  const env = {
+    clock,
+    state,
+    verifyPresignedUrl: (url: string, headers?: Record<string, string>) =>
+      server.verifyPresignedUrl(url, headers),
+  };
+  const ecr = createEcr(env);
+  const sts = createSts(env);
+  for (const module of [sts, ecr] as ServiceModule[]) server.mount(module);
+
+  let info;
+  try {
+    info = await server.listen(options.port ?? 0, options.httpsPort ?? 0);
+  } catch (error) {
+    clock.dispose();
+    if (tempCaDir) rmSync(tempCaDir, { recursive: true, force: true });
+    throw error;
+  }
+
+  const first = specs[0]!;
+  let stopped: Promise<void> | undefined;
+  return {
+    endpoint: info.httpUrl,
+    httpUrl: info.httpUrl,
+    httpsUrl: info.httpsUrl,
+    caCertPath: info.caCertPath,
+    accountId,
+    region,
+    credentials: {
+      accessKeyId: first.accessKeyId,
+      secretAccessKey: first.secretAccessKey,
+      ...(first.sessionToken !== undefined ? { sessionToken: first.sessionToken } : {}),
+    },
+    identities,
+    clock,
+    faults,
+    opLog,
+    state,
+    admin: { ecr: ecr.admin },
+    verifyPresignedUrl: (url, headers) => server.verifyPresignedUrl(url, headers),
+    stop: () =>
+      (stopped ??= (async () => {
+        await server.close();
+        clock.dispose();
+        state.save();
+        if (tempCaDir) rmSync(tempCaDir, { recursive: true, force: true });
+      })()),
+  };
+}
+
+export type { ClockMode as LocalClockMode };

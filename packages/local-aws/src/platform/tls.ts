@@ -1,0 +1,118 @@
+// TLS like the real thing: at start local-aws makes (or, with a CA dir that already holds one,
+// reuses) a certificate authority, writes its certificate to <caDir>/ca.crt, and serves HTTPS
+// with a leaf certificate it signs for localhost, 127.0.0.1 and ::1. Trust the CA file
+// (curl --cacert, NODE_EXTRA_CA_CERTS, /etc/containers/certs.d/<host:port>/ca.crt,
+// skopeo --dest-cert-dir) and clients verify the server like any other.
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import forge from 'node-forge';
+
+export interface TlsMaterial {
+  caCertPath: string;
+  caCertPem: string;
+  /** The server's leaf certificate and key, PEM. */
+  cert: string;
+  key: string;
+}
+
+interface KeyPair {
+  privateKeyPem: string;
+  publicKeyPem: string;
+}
+
+// RSA key generation is the slow part; Node's native generator is fast, but tests start many
+// servers in one process, so keys (never certificates) are reused within a process.
+let cachedLeafKey: KeyPair | undefined;
+let cachedCaKey: KeyPair | undefined;
+
+function newKeyPair(): KeyPair {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
+  return { privateKeyPem: privateKey, publicKeyPem: publicKey };
+}
+
+function serial(): string {
+  const bytes = randomBytes(16);
+  bytes[0] = bytes[0]! & 0x7f; // positive
+  return bytes.toString('hex');
+}
+
+function createCaCert(keys: KeyPair): string {
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = forge.pki.publicKeyFromPem(keys.publicKeyPem);
+  cert.serialNumber = serial();
+  const now = Date.now();
+  cert.validity.notBefore = new Date(now - 24 * 3600_000);
+  cert.validity.notAfter = new Date(now + 10 * 365 * 24 * 3600_000);
+  const subject = [
+    { name: 'commonName', value: `local-aws CA ${new Date(now).toISOString()} ${serial().slice(0, 8)}` },
+    { name: 'organizationName', value: 'aws-containers local-aws' },
+  ];
+  cert.setSubject(subject);
+  cert.setIssuer(subject);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: true, critical: true },
+    { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
+    { name: 'subjectKeyIdentifier' },
+  ]);
+  cert.sign(forge.pki.privateKeyFromPem(keys.privateKeyPem), forge.md.sha256.create());
+  return forge.pki.certificateToPem(cert);
+}
+
+function createLeafCert(caCertPem: string, caKeyPem: string, keys: KeyPair): string {
+  const ca = forge.pki.certificateFromPem(caCertPem);
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = forge.pki.publicKeyFromPem(keys.publicKeyPem);
+  cert.serialNumber = serial();
+  const now = Date.now();
+  cert.validity.notBefore = new Date(now - 24 * 3600_000);
+  cert.validity.notAfter = new Date(now + 365 * 24 * 3600_000);
+  cert.setSubject([{ name: 'commonName', value: 'localhost' }]);
+  cert.setIssuer(ca.subject.attributes);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: false },
+    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+    { name: 'extKeyUsage', serverAuth: true },
+    {
+      name: 'subjectAltName',
+      altNames: [
+        { type: 2, value: 'localhost' },
+        { type: 7, ip: '127.0.0.1' },
+        { type: 7, ip: '::1' },
+      ],
+    },
+    { name: 'subjectKeyIdentifier' },
+    { name: 'authorityKeyIdentifier', keyIdentifier: ca.generateSubjectKeyIdentifier().getBytes() },
+  ]);
+  cert.sign(forge.pki.privateKeyFromPem(caKeyPem), forge.md.sha256.create());
+  return forge.pki.certificateToPem(cert);
+}
+
+/**
+ * The CA (created, or reused when caDir already holds ca.crt + ca.key) and a fresh leaf
+ * certificate for this start.
+ */
+export function prepareTls(caDir: string): TlsMaterial {
+  mkdirSync(caDir, { recursive: true });
+  const caCertPath = join(caDir, 'ca.crt');
+  const caKeyPath = join(caDir, 'ca.key');
+  let caCertPem: string;
+  let caKeyPem: string;
+  if (existsSync(caCertPath) && existsSync(caKeyPath)) {
+    caCertPem = readFileSync(caCertPath, 'utf8');
+    caKeyPem = readFileSync(caKeyPath, 'utf8');
+  } else {
+    cachedCaKey ??= newKeyPair();
+    caKeyPem = cachedCaKey.privateKeyPem;
+    caCertPem = createCaCert(cachedCaKey);
+    writeFileSync(caKeyPath, caKeyPem, { mode: 0o600 });
+    writeFileSync(caCertPath, caCertPem);
+  }
+  cachedLeafKey ??= newKeyPair();
+  const cert = createLeafCert(caCertPem, caKeyPem, cachedLeafKey);
+  return { caCertPath, caCertPem, cert, key: cachedLeafKey.privateKeyPem };
+}

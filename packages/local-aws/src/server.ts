@@ -1,0 +1,743 @@
+// The one local-aws server: HTTP and HTTPS listeners on 127.0.0.1 sharing one handler, which
+// routes each request to the admin API (/_local-aws/), an HTTP route (/v2/ registry…), an AWS JSON
+// 1.1 service (X-Amz-Target) or an AWS Query service (Action=…, chosen by the signing name in the
+// credential scope), after verifying SigV4 and applying armed faults; and records every operation
+// in the operation log. Services never see transport, signatures or framing.
+import { randomUUID } from 'node:crypto';
+import { createServer as createHttpServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { AwsError } from './service.js';
+import type {
+  HttpRoute,
+  Identity,
+  JsonService,
+  QueryService,
+  RequestContext,
+  RouteEnv,
+  ServerInfo,
+  ServiceModule,
+} from './service.js';
+import type { LocalClock } from './platform/clock.js';
+import type { FaultDecision, FaultInjector, FaultSpec } from './platform/faults.js';
+import type { IdentityStore } from './platform/identities.js';
+import type { OpLog, OpLogFilter } from './platform/oplog.js';
+import {
+  authError,
+  faultError,
+  internalFailure,
+  queryNamespace,
+  sendError,
+  sendJson,
+  sendQuery,
+} from './platform/protocols.js';
+import type { Protocol } from './platform/protocols.js';
+import {
+  claimedAccessKeyId,
+  claimedScope,
+  headersFromRaw,
+  parseQueryPairs,
+  signatureLocation,
+  SigV4Error,
+  verifyRequest,
+} from './platform/sigv4.js';
+import type { CredentialLookup } from './platform/sigv4.js';
+import type { LocalStateStore } from './platform/state.js';
+import type { TlsMaterial } from './platform/tls.js';
+
+/** Requests to the AWS APIs carry small bodies; the registry (an HttpRoute) streams its own. */
+const MAX_API_BODY = 16 * 1024 * 1024;
+const FIVE_MINUTES = 5 * 60_000;
+const FIFTEEN_MINUTES = 15 * 60_000;
+
+export interface ServerConfig {
+  accountId: string;
+  region: string;
+  identities: IdentityStore;
+  clock: LocalClock;
+  state: LocalStateStore;
+  faults: FaultInjector;
+  opLog: OpLog;
+  tls: TlsMaterial;
+  /** Check request times against wall time (default; what clients sign with) or the simulated clock. */
+  signatureClock: 'real' | 'simulated';
+  /** Where server-side failures are reported (one line each). */
+  logError: (line: string) => void;
+}
+
+class BodyTooLarge extends Error {}
+
+function readBody(req: IncomingMessage, limit = MAX_API_BODY): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        reject(new BodyTooLarge());
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function splitUrl(url: string): { rawPath: string; rawQuery: string } {
+  const q = url.indexOf('?');
+  return q < 0 ? { rawPath: url, rawQuery: '' } : { rawPath: url.slice(0, q), rawQuery: url.slice(q + 1) };
+}
+
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Verifies a presigned STS GetCallerIdentity URL the way STS (and the aws-iam-authenticator in
+ * front of it) does: SigV4 in the query string, scoped to sts, accepted for 15 minutes from
+ * X-Amz-Date whatever X-Amz-Expires says. `headers` are the headers sent with it (x-k8s-aws-id);
+ * host defaults to the URL's. Returns the identity, or an AwsError in Query terms.
+ */
+export function verifyPresignedStsUrl(
+  url: string,
+  headers: Record<string, string>,
+  credentials: CredentialLookup,
+  now: number,
+): Identity | AwsError {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return new AwsError('InvalidParameterValue', `Not a URL: ${url}`, 400);
+  }
+  const { rawPath, rawQuery } = splitUrl(
+    url.slice(url.indexOf(parsed.host) + parsed.host.length).replace(/#.*/, ''),
+  );
+  const lower: Record<string, string> = { host: parsed.host };
+  for (const [k, v] of Object.entries(headers)) lower[k.toLowerCase()] = v;
+  const params = new Map(parseQueryPairs(rawQuery));
+  if (params.get('Action') !== 'GetCallerIdentity') {
+    return new AwsError(
+      'InvalidAction',
+      `Could not find operation ${params.get('Action') ?? ''} for version 2011-06-15`,
+    );
+  }
+  if (!params.has('X-Amz-Signature')) return authError('missing', 'Missing Authentication Token', 'query');
+  try {
+    const verified = verifyRequest(
+      { method: 'GET', rawPath: rawPath || '/', rawQuery, headers: lower, body: Buffer.alloc(0) },
+      { credentials, now, service: 'sts', skewMs: FIFTEEN_MINUTES, presignedMaxAgeMs: FIFTEEN_MINUTES },
+    );
+    return verified.credential.identity;
+  } catch (error) {
+    if (error instanceof SigV4Error) return authError(error.kind, error.message, 'query');
+    throw error;
+  }
+}
+
+export class LocalAwsServer {
+  readonly jsonServices = new Map<string, JsonService>();
+  readonly queryServices = new Map<string, QueryService>();
+  readonly routes: HttpRoute[] = [];
+  private httpServer: Server | undefined;
+  private httpsServer: Server | undefined;
+  private serverInfo: ServerInfo | undefined;
+
+  private readonly routeEnv: RouteEnv;
+
+  constructor(private readonly config: ServerConfig) {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const server = this;
+    this.routeEnv = {
+      clock: config.clock,
+      state: config.state,
+      get server(): ServerInfo {
+        return server.info;
+      },
+      log: (entry) => this.record({ requestId: randomUUID(), ...entry }),
+      fault: (service, operation, res) => this.routeFault(service, operation, res),
+    };
+  }
+
+  /** Plugs in a module's services and routes. */
+  mount(module: ServiceModule): void {
+    for (const service of module.services) {
+      if (service.protocol === 'json1.1') this.jsonServices.set(service.targetPrefix, service);
+      else this.queryServices.set(service.signingName, service);
+    }
+    this.routes.push(...module.routes);
+    this.routes.sort((a, b) => b.prefix.length - a.prefix.length);
+  }
+
+  get info(): ServerInfo {
+    if (!this.serverInfo) throw new Error('local-aws: the server is not listening yet');
+    return this.serverInfo;
+  }
+
+  async listen(port = 0, httpsPort = 0): Promise<ServerInfo> {
+    const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
+    this.httpServer = createHttpServer({ keepAliveTimeout: 5000 }, handler);
+    this.httpsServer = createHttpsServer({ key: this.config.tls.key, cert: this.config.tls.cert }, handler);
+    const listen = (server: Server, p: number) =>
+      new Promise<number>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(p, '127.0.0.1', () => {
+          server.off('error', reject);
+          resolve((server.address() as AddressInfo).port);
+        });
+      });
+    const httpPort = await listen(this.httpServer, port);
+    let actualHttps: number;
+    try {
+      actualHttps = await listen(this.httpsServer, httpsPort);
+    } catch (error) {
+      await this.close();
+      throw error;
+    }
+    this.serverInfo = {
+      accountId: this.config.accountId,
+      region: this.config.region,
+      httpUrl: `http://127.0.0.1:${httpPort}`,
+      httpsUrl: `https://127.0.0.1:${actualHttps}`,
+      caCertPath: this.config.tls.caCertPath,
+    };
+    return this.serverInfo;
+  }
+
+  async close(): Promise<void> {
+    const close = (server: Server | undefined) =>
+      new Promise<void>((resolve) => {
+        if (!server?.listening) return resolve();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    await Promise.all([close(this.httpServer), close(this.httpsServer)]);
+  }
+
+  verifyPresignedUrl(url: string, headers: Record<string, string> = {}): Identity | AwsError {
+    return verifyPresignedStsUrl(url, headers, this.config.identities, this.signatureNow());
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private signatureNow(): number {
+    return this.config.signatureClock === 'simulated' ? this.config.clock.now() : Date.now();
+  }
+
+  private record(entry: {
+    requestId: string;
+    service: string;
+    operation: string;
+    identity?: Identity | undefined;
+    accessKeyId?: string | undefined;
+    region?: string | undefined;
+    status: number;
+    errorCode?: string | undefined;
+  }): void {
+    const timeMs = this.config.clock.now();
+    const accessKeyId = entry.identity?.accessKeyId ?? entry.accessKeyId;
+    this.config.opLog.record({
+      time: new Date(timeMs).toISOString(),
+      timeMs,
+      requestId: entry.requestId,
+      service: entry.service,
+      operation: entry.operation,
+      action: `${entry.service}:${entry.operation}`,
+      ...(entry.identity ? { identityArn: entry.identity.arn } : {}),
+      ...(accessKeyId ? { accessKeyId } : {}),
+      region: entry.region ?? this.config.region,
+      status: entry.status,
+      ...(entry.errorCode ? { errorCode: entry.errorCode } : {}),
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const requestId = randomUUID();
+    req.on('error', () => {});
+    res.on('error', () => {});
+    try {
+      if (this.config.signatureClock === 'simulated') {
+        res.setHeader('Date', new Date(this.config.clock.now()).toUTCString());
+      }
+      const { rawPath, rawQuery } = splitUrl(req.url ?? '/');
+      if (rawPath === '/_local-aws' || rawPath.startsWith('/_local-aws/')) {
+        return await this.handleAdmin(req, res, rawPath, rawQuery);
+      }
+      const route = this.routes.find((r) => rawPath.startsWith(r.prefix));
+      if (route) return await route.handle(req, res, this.routeEnv);
+
+      const headers = headersFromRaw(req.rawHeaders);
+      const target = headers['x-amz-target'];
+      if (req.method === 'POST' && target) {
+        return await this.handleJson(req, res, { rawPath, rawQuery, headers, target, requestId });
+      }
+      return await this.handleQuery(req, res, { rawPath, rawQuery, headers, requestId });
+    } catch (error) {
+      this.config.logError(
+        `local-aws: ${req.method} ${req.url} failed (request ${requestId}): ${(error as Error)?.stack ?? String(error)}`,
+      );
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      const protocol: Protocol = req.headers['x-amz-target'] ? 'json1.1' : 'query';
+      sendError(res, protocol, internalFailure(), requestId);
+    }
+  }
+
+  private async readApiBody(
+    req: IncomingMessage,
+    res: ServerResponse,
+    protocol: Protocol,
+    requestId: string,
+  ): Promise<Buffer | undefined> {
+    try {
+      return await readBody(req);
+    } catch (error) {
+      if (error instanceof BodyTooLarge) {
+        sendError(
+          res,
+          protocol,
+          new AwsError('RequestEntityTooLargeException', 'Request body too large', 413),
+          requestId,
+        );
+        return undefined;
+      }
+      throw error;
+    }
+  }
+
+  /** Applies an armed fault. Returns true when the call was answered (failed or dropped). */
+  private async applyFault(
+    decision: FaultDecision,
+    res: ServerResponse,
+    fail: (error: AwsError) => void,
+    protocol: Protocol,
+  ): Promise<boolean> {
+    if (decision.latencyMs > 0) await delay(decision.latencyMs);
+    const fault = decision.fault;
+    if (!fault) return false;
+    if (fault.kind === 'drop') {
+      res.socket?.destroy();
+      return true;
+    }
+    if (fault.kind === 'latency') return false;
+    fail(faultError(fault.kind, protocol, fault));
+    return true;
+  }
+
+  private async handleJson(
+    req: IncomingMessage,
+    res: ServerResponse,
+    r: {
+      rawPath: string;
+      rawQuery: string;
+      headers: Record<string, string>;
+      target: string;
+      requestId: string;
+    },
+  ): Promise<void> {
+    const { requestId } = r;
+    const body = await this.readApiBody(req, res, 'json1.1', requestId);
+    if (!body) return;
+    const dot = r.target.lastIndexOf('.');
+    const prefix = dot < 0 ? r.target : r.target.slice(0, dot);
+    const operationName = dot < 0 ? '' : r.target.slice(dot + 1);
+    const service = this.jsonServices.get(prefix);
+    const scope = claimedScope(r);
+    const serviceName = service?.signingName ?? scope?.service ?? 'unknown';
+    let identity: Identity | undefined;
+    let region = scope?.region;
+    const fail = (error: AwsError) => {
+      sendError(res, 'json1.1', error, requestId);
+      this.record({
+        requestId,
+        service: serviceName,
+        operation: operationName || r.target,
+        identity,
+        accessKeyId: claimedAccessKeyId(r),
+        region,
+        status: error.statusCode,
+        errorCode: error.code,
+      });
+    };
+
+    // Authenticate.
+    try {
+      const verified = verifyRequest(
+        { method: req.method ?? 'POST', rawPath: r.rawPath, rawQuery: r.rawQuery, headers: r.headers, body },
+        {
+          credentials: this.config.identities,
+          now: this.signatureNow(),
+          skewMs: service?.skewMs ?? FIVE_MINUTES,
+          ...(service ? { service: service.signingName } : {}),
+        },
+      );
+      identity = verified.credential.identity;
+      region = verified.scope.region;
+    } catch (error) {
+      if (error instanceof SigV4Error) return fail(authError(error.kind, error.message, 'json1.1'));
+      throw error;
+    }
+
+    const operation =
+      service && Object.hasOwn(service.operations, operationName)
+        ? service.operations[operationName]
+        : undefined;
+    if (!service || !operation) return fail(new AwsError('UnknownOperationException', '', 400));
+
+    const decision = this.config.faults.take(service.signingName, operationName);
+    if (await this.applyFault(decision, res, fail, 'json1.1')) {
+      if (decision.fault?.kind === 'drop') {
+        this.record({
+          requestId,
+          service: serviceName,
+          operation: operationName,
+          identity,
+          region,
+          status: 0,
+          errorCode: 'ConnectionDropped',
+        });
+      }
+      return;
+    }
+
+    let input: unknown;
+    try {
+      const text = body.toString('utf8');
+      input = text.trim() === '' ? {} : JSON.parse(text);
+    } catch {
+      return fail(
+        new AwsError('SerializationException', 'Start of structure or map found where not expected.', 400),
+      );
+    }
+    if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+      return fail(
+        new AwsError('SerializationException', 'Start of structure or map found where not expected.', 400),
+      );
+    }
+
+    const ctx: RequestContext = {
+      identity: identity!,
+      region: region!,
+      requestId,
+      clock: this.config.clock,
+      state: this.config.state,
+      server: this.info,
+    };
+    let result: unknown;
+    try {
+      result = await operation(input as Record<string, unknown>, ctx);
+    } catch (error) {
+      if (error instanceof AwsError) return fail(error);
+      this.config.logError(
+        `local-aws: ${service.signingName}:${operationName} threw (request ${requestId}): ${(error as Error)?.stack ?? String(error)}`,
+      );
+      return fail(internalFailure());
+    }
+    sendJson(res, 200, result ?? {}, requestId);
+    this.record({ requestId, service: serviceName, operation: operationName, identity, region, status: 200 });
+  }
+
+  private async handleQuery(
+    req: IncomingMessage,
+    res: ServerResponse,
+    r: { rawPath: string; rawQuery: string; headers: Record<string, string>; requestId: string },
+  ): Promise<void> {
+    const { requestId } = r;
+    const body =
+      req.method === 'GET' || req.method === 'HEAD'
+        ? Buffer.alloc(0)
+        : await this.readApiBody(req, res, 'query', requestId);
+    if (!body) return;
+    const params = new URLSearchParams(r.rawQuery);
+    const contentType = r.headers['content-type'] ?? '';
+    if (body.length > 0 && contentType.startsWith('application/x-www-form-urlencoded')) {
+      for (const [k, v] of new URLSearchParams(body.toString('utf8'))) params.append(k, v);
+    }
+    const action = params.get('Action');
+    const scope = claimedScope(r);
+    const signed = signatureLocation(r) !== 'none';
+    let service = scope ? this.queryServices.get(scope.service) : undefined;
+    if (!service && !signed && action) service = this.queryServices.get('sts');
+    if (!service) {
+      if (!action && !signed) {
+        const text = `local-aws: nothing here (${req.method} ${r.rawPath}); see /_local-aws/health\n`;
+        res.writeHead(404, { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(text) });
+        res.end(text);
+        return;
+      }
+      const error = new AwsError(
+        'InvalidAction',
+        `Could not find operation ${action ?? ''} for version ${params.get('Version') ?? ''}`,
+      );
+      sendError(res, 'query', error, requestId);
+      this.record({
+        requestId,
+        service: scope?.service ?? 'unknown',
+        operation: action ?? '',
+        accessKeyId: claimedAccessKeyId(r),
+        region: scope?.region,
+        status: 400,
+        errorCode: error.code,
+      });
+      return;
+    }
+    const xmlns = service.xmlNamespace ?? queryNamespace(service.signingName, service.version);
+    let identity: Identity | undefined;
+    let region = scope?.region;
+    const operationName = action ?? '';
+    const fail = (error: AwsError) => {
+      sendError(res, 'query', error, requestId, xmlns);
+      this.record({
+        requestId,
+        service: service.signingName,
+        operation: operationName,
+        identity,
+        accessKeyId: claimedAccessKeyId(r),
+        region,
+        status: error.statusCode,
+        errorCode: error.code,
+      });
+    };
+
+    try {
+      const verified = verifyRequest(
+        { method: req.method ?? 'GET', rawPath: r.rawPath, rawQuery: r.rawQuery, headers: r.headers, body },
+        {
+          credentials: this.config.identities,
+          now: this.signatureNow(),
+          service: service.signingName,
+          skewMs: service.skewMs ?? FIVE_MINUTES,
+          ...(service.presignedMaxAgeMs !== undefined
+            ? { presignedMaxAgeMs: service.presignedMaxAgeMs }
+            : {}),
+        },
+      );
+      identity = verified.credential.identity;
+      region = verified.scope.region;
+    } catch (error) {
+      if (error instanceof SigV4Error) return fail(authError(error.kind, error.message, 'query'));
+      throw error;
+    }
+
+    if (!action) return fail(new AwsError('MissingAction', 'Missing Action', 400));
+    const version = params.get('Version');
+    const operation = Object.hasOwn(service.operations, action) ? service.operations[action] : undefined;
+    if (!operation || (version !== null && version !== service.version)) {
+      return fail(
+        new AwsError(
+          'InvalidAction',
+          `Could not find operation ${action} for version ${version ?? 'NO_VERSION_SPECIFIED'}`,
+        ),
+      );
+    }
+
+    const decision = this.config.faults.take(service.signingName, action);
+    if (await this.applyFault(decision, res, fail, 'query')) {
+      if (decision.fault?.kind === 'drop') {
+        this.record({
+          requestId,
+          service: service.signingName,
+          operation: action,
+          identity,
+          region,
+          status: 0,
+          errorCode: 'ConnectionDropped',
+        });
+      }
+      return;
+    }
+
+    const ctx: RequestContext = {
+      identity: identity!,
+      region: region!,
+      requestId,
+      clock: this.config.clock,
+      state: this.config.state,
+      server: this.info,
+    };
+    let resultXml: string;
+    try {
+      resultXml = await operation(params, ctx);
+    } catch (error) {
+      if (error instanceof AwsError) return fail(error);
+      this.config.logError(
+        `local-aws: ${service.signingName}:${action} threw (request ${requestId}): ${(error as Error)?.stack ?? String(error)}`,
+      );
+      return fail(internalFailure());
+    }
+    sendQuery(res, action, resultXml, xmlns, requestId);
+    this.record({
+      requestId,
+      service: service.signingName,
+      operation: action,
+      identity,
+      region,
+      status: 200,
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // HTTP routes
+
+  private async routeFault(service: string, operation: string, res: ServerResponse): Promise<boolean> {
+    const decision = this.config.faults.take(service, operation);
+    if (decision.latencyMs > 0) await delay(decision.latencyMs);
+    const fault = decision.fault;
+    if (!fault || fault.kind === 'latency') return false;
+    const requestId = randomUUID();
+    if (fault.kind === 'drop') {
+      res.socket?.destroy();
+      this.record({ requestId, service, operation, status: 0, errorCode: 'ConnectionDropped' });
+      return true;
+    }
+    // The distribution spec's error shape; ECR's registry answers throttling with 429 TOOMANYREQUESTS.
+    const [status, code, message] =
+      fault.kind === 'throttling'
+        ? [429, 'TOOMANYREQUESTS', 'Rate exceeded']
+        : fault.kind === 'unavailable'
+          ? [503, 'UNAVAILABLE', 'Service is unavailable']
+          : [500, 'UNKNOWN', 'Internal failure'];
+    const payload = JSON.stringify({
+      errors: [{ code: fault.code ?? code, message: fault.message ?? message, detail: null }],
+    });
+    res.writeHead(fault.status ?? status, {
+      'Content-Type': 'application/json; charset=utf-8',
+      'Content-Length': Buffer.byteLength(payload),
+      'Docker-Distribution-API-Version': 'registry/2.0',
+    });
+    res.end(payload);
+    this.record({
+      requestId,
+      service,
+      operation,
+      status: fault.status ?? status,
+      errorCode: fault.code ?? code,
+    });
+    return true;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Admin API for out-of-process users (no auth: the server listens on loopback only)
+
+  private async handleAdmin(
+    req: IncomingMessage,
+    res: ServerResponse,
+    rawPath: string,
+    rawQuery: string,
+  ): Promise<void> {
+    const send = (status: number, body: unknown) => {
+      const payload = JSON.stringify(body, null, 2) + '\n';
+      res.writeHead(status, {
+        'Content-Type': 'application/json',
+        'Content-Length': Buffer.byteLength(payload),
+      });
+      res.end(payload);
+    };
+    const readJson = async (): Promise<Record<string, unknown>> => {
+      const text = (await readBody(req, 1024 * 1024)).toString('utf8');
+      if (text.trim() === '') return {};
+      const parsed = JSON.parse(text) as unknown;
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+        throw new Error('expected a JSON object');
+      return parsed as Record<string, unknown>;
+    };
+    const path = rawPath.replace(/\/+$/, '');
+    const method = req.method ?? 'GET';
+    const query = new URLSearchParams(rawQuery);
+    const { clock, faults, opLog, state } = this.config;
+    try {
+      if (path === '/_local-aws/health' && method === 'GET') {
+        return send(200, {
+          status: 'ok',
+          ...this.info,
+          now: new Date(clock.now()).toISOString(),
+          services: [
+            ...[...this.jsonServices.values()].map((s) => ({
+              protocol: s.protocol,
+              signingName: s.signingName,
+              targetPrefix: s.targetPrefix,
+            })),
+            ...[...this.queryServices.values()].map((s) => ({
+              protocol: s.protocol,
+              signingName: s.signingName,
+              version: s.version,
+            })),
+          ],
+          routes: this.routes.map((r) => r.prefix),
+        });
+      }
+      if (path === '/_local-aws/ca.crt' && method === 'GET') {
+        res.writeHead(200, { 'Content-Type': 'application/x-pem-file' });
+        res.end(this.config.tls.caCertPem);
+        return;
+      }
+      if (path === '/_local-aws/oplog') {
+        if (method === 'GET') {
+          const filter: OpLogFilter = {};
+          for (const key of ['service', 'operation', 'action', 'errorCode'] as const) {
+            const value = query.get(key);
+            if (value !== null) filter[key] = value;
+          }
+          return send(200, { entries: opLog.entries(filter) });
+        }
+        if (method === 'DELETE') {
+          opLog.clear();
+          return send(200, { cleared: true });
+        }
+      }
+      if (path === '/_local-aws/faults') {
+        if (method === 'GET') return send(200, { faults: faults.list() });
+        if (method === 'POST')
+          return send(201, { fault: faults.arm((await readJson()) as unknown as FaultSpec) });
+        if (method === 'DELETE') {
+          faults.clear();
+          return send(200, { cleared: true });
+        }
+      }
+      const faultId = /^\/_local-aws\/faults\/([^/]+)$/.exec(path)?.[1];
+      if (faultId && method === 'DELETE') {
+        return faults.disarm(decodeURIComponent(faultId))
+          ? send(200, { disarmed: faultId })
+          : send(404, { error: `no fault ${faultId}` });
+      }
+      if (path === '/_local-aws/clock' && method === 'GET') {
+        const now = clock.now();
+        return send(200, {
+          now,
+          iso: new Date(now).toISOString(),
+          mode: clock.mode,
+          timeScale: clock.timeScale,
+          pendingTimers: clock.pendingTimers(),
+        });
+      }
+      if (path === '/_local-aws/clock/advance' && method === 'POST') {
+        const body = await readJson();
+        const ms = Number(body.ms ?? (body.seconds !== undefined ? Number(body.seconds) * 1000 : NaN));
+        if (!(ms >= 0)) return send(400, { error: 'give {"ms": n} or {"seconds": n}, n >= 0' });
+        await clock.advance(ms);
+        const now = clock.now();
+        return send(200, { now, iso: new Date(now).toISOString() });
+      }
+      if (path === '/_local-aws/state' && method === 'GET')
+        return send(200, { dataDir: state.dataDir ?? null, namespaces: state.snapshot() });
+      return send(404, {
+        error: `no admin endpoint ${method} ${path}`,
+        endpoints: [
+          'GET /_local-aws/health',
+          'GET /_local-aws/ca.crt',
+          'GET|DELETE /_local-aws/oplog',
+          'GET|POST|DELETE /_local-aws/faults',
+          'DELETE /_local-aws/faults/{id}',
+          'GET /_local-aws/clock',
+          'POST /_local-aws/clock/advance',
+          'GET /_local-aws/state',
+        ],
+      });
+    } catch (error) {
+      return send(400, { error: (error as Error).message });
+    }
+  }
+}
