@@ -1,0 +1,42 @@
+// Each bundle loads and runs under Node 24 exactly as the runner starts it. With no inputs it must
+// fail on a missing required input, which proves every module it needs was bundled: a bundle that
+// builds but crashes at load (a missing-module stub) fails here and nowhere else.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { repoRoot, runAction } from './helpers/action-runner.js';
+
+interface ActionYaml {
+  inputs?: Record<string, { required?: boolean }>;
+}
+
+function requiredInputs(actionYml: string): string[] {
+  const action = parse(readFileSync(path.join(repoRoot, actionYml), 'utf8')) as ActionYaml;
+  return Object.entries(action.inputs ?? {})
+    .filter(([, input]) => input.required === true)
+    .map(([name]) => name);
+}
+
+describe.each([
+  ['ecr-push', 'actions/ecr-push/action.yml'],
+  ['ecs-deploy-fargate', 'actions/ecs-deploy-fargate/action.yml'],
+])('dist/%s/index.js', (name, actionYml) => {
+  test('with no inputs, exits 1 with an ::error:: naming each missing required input', async () => {
+    const run = await runAction(name);
+    expect(run.stderr).not.toMatch(/Cannot find module|ERR_MODULE_NOT_FOUND|SyntaxError|ReferenceError/);
+    expect(run.exitCode).toBe(1);
+    expect(run.errors).toHaveLength(1);
+    const required = requiredInputs(actionYml);
+    expect(required.length).toBeGreaterThan(0);
+    for (const input of required) {
+      expect(run.errors[0]).toContain(`Input "${input}"`);
+      expect(run.errors[0]).toContain('It is required');
+    }
+  });
+});
+
+test('dist/aws-containers/index.js (the root action) says where each job lives', async () => {
+  const run = await runAction('aws-containers');
+  expect(run.exitCode).toBe(1);
+  expect(run.errors).toEqual([expect.stringContaining('actions/ecr-push@v1')]);
+});
