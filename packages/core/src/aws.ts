@@ -1,1 +1,157 @@
-export {};
+// The one way to make an AWS SDK v3 client. Generic over the client class so that core never
+// imports a service client at runtime: each action bundles only the clients it uses.
+import { ActionError } from './errors.js';
+
+/** The action that makes the calls; it names itself in every request's user agent. */
+export interface ActionIdentity {
+  /** e.g. `ecr-push` */
+  readonly name: string;
+  /** the action's release, e.g. `1.4.0` */
+  readonly version: string;
+}
+
+export interface AwsClientOptions {
+  /** The `region` input; empty or undefined falls back to AWS_REGION, then AWS_DEFAULT_REGION. */
+  readonly region?: string | undefined;
+  /**
+   * Attempts per call, first one included, with the SDK's adaptive retry (backoff plus a client-side
+   * rate limiter once AWS throttles). Default: AWS_MAX_ATTEMPTS when set, else 5.
+   */
+  readonly maxAttempts?: number | undefined;
+  readonly action: ActionIdentity;
+  /** Only for the region fallback and AWS_MAX_ATTEMPTS; the SDK itself always reads process.env. */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** Where and what a failed SDK call was: attached to the error by the factory's middleware. */
+export interface AwsCall {
+  /** The SDK's service id: `ECR`, `ECS`, `STS`. */
+  readonly service: string;
+  /** The API operation: `DescribeRepositories`. */
+  readonly operation: string;
+  /** The IAM action the call needs: signing name + operation, `ecr:DescribeRepositories`. */
+  readonly iamAction: string;
+  /** The endpoint the request went to, without user info or query (undefined if never resolved). */
+  readonly endpoint: string | undefined;
+}
+
+export const DEFAULT_MAX_ATTEMPTS = 5;
+
+const AWS_CALL = Symbol.for('aws-containers.awsCall');
+
+/** The call an SDK error came from, when the client was made by createAwsClient. */
+export function getAwsCall(err: unknown): AwsCall | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  return (err as { [AWS_CALL]?: AwsCall })[AWS_CALL];
+}
+
+/** The region the clients use: the input, else AWS_REGION, else AWS_DEFAULT_REGION. */
+export function resolveRegion(input: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  const region = [input, env.AWS_REGION, env.AWS_DEFAULT_REGION]
+    .map((r) => r?.trim())
+    .find((r) => r !== undefined && r !== '');
+  if (region === undefined) {
+    throw new ActionError('No AWS region: the region input is empty and AWS_REGION is not set.', {
+      hint: 'Set the region input, or run aws-actions/configure-aws-credentials with aws-region before this step.',
+    });
+  }
+  return region;
+}
+
+// Structural types for the few parts of a smithy client the factory touches; a real SDK client
+// (ECRClient, ECSClient, …) satisfies them without core depending on @smithy/types.
+type Next = (args: unknown) => Promise<unknown>;
+interface MiddlewareContext {
+  clientName?: string;
+  commandName?: string;
+  endpointV2?: { url?: URL };
+  __smithy_context?: { operation?: string };
+}
+type AddInitializeMiddleware = (
+  middleware: (next: Next, context: MiddlewareContext) => Next,
+  options: { step: 'initialize'; name: string; priority: 'high'; override: boolean },
+) => void;
+interface SmithyClientLike {
+  readonly config: object;
+  // never[]: any client's overloaded, generic `add` fits; the one call below states its own shape.
+  readonly middlewareStack: { add: (...args: never[]) => void };
+}
+
+/**
+ * A client of any AWS service, configured the same way everywhere:
+ * - region: the input, else AWS_REGION, else AWS_DEFAULT_REGION (an ActionError when none);
+ * - credentials: the SDK's default chain (environment, web identity, SSO, IMDS, …), never passed here;
+ * - endpoint: the SDK's own AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE> (local-aws uses these);
+ * - retries: adaptive mode, maxAttempts attempts;
+ * - user agent: `aws-containers-<action>/<version>`, so CloudTrail shows which action called;
+ * - errors: annotated with the service, operation and endpoint for formatError (see getAwsCall).
+ */
+export function createAwsClient<Client extends SmithyClientLike, Config extends object>(
+  ClientCtor: new (...args: [] | [Config]) => Client,
+  options: AwsClientOptions,
+): Client {
+  const env = options.env ?? process.env;
+  const region = resolveRegion(options.region, env);
+  const maxAttempts = options.maxAttempts ?? (env.AWS_MAX_ATTEMPTS ? undefined : DEFAULT_MAX_ATTEMPTS);
+  if (maxAttempts !== undefined && !(Number.isInteger(maxAttempts) && maxAttempts >= 1)) {
+    throw new ActionError(`maxAttempts must be a whole number of at least 1, got ${maxAttempts}.`);
+  }
+  const config = {
+    region,
+    // undefined lets the SDK read AWS_MAX_ATTEMPTS itself
+    ...(maxAttempts === undefined ? {} : { maxAttempts }),
+    retryMode: 'adaptive',
+    customUserAgent: [[`aws-containers-${options.action.name}`, options.action.version]],
+  };
+  const client = new ClientCtor(config as Config);
+  annotateErrors(client);
+  return client;
+}
+
+function annotateErrors(client: SmithyClientLike): void {
+  const clientConfig = client.config as { serviceId?: unknown; defaultSigningName?: unknown };
+  const service =
+    typeof clientConfig.serviceId === 'string' && clientConfig.serviceId !== ''
+      ? clientConfig.serviceId
+      : undefined;
+  // The IAM prefix is the SigV4 signing name (ecr, ecs, sts, ecr-public, eks), not the service id.
+  const signingName =
+    typeof clientConfig.defaultSigningName === 'string'
+      ? clientConfig.defaultSigningName
+      : service?.toLowerCase().replace(/\s+/g, '-');
+  const add = client.middlewareStack.add.bind(client.middlewareStack) as unknown as AddInitializeMiddleware;
+  add(
+    (next, context) => async (args) => {
+      try {
+        return await next(args);
+      } catch (err) {
+        if (typeof err === 'object' && err !== null && !(AWS_CALL in err)) {
+          const operation =
+            context.__smithy_context?.operation ?? context.commandName?.replace(/Command$/, '') ?? 'request';
+          const call: AwsCall = {
+            service: service ?? context.clientName?.replace(/Client$/, '') ?? 'AWS',
+            operation,
+            iamAction: `${signingName ?? 'unknown'}:${operation}`,
+            endpoint: safeEndpoint(context.endpointV2?.url),
+          };
+          // Not enumerable: the annotation must not change how the SDK's error serialises or compares.
+          Object.defineProperty(err, AWS_CALL, { value: call, enumerable: false, configurable: true });
+        }
+        throw err;
+      }
+    },
+    { step: 'initialize', name: 'awsContainersAnnotateErrors', priority: 'high', override: true },
+  );
+}
+
+/** An endpoint URL fit to print: no user info, query or fragment. */
+export function safeEndpoint(url: URL | string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  try {
+    const u = new URL(String(url));
+    const path = u.pathname === '/' ? '' : u.pathname;
+    return `${u.protocol}//${u.host}${path}`;
+  } catch {
+    return undefined;
+  }
+}

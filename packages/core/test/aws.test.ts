@@ -1,0 +1,165 @@
+import { DescribeRepositoriesCommand, ECRClient } from '@aws-sdk/client-ecr';
+import { ECSClient, ListClustersCommand } from '@aws-sdk/client-ecs';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { createAwsClient, getAwsCall, resolveRegion, safeEndpoint } from '../src/aws.js';
+import { ActionError } from '../src/errors.js';
+import { awsError, setEnv, startFakeAws } from './fake-aws-server.js';
+import type { FakeAwsServer } from './fake-aws-server.js';
+
+const action = { name: 'ecr-push', version: '1.2.3' };
+
+describe('resolveRegion', () => {
+  test.each([
+    [
+      'the input first',
+      'eu-west-1',
+      { AWS_REGION: 'us-east-1', AWS_DEFAULT_REGION: 'us-west-2' },
+      'eu-west-1',
+    ],
+    [
+      'AWS_REGION when the input is empty',
+      '',
+      { AWS_REGION: 'us-east-1', AWS_DEFAULT_REGION: 'x' },
+      'us-east-1',
+    ],
+    ['AWS_REGION when the input is undefined', undefined, { AWS_REGION: 'us-east-1' }, 'us-east-1'],
+    ['AWS_DEFAULT_REGION last', '  ', { AWS_DEFAULT_REGION: 'ap-south-1' }, 'ap-south-1'],
+    ['trimmed', ' eu-central-1 ', {}, 'eu-central-1'],
+  ])('%s', (_name, input, env, expected) => {
+    expect(resolveRegion(input, env)).toBe(expected);
+  });
+
+  test('no region at all is an ActionError with a hint', () => {
+    expect(() => resolveRegion(undefined, { AWS_REGION: '' })).toThrow(ActionError);
+    try {
+      resolveRegion('', {});
+    } catch (err) {
+      expect((err as ActionError).message).toMatch(/No AWS region/);
+      expect((err as ActionError).hint).toMatch(/configure-aws-credentials/);
+    }
+  });
+});
+
+describe('safeEndpoint', () => {
+  test.each([
+    ['http://127.0.0.1:4566', 'http://127.0.0.1:4566'],
+    ['https://user:secret@example.com/path?X-Amz-Signature=abc#x', 'https://example.com/path'],
+    [new URL('https://api.ecr.us-east-1.amazonaws.com/'), 'https://api.ecr.us-east-1.amazonaws.com'],
+    ['not a url', undefined],
+    [undefined, undefined],
+  ])('%s', (input, expected) => {
+    expect(safeEndpoint(input)).toBe(expected);
+  });
+});
+
+describe('createAwsClient against a local server', () => {
+  let server: FakeAwsServer;
+  let restore: () => void;
+
+  beforeAll(async () => {
+    server = await startFakeAws();
+  });
+  afterAll(() => server.close());
+  beforeEach(() => {
+    server.requests.length = 0;
+    restore = setEnv({
+      AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKEFAKE',
+      AWS_SECRET_ACCESS_KEY: 'fake-secret',
+      AWS_SESSION_TOKEN: undefined,
+      AWS_PROFILE: undefined,
+      AWS_REGION: 'eu-west-3',
+      AWS_DEFAULT_REGION: undefined,
+      AWS_MAX_ATTEMPTS: undefined,
+      AWS_ENDPOINT_URL: undefined,
+      AWS_ENDPOINT_URL_ECR: undefined,
+      AWS_ENDPOINT_URL_ECS: undefined,
+    });
+  });
+  afterEach(() => restore());
+
+  test('the SDK honours AWS_ENDPOINT_URL, uses the default credential chain and names the action', async () => {
+    process.env.AWS_ENDPOINT_URL = server.url;
+    server.respond({ status: 200, body: { repositories: [{ repositoryName: 'app' }] } });
+    const ecr = createAwsClient(ECRClient, { action });
+    const out = await ecr.send(new DescribeRepositoriesCommand({}));
+    expect(out.repositories?.[0]?.repositoryName).toBe('app');
+    const [req] = server.requests;
+    expect(req?.target).toBe('AmazonEC2ContainerRegistry_V20150921.DescribeRepositories');
+    // credentials came from the environment, region from AWS_REGION
+    expect(req?.authorization).toContain('Credential=AKIAFAKEFAKEFAKEFAKE/');
+    expect(req?.authorization).toContain('/eu-west-3/ecr/aws4_request');
+    expect(req?.userAgent).toContain('aws-containers-ecr-push/1.2.3');
+    expect(await ecr.config.region()).toBe('eu-west-3');
+    expect(await ecr.config.retryStrategy()).toMatchObject({ mode: 'adaptive' });
+  });
+
+  test('the SDK honours AWS_ENDPOINT_URL_<SERVICE> over AWS_ENDPOINT_URL', async () => {
+    process.env.AWS_ENDPOINT_URL = 'http://127.0.0.1:9'; // nothing listens there
+    process.env.AWS_ENDPOINT_URL_ECS = server.url;
+    server.respond({ status: 200, body: { clusterArns: [] } });
+    const ecs = createAwsClient(ECSClient, { action, region: 'us-east-2' });
+    await ecs.send(new ListClustersCommand({}));
+    expect(server.requests[0]?.target).toBe('AmazonEC2ContainerServiceV20141113.ListClusters');
+    expect(server.requests[0]?.authorization).toContain('/us-east-2/ecs/aws4_request');
+  });
+
+  test.each([
+    ['the option', { maxAttempts: 2 }, {}, 2],
+    ['AWS_MAX_ATTEMPTS when no option', {}, { AWS_MAX_ATTEMPTS: '3' }, 3],
+    ['5 by default', {}, {}, 5],
+  ])(
+    'attempts: %s',
+    async (_name, opts, env, expected) => {
+      Object.assign(process.env, env, { AWS_ENDPOINT_URL: server.url });
+      server.respond({ status: 500, body: { __type: 'InternalFailure', message: 'boom' } });
+      const ecr = createAwsClient(ECRClient, { action, ...opts });
+      await expect(ecr.send(new DescribeRepositoriesCommand({}))).rejects.toMatchObject({
+        $metadata: { attempts: expected },
+      });
+      expect(server.requests).toHaveLength(expected);
+    },
+    20_000,
+  );
+
+  test.each([0, -1, 1.5, Number.NaN])('maxAttempts %p is rejected', (maxAttempts) => {
+    expect(() => createAwsClient(ECRClient, { action, maxAttempts })).toThrow(/maxAttempts/);
+  });
+
+  test('a missing region fails before any call', () => {
+    delete process.env.AWS_REGION;
+    expect(() => createAwsClient(ECRClient, { action, env: {} })).toThrow(/No AWS region/);
+  });
+
+  test.each([
+    [
+      ECRClient,
+      new DescribeRepositoriesCommand({}),
+      'ECR',
+      'DescribeRepositories',
+      'ecr:DescribeRepositories',
+    ],
+    [ECSClient, new ListClustersCommand({}), 'ECS', 'ListClusters', 'ecs:ListClusters'],
+  ] as const)('errors carry the call: %p', async (Ctor, command, service, operation, iamAction) => {
+    process.env.AWS_ENDPOINT_URL = server.url;
+    server.respond(awsError('AccessDeniedException', 'nope'));
+    const client = createAwsClient(Ctor as typeof ECRClient, { action, maxAttempts: 1 });
+    const err = await client.send(command as DescribeRepositoriesCommand).catch((e: unknown) => e);
+    expect(getAwsCall(err)).toEqual({ service, operation, iamAction, endpoint: server.url });
+    // the annotation does not show up in the error's own keys
+    expect(Object.keys(err as object)).not.toContain('awsCall');
+  });
+
+  test('STS (query protocol) errors carry the call too', async () => {
+    process.env.AWS_ENDPOINT_URL = server.url;
+    server.respond({ status: 403, body: 'not xml' });
+    const sts = createAwsClient(STSClient, { action, maxAttempts: 1 });
+    const err = await sts.send(new GetCallerIdentityCommand({})).catch((e: unknown) => e);
+    expect(getAwsCall(err)).toMatchObject({ service: 'STS', iamAction: 'sts:GetCallerIdentity' });
+  });
+
+  test('getAwsCall is undefined for anything else', () => {
+    expect(getAwsCall(new Error('x'))).toBeUndefined();
+    expect(getAwsCall('x')).toBeUndefined();
+    expect(getAwsCall(null)).toBeUndefined();
+  });
+});
