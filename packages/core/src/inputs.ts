@@ -69,7 +69,7 @@ export interface DurationOptions extends ReadOptions<number> {
   max?: number;
 }
 
-export interface ListOptions extends ReadOptions<string[]> {
+export interface ListReadOptions extends ReadOptions<string[]> {
   /** Also split on commas (default true). */
   commas?: boolean;
   /** Each item must pass this test... */
@@ -223,7 +223,7 @@ export class InputReader {
   }
 
   /** Items separated by newlines (and commas unless `commas: false`), trimmed, empty ones dropped. */
-  list<O extends ListOptions>(name: string, options?: O): Read<string[], O> {
+  list<O extends ListReadOptions>(name: string, options?: O): Read<string[], O> {
     const itemExpected = options?.itemExpected ?? 'valid items';
     const expected = `a list of ${itemExpected}, separated by ${options?.commas === false ? 'newlines' : 'commas or newlines'}`;
     const result = this.read(name, options, expected, (value) => {
