@@ -14,7 +14,7 @@ import { OpLog } from './platform/oplog.js';
 import { LocalStateStore } from './platform/state.js';
 import { prepareTls } from './platform/tls.js';
 import { LocalAwsServer } from './server.js';
-import type { AwsError, Identity, ServiceModule } from './service.js';
+import type { AwsError, Identity, ServiceFactory, ServiceModule } from './service.js';
 import { createSts } from './sts/index.js';
 
 export type { ArmedFault, FaultKind, FaultSpec } from './platform/faults.js';
@@ -65,6 +65,8 @@ export interface LocalAwsOptions {
   signatureClock?: 'real' | 'simulated';
   /** Where server-side failures (a handler that threw) are reported. Default: console.error. */
   logError?: (line: string) => void;
+  /** More service modules to mount after the built-in ones (tests; services not yet built in). */
+  modules?: ServiceFactory[];
 }
 
 /** The handle startLocalAws() returns. */
@@ -147,6 +149,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   const ecr = createEcr(env);
   const sts = createSts(env);
   for (const module of [sts, ecr] as ServiceModule[]) server.mount(module);
+  for (const factory of options.modules ?? []) server.mount(factory(env));
 
   let info;
   try {

@@ -3,7 +3,7 @@
 // with a leaf certificate it signs for localhost, 127.0.0.1 and ::1. Trust the CA file
 // (curl --cacert, NODE_EXTRA_CA_CERTS, /etc/containers/certs.d/<host:port>/ca.crt,
 // skopeo --dest-cert-dir) and clients verify the server like any other.
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import forge from 'node-forge';
@@ -35,6 +35,23 @@ function newKeyPair(): KeyPair {
   return { privateKeyPem: privateKey, publicKeyPem: publicKey };
 }
 
+/**
+ * cert.sign(key) with the RSA operation done by Node's crypto: forge's pure-JS big integers are
+ * fast enough in plain Node but take seconds per signature inside Jest's VM sandbox.
+ */
+function signCertificate(cert: forge.pki.Certificate, privateKeyPem: string): void {
+  const oid = forge.pki.oids.sha256WithRSAEncryption!;
+  cert.signatureOid = oid;
+  cert.siginfo.algorithmOid = oid;
+  const pki = forge.pki as unknown as { getTBSCertificate(c: forge.pki.Certificate): forge.asn1.Asn1 };
+  const tbs = pki.getTBSCertificate(cert);
+  const der = Buffer.from(forge.asn1.toDer(tbs).getBytes(), 'binary');
+  const mutable = cert as unknown as { tbsCertificate: forge.asn1.Asn1; md: forge.md.MessageDigest };
+  mutable.tbsCertificate = tbs;
+  mutable.md = forge.md.sha256.create();
+  cert.signature = sign('sha256', der, privateKeyPem).toString('binary');
+}
+
 function serial(): string {
   const bytes = randomBytes(16);
   bytes[0] = bytes[0]! & 0x7f; // positive
@@ -59,7 +76,7 @@ function createCaCert(keys: KeyPair): string {
     { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
     { name: 'subjectKeyIdentifier' },
   ]);
-  cert.sign(forge.pki.privateKeyFromPem(keys.privateKeyPem), forge.md.sha256.create());
+  signCertificate(cert, keys.privateKeyPem);
   return forge.pki.certificateToPem(cert);
 }
 
@@ -88,7 +105,7 @@ function createLeafCert(caCertPem: string, caKeyPem: string, keys: KeyPair): str
     { name: 'subjectKeyIdentifier' },
     { name: 'authorityKeyIdentifier', keyIdentifier: ca.generateSubjectKeyIdentifier().getBytes() },
   ]);
-  cert.sign(forge.pki.privateKeyFromPem(caKeyPem), forge.md.sha256.create());
+  signCertificate(cert, caKeyPem);
   return forge.pki.certificateToPem(cert);
 }
 
