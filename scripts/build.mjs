@@ -1,8 +1,9 @@
 // Builds every action's bundle: actions/<name>/src/index.ts -> dist/<name>/index.js.
 // Each output folder is emptied first so no stale chunk survives a rebuild.
 // Usage: node scripts/build.mjs [--out DIR] [name ...]
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -19,31 +20,29 @@ function actionNames() {
     .sort();
 }
 
-const selected = names.length > 0 ? names : actionNames();
 const ncc = path.join(root, 'node_modules', '@vercel', 'ncc', 'dist', 'ncc', 'cli.js');
-for (const name of selected) {
+
+function build(name) {
   const out = path.join(outRoot, name);
   rmSync(out, { recursive: true, force: true });
   // Type errors are caught by `npm run typecheck`; the bundle only needs transpiling.
-  const result = spawnSync(
-    process.execPath,
-    [
-      ncc,
-      'build',
-      `actions/${name}/src/index.ts`,
-      '-o',
-      out,
-      '--minify',
-      '--transpile-only',
-      '--license',
-      'licenses.txt',
-      '--quiet',
-    ],
-    { cwd: root, stdio: 'inherit' },
+  const args = [ncc, 'build', `actions/${name}/src/index.ts`, '-o', out, '--minify', '--transpile-only'];
+  const child = spawn(process.execPath, [...args, '--license', 'licenses.txt', '--quiet'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  return new Promise((resolve) =>
+    child.on('close', (code) => {
+      console.log(code === 0 ? `build: dist/${name}/index.js` : `build: ncc failed for ${name}`);
+      resolve(code === 0);
+    }),
   );
-  if (result.status !== 0) {
-    console.error(`build: ncc failed for ${name}`);
-    process.exit(result.status ?? 1);
-  }
-  console.log(`build: dist/${name}/index.js`);
 }
+
+const queue = names.length > 0 ? names : actionNames();
+const workers = Array.from({ length: Math.min(os.availableParallelism(), queue.length) }, async () => {
+  let ok = true;
+  for (let name = queue.shift(); name !== undefined; name = queue.shift()) ok = (await build(name)) && ok;
+  return ok;
+});
+if (!(await Promise.all(workers)).every(Boolean)) process.exit(1);
