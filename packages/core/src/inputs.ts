@@ -293,6 +293,16 @@ export class InputReader {
     });
   }
 
+  /** A value for the action's own parser, which throws ParseError (expected, given, hint) when it is bad. */
+  parsed<T, O extends ReadOptions<T>>(
+    name: string,
+    expected: string,
+    parse: (value: string) => T,
+    options?: O,
+  ): Read<T, O> {
+    return this.read(name, options, expected, parse);
+  }
+
   // ----- rules across inputs. They look at raw values: an input with a default in action.yml
   // is always set, so use them only for inputs without one.
 

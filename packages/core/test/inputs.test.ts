@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import * as core from '@actions/core';
 import { InputError, InputErrors } from '../src/errors.js';
 import { InputReader, inputEnvName } from '../src/inputs.js';
+import { ParseError } from '../src/parse.js';
 import type { Env } from '../src/inputs.js';
 
 /** A reader over the given inputs, keyed by their action.yml names. */
@@ -489,6 +490,29 @@ describe('imageRef', () => {
     ],
   ])('%j %j', (value, options, result, messages) => {
     expect(readOne(value, (r) => r.imageRef('x', options))).toEqual([result, messages]);
+  });
+});
+
+describe("parsed (an action's own parser)", () => {
+  const parseEven = (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n % 2 !== 0) throw new ParseError('an even number', value, 'Try 2 or 4');
+    return n;
+  };
+  test.each([
+    ['4', 4, []],
+    ['3', undefined, ['Input "x": expected an even number, got "3". Try 2 or 4']],
+    [undefined, undefined, []],
+  ])('%s', (value, want, messages) => {
+    expect(readOne(value, (r) => r.parsed('x', 'an even number', parseEven))).toEqual([want, messages]);
+  });
+  test('required and secret behave as for every reader', () => {
+    expect(
+      readOne(undefined, (r) => r.parsed('x', 'an even number', parseEven, { required: true }))[1],
+    ).toEqual(['Input "x": expected an even number. It is required but was empty or not set']);
+    expect(
+      readOne('3', (r) => r.parsed('x', 'an even number', parseEven, { secret: true }))[1][0],
+    ).not.toContain('3');
   });
 });
 
