@@ -98,9 +98,12 @@ describe('AWS SDK v3', () => {
   });
 
   test('an unknown key surfaces InvalidClientTokenId (403)', async () => {
-    const error = await sts({ accessKeyId: 'AKIANOBODY', secretAccessKey: 'x' })
+    const error = (await sts({ accessKeyId: 'AKIANOBODY', secretAccessKey: 'x' })
       .send(new GetCallerIdentityCommand({}))
-      .catch((e: unknown) => e as { name: string; $metadata: { httpStatusCode: number } });
+      .then(
+        () => ({ name: 'no error', $metadata: { httpStatusCode: 0 } }),
+        (e: unknown) => e,
+      )) as { name: string; $metadata: { httpStatusCode: number } };
     expect(error.name).toBe('InvalidClientTokenId');
     expect(error.$metadata.httpStatusCode).toBe(403);
   });
