@@ -639,7 +639,7 @@ export function createEcrOperations(
 
     PutLifecyclePolicy(input, ctx) {
       const { reg, repo } = repoOf(input, ctx);
-      const text = lifecycleText(input, 'lifecyclePolicyText', 'lifecyclePolicyText', true)!;
+      const text = lifecycleText(input, 'lifecyclePolicyText', 'LifecyclePolicyText', true)!;
       repo.lifecyclePolicy = { text, updatedAt: ctx.clock.now() };
       save();
       return { registryId: reg.accountId, repositoryName: repo.name, lifecyclePolicyText: text };
@@ -672,7 +672,7 @@ export function createEcrOperations(
 
     SetRepositoryPolicy(input, ctx) {
       const { reg, repo } = repoOf(input, ctx);
-      const text = policyText(input, 'policyText', 'policyText', true)!;
+      const text = policyText(input, 'policyText', 'PolicyText', true)!;
       optBool(input, 'force');
       repo.policy = text;
       save();

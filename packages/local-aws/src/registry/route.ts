@@ -374,6 +374,8 @@ export function createRegistryRoute(deps: { ecr: EcrState; blobs: BlobStore; sav
             if (monolithic !== null) {
               const digest = checkDigest(monolithic);
               await blobs.append(id, req);
+              // One request that is all three layer-upload actions in IAM's terms.
+              logged.push({ op: 'UploadLayerPart' }, { op: 'CompleteLayerUpload' });
               return completeUpload(reg, repo, id, digest);
             }
             await send(202, uploadHeaders(id));
