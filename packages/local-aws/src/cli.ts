@@ -6,7 +6,7 @@ import { DEFAULT_ACCOUNT_ID, DEFAULT_CREDENTIALS, DEFAULT_REGION, startLocalAws 
 
 const USAGE = `usage: local-aws [options]
   --port N            HTTP port on 127.0.0.1 (default 4566; 0 = ephemeral)
-  --https-port N      HTTPS port on 127.0.0.1 (default 0 = ephemeral)
+  --https-port N      HTTPS port on 127.0.0.1 (default: --port + 1, or ephemeral with --port 0)
   --account-id ID     account id (default ${DEFAULT_ACCOUNT_ID})
   --region R          default region (default ${DEFAULT_REGION})
   --access-key K      accepted access key id (default ${DEFAULT_CREDENTIALS.accessKeyId})
@@ -62,9 +62,11 @@ async function main(): Promise<void> {
   if (timeScale !== undefined && !(timeScale > 0 && Number.isFinite(timeScale))) {
     fail(`--time-scale must be a positive number, got ${values['time-scale']}`);
   }
+  const port = int('port', values.port, 4566);
   const local = await startLocalAws({
-    port: int('port', values.port, 4566),
-    httpsPort: int('https-port', values['https-port'], 0),
+    port,
+    // A stable HTTPS port by default, so a trusted /etc/containers/certs.d/<host:port> stays valid.
+    httpsPort: int('https-port', values['https-port'], port === 0 || port === 65535 ? 0 : port + 1),
     ...(values['account-id'] ? { accountId: values['account-id'] } : {}),
     ...(values.region ? { region: values.region } : {}),
     credentials: {

@@ -265,7 +265,7 @@ export class LocalAwsServer {
         return await this.handleAdmin(req, res, rawPath, rawQuery);
       }
       const route = this.routes.find((r) => rawPath.startsWith(r.prefix));
-      if (route) return await route.handle(req, res, this.routeEnv);
+      if (route) return await this.handleRoute(route, req, res, requestId);
 
       const headers = headersFromRaw(req.rawHeaders);
       const target = headers['x-amz-target'];
@@ -283,6 +283,34 @@ export class LocalAwsServer {
       }
       const protocol: Protocol = req.headers['x-amz-target'] ? 'json1.1' : 'query';
       sendError(res, protocol, internalFailure(), requestId);
+    }
+  }
+
+  /** An HTTP route; if it throws, a distribution-spec style 500 (routes are not AWS protocols). */
+  private async handleRoute(
+    route: HttpRoute,
+    req: IncomingMessage,
+    res: ServerResponse,
+    requestId: string,
+  ): Promise<void> {
+    try {
+      await route.handle(req, res, this.routeEnv);
+    } catch (error) {
+      this.config.logError(
+        `local-aws: route ${route.prefix} failed on ${req.method} ${req.url} (request ${requestId}): ${(error as Error)?.stack ?? String(error)}`,
+      );
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      const payload = JSON.stringify({
+        errors: [{ code: 'UNKNOWN', message: 'internal error', detail: null }],
+      });
+      res.writeHead(500, {
+        'Content-Type': 'application/json; charset=utf-8',
+        'Content-Length': Buffer.byteLength(payload),
+      });
+      res.end(payload);
     }
   }
 
