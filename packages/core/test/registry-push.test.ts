@@ -1,7 +1,17 @@
 // pushImage against Debian's reference registry (docker-registry), checked with skopeo — another
 // client — rather than with our own code.
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  createWriteStream,
+  mkdirSync,
+  mkdtempSync,
+  renameSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -22,6 +32,8 @@ import {
   makeMultiArchLayout,
   makeOciLayout,
   sha256,
+  writeBlob,
+  writeLayoutIndex,
 } from './helpers/registry-oci-layout.js';
 import {
   DOCKER_REGISTRY,
@@ -257,6 +269,80 @@ describe('pushImage with an OCI layout', () => {
       ).rejects.toThrow();
     },
     60_000,
+  );
+});
+
+describe('pushImage memory', () => {
+  withTools(
+    'streams a 96 MiB layer without holding it in memory',
+    async () => {
+      const dir = fresh('big');
+      mkdirSync(dir, { recursive: true });
+      // One large random blob (written in chunks) as the only layer.
+      const size = 96 * 1024 * 1024;
+      const hash = createHash('sha256');
+      const tmp = join(dir, 'layer');
+      const out = createWriteStream(tmp);
+      for (let written = 0; written < size; written += 1024 * 1024) {
+        const chunk = randomBytes(1024 * 1024);
+        hash.update(chunk);
+        if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
+      }
+      await new Promise<void>((r) => out.end(() => r()));
+      const layer = {
+        mediaType: 'application/vnd.oci.image.layer.v1.tar',
+        digest: `sha256:${hash.digest('hex')}`,
+        size,
+      };
+      mkdirSync(join(dir, 'blobs', 'sha256'), { recursive: true });
+      renameSync(tmp, join(dir, 'blobs', 'sha256', layer.digest.slice(7)));
+      const configBytes = Buffer.from(
+        JSON.stringify({
+          os: 'linux',
+          architecture: 'amd64',
+          rootfs: { type: 'layers', diff_ids: [layer.digest] },
+        }),
+      );
+      const config = {
+        mediaType: 'application/vnd.oci.image.config.v1+json',
+        digest: writeBlob(dir, configBytes),
+        size: configBytes.length,
+      };
+      const manifestBytes = Buffer.from(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          config,
+          layers: [layer],
+        }),
+      );
+      const manifest = {
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        digest: writeBlob(dir, manifestBytes),
+        size: manifestBytes.length,
+      };
+      writeLayoutIndex(dir, [{ descriptor: manifest }]);
+
+      global.gc?.();
+      const baseline = process.memoryUsage().rss;
+      let peak = baseline;
+      const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+      try {
+        const result = await pushImage({
+          registry: registry.url,
+          repository: 'big/app',
+          image: await readOciLayout(dir),
+          tags: ['v1'],
+        });
+        expect(result.blobs.bytesUploaded).toBe(size + configBytes.length);
+      } finally {
+        clearInterval(sampler);
+      }
+      // A buffered layer would add at least its 96 MiB.
+      expect((peak - baseline) / 1024 / 1024).toBeLessThan(48);
+      rmSync(dir, { recursive: true, force: true });
+    },
+    120_000,
   );
 });
 
