@@ -215,12 +215,15 @@ export async function pushImage(options: PushImageOptions): Promise<PushResult> 
     await withRetry(`connecting to ${client.host}`, () => client.ping(scopes, signal));
     const blobs = uniqueBlobs(image.manifest);
     result.blobs.total = blobs.length;
-    try {
-      await eachLimited(blobs, concurrency, pushBlob);
-    } catch (error) {
-      internal.abort();
-      throw error;
-    }
+    // The first failure cancels the uploads in flight (they would be wasted).
+    await eachLimited(blobs, concurrency, async (blob) => {
+      try {
+        await pushBlob(blob);
+      } catch (error) {
+        internal.abort();
+        throw error;
+      }
+    });
     await pushChildren(image.manifest, new Set());
     if (tags.length === 0) await putManifest(image.manifest, image.manifest.digest);
     for (const tag of tags) await putManifest(image.manifest, tag);
