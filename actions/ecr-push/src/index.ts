@@ -1,4 +1,4 @@
 import { run } from '@aws-containers/core';
-import { main } from './main.js';
+import { main, post } from './main.js';
 
-await run(main);
+await run(main, post);

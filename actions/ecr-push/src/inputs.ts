@@ -30,8 +30,11 @@ export interface PromoteReference {
 }
 
 /** A registry to log docker in to besides the one pushed to. */
-export type LoginRegistry =
-  { type: 'private'; accountId: string; region: string | undefined } | { type: 'public' };
+export interface LoginRegistry {
+  accountId: string;
+  /** Undefined: the region of the step. */
+  region: string | undefined;
+}
 
 export type TagMutability = 'MUTABLE' | 'IMMUTABLE' | 'MUTABLE_WITH_EXCLUSION' | 'IMMUTABLE_WITH_EXCLUSION';
 export type Severity = 'CRITICAL' | 'HIGH' | 'MEDIUM' | 'LOW' | 'INFORMATIONAL' | 'UNDEFINED';
@@ -83,16 +86,13 @@ export function parseRepositoryName(value: string): string {
   return value;
 }
 
-const LOGIN_REGISTRY_EXPECTED =
-  'registries to log in to, one per line: an account ID, <account>:<region>, or public';
+const LOGIN_REGISTRY_EXPECTED = 'registries to log in to, one per line: an account ID or <account>:<region>';
 
 export function parseLoginRegistry(value: string): LoginRegistry {
-  if (value === 'public') return { type: 'public' };
   const [account, region, ...rest] = value.split(':');
   try {
     if (rest.length > 0) throw new ParseError(LOGIN_REGISTRY_EXPECTED, value);
     return {
-      type: 'private',
       accountId: parseAccountId(account ?? ''),
       region: region === undefined ? undefined : parseRegion(region),
     };

@@ -96,9 +96,8 @@ test.each([
 });
 
 test.each([
-  ['public', { type: 'public' }],
-  ['123456789012', { type: 'private', accountId: '123456789012', region: undefined }],
-  ['123456789012:eu-west-1', { type: 'private', accountId: '123456789012', region: 'eu-west-1' }],
+  ['123456789012', { accountId: '123456789012', region: undefined }],
+  ['123456789012:eu-west-1', { accountId: '123456789012', region: 'eu-west-1' }],
 ])('login registry %s', (value, want) => {
   expect(parseLoginRegistry(value)).toEqual(want);
 });

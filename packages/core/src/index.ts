@@ -8,3 +8,4 @@ export * from './format.js';
 export * from './poll.js';
 export * from './runner.js';
 export * from './github.js';
+export * from './registry/index.js';
