@@ -100,6 +100,8 @@ const TAIL_LINES = 25;
  * contexts) is linked, not copied, so a buildx installed or a builder created by an earlier step
  * is still the one used. When DOCKER_CONFIG already is this folder (an earlier step exported it),
  * it is returned as it is. The caller exports the result with core.exportVariable('DOCKER_CONFIG').
+ * Outside a runner (no RUNNER_TEMP) the folder sits in the system temp folder, shared by that
+ * machine's runs.
  */
 export function jobDockerConfig(env: NodeJS.ProcessEnv): string {
   const target = resolve(env.RUNNER_TEMP || tmpdir(), JOB_CONFIG_DIR);

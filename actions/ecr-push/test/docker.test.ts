@@ -7,7 +7,7 @@
 // that against local-aws's ECR registry).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ActionError } from '@aws-containers/core';
@@ -31,9 +31,12 @@ async function freePort(): Promise<number> {
 }
 
 /** docker-registry on 127.0.0.1 with filesystem storage in `dir`; resolves once /v2/ answers. */
-async function startRegistry(dir: string): Promise<{ port: number; stop: () => Promise<void> }> {
+async function startRegistry(
+  dir: string,
+  tls?: { certificate: string; key: string },
+): Promise<{ port: number; stop: () => Promise<void> }> {
   const port = await freePort();
-  const config = join(dir, 'registry.yml');
+  const config = join(dir, `registry-${port}.yml`);
   writeFileSync(
     config,
     [
@@ -42,9 +45,10 @@ async function startRegistry(dir: string): Promise<{ port: number; stop: () => P
       '  level: warn',
       'storage:',
       '  filesystem:',
-      `    rootdirectory: ${join(dir, 'registry-data')}`,
+      `    rootdirectory: ${join(dir, `registry-data-${port}`)}`,
       'http:',
       `  addr: 127.0.0.1:${port}`,
+      ...(tls ? ['  tls:', `    certificate: ${tls.certificate}`, `    key: ${tls.key}`] : []),
       '',
     ].join('\n'),
   );
@@ -57,12 +61,15 @@ async function startRegistry(dir: string): Promise<{ port: number; stop: () => P
     await exited;
   };
   for (let i = 0; ; i++) {
-    try {
-      const response = await fetch(`http://127.0.0.1:${port}/v2/`);
-      if (response.ok) break;
-    } catch {
-      // not listening yet
-    }
+    // With TLS, any answer (even a TLS failure, as fetch does not trust the CA) means it listens.
+    const listening = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.end();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (listening) break;
     if (i > 100 || child.exitCode !== null) {
       await stop();
       throw new Error(`docker-registry did not start on ${port}:\n${output}`);
@@ -72,12 +79,17 @@ async function startRegistry(dir: string): Promise<{ port: number; stop: () => P
   return { port, stop };
 }
 
-function skopeoInspect(ref: string): {
+/** skopeo's view of a pushed image: over plain HTTP, or over TLS trusting the CA in `certDir`. */
+function skopeoInspect(
+  ref: string,
+  certDir?: string,
+): {
   Digest: string;
   Labels: Record<string, string> | null;
   Layers: string[];
 } {
-  const result = spawnSync(SKOPEO, ['inspect', '--tls-verify=false', `docker://${ref}`], {
+  const tls = certDir ? ['--cert-dir', certDir] : ['--tls-verify=false'];
+  const result = spawnSync(SKOPEO, ['inspect', ...tls, `docker://${ref}`], {
     encoding: 'utf8',
   });
   if (result.status !== 0) throw new Error(`skopeo inspect ${ref}: ${result.stderr}`);
@@ -286,6 +298,60 @@ describe('with podman as the engine', () => {
     expect(after.credHelpers).toBeUndefined();
     expect(readFileSync(join(home, '.docker', 'config.json'), 'utf8')).toBe(userConfig);
   });
+
+  withEngine(
+    'an HTTPS registry whose CA the engine is told to trust after it started (the e2e setup)',
+    async () => {
+      const tlsDir = join(dir, 'tls');
+      mkdirSync(tlsDir);
+      const certificate = join(tlsDir, 'ca.crt');
+      const key = join(tlsDir, 'key.pem');
+      const openssl = spawnSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:prime256v1',
+          '-nodes',
+          '-days',
+          '1',
+        ].concat([
+          '-keyout',
+          key,
+          '-out',
+          certificate,
+          '-subj',
+          '/CN=127.0.0.1',
+          '-addext',
+          'subjectAltName=IP:127.0.0.1',
+        ]),
+        { encoding: 'utf8' },
+      );
+      if (openssl.status !== 0) throw new Error(`openssl: ${openssl.stderr}`);
+      const https = await startRegistry(dir, { certificate, key });
+      try {
+        const hostPort = `127.0.0.1:${https.port}`;
+        const ref = `${hostPort}/team/app:tls`;
+        await cli.tag(`127.0.0.1:${registry?.port}/team/app:v1`, ref);
+        // Untrusted first: the engine refuses the certificate, and the hint says what to do.
+        const refused = await cli.push(ref).catch((e: unknown) => e);
+        expect((refused as Error).message).toMatch(/certificate/);
+        expect((refused as ActionError).hint).toMatch(/certs\.d/);
+
+        engine?.trustCa(hostPort, certificate);
+        await cli.login(hostPort, 'AWS', 'any');
+        const { digest } = await cli.push(ref);
+        expect(skopeoInspect(ref, tlsDir).Digest).toBe(digest);
+        await cli.logout(hostPort);
+      } finally {
+        await https.stop();
+      }
+    },
+    60_000,
+  );
 
   withEngine('an aborted signal kills the running command', async () => {
     const controller = new AbortController();
