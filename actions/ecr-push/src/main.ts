@@ -21,6 +21,7 @@ import {
   readOciLayout,
   resolveRegion,
   setOutputs,
+  withoutCommands,
   type PushResult,
   type RunContext,
 } from '@aws-containers/core';
@@ -156,26 +157,38 @@ async function pushWithDocker(
 ): Promise<Pushed> {
   const refs = plan.tags.map((tag) => `${repositoryUri}:${tag}`);
   const source = inputs.source;
-  if (source.kind === 'context') {
-    await docker.build({
-      context: source.context,
-      ...(source.dockerfile ? { dockerfile: source.dockerfile } : {}),
-      buildArgs: source.buildArgs,
-      ...(source.target ? { target: source.target } : {}),
-      platforms: source.platforms,
-      labels: plan.labels,
-      tags: refs,
-    });
-  } else if (source.kind === 'image') {
-    for (const ref of refs) await docker.tag(source.image, ref);
-  }
-  let digest = '';
-  for (const ref of refs) digest = (await docker.push(ref)).digest;
-  const how =
-    source.kind === 'context'
-      ? `Built ${source.context} with docker and pushed it.`
-      : `Pushed the local image ${(source as { image: string }).image}.`;
-  return { digest, how };
+  // Build and push output is not ours: no line of it may act as a workflow command.
+  return withoutCommands(async () => {
+    if (source.kind === 'context') {
+      // Several platforms cannot be loaded into the engine: the builder pushes them itself.
+      const multiPlatform = source.platforms.length > 1;
+      const built = await docker.build({
+        context: source.context,
+        ...(source.dockerfile ? { dockerfile: source.dockerfile } : {}),
+        buildArgs: source.buildArgs,
+        ...(source.target ? { target: source.target } : {}),
+        platforms: source.platforms,
+        labels: plan.labels,
+        tags: refs,
+        push: multiPlatform,
+      });
+      if (multiPlatform && built.digest) {
+        return {
+          digest: built.digest,
+          how: `Built ${source.context} for ${source.platforms.join(', ')} with buildx and pushed it.`,
+        };
+      }
+    } else if (source.kind === 'image') {
+      for (const ref of refs) await docker.tag(source.image, ref);
+    }
+    let digest = '';
+    for (const ref of refs) digest = (await docker.push(ref)).digest;
+    const how =
+      source.kind === 'context'
+        ? `Built ${source.context} with docker and pushed it.`
+        : `Pushed the local image ${(source as { image: string }).image}.`;
+    return { digest, how };
+  });
 }
 
 export async function main({ signal }: RunContext): Promise<void> {

@@ -1,5 +1,7 @@
 // Glue to the runner protocol, over @actions/core: the entry point (main and post in one
 // bundle), groups, masking, outputs and the job summary. Each lives here once.
+import { randomUUID } from 'node:crypto';
+import { EOL } from 'node:os';
 import * as core from '@actions/core';
 import { formatError } from './format.js';
 import { cancellationSignal } from './poll.js';
@@ -59,6 +61,20 @@ export async function run(main: Step, post?: Step): Promise<void> {
   } finally {
     process.off('uncaughtException', onStray);
     process.off('unhandledRejection', onStray);
+  }
+}
+
+/**
+ * Runs fn while the runner ignores workflow commands, so that output we do not control (a build's
+ * log) cannot set outputs, masks or errors with a line starting `::`. Mask secrets before it.
+ */
+export async function withoutCommands<T>(fn: () => Promise<T>): Promise<T> {
+  const token = randomUUID();
+  process.stdout.write(`::stop-commands::${token}${EOL}`);
+  try {
+    return await fn();
+  } finally {
+    process.stdout.write(`::${token}::${EOL}`);
   }
 }
 

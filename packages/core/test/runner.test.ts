@@ -43,6 +43,13 @@ const main: runner.Step = async ({ phase, signal }) => {
   if (scenario === 'inputs') {
     throw new InputErrors([new InputError('region', 'a region', 'mars'), new InputError('timeout', 'a duration', 'x')]);
   }
+  if (scenario === 'untrusted') {
+    const value = await runner.withoutCommands(async () => {
+      console.log('::error::injected by a build log');
+      return 'kept';
+    });
+    console.log('returned ' + value);
+  }
   if (scenario === 'action') throw new ActionError('Repository app is missing.', { hint: 'Create it first.' });
   if (scenario === 'aws') {
     throw Object.assign(new Error('Rate exceeded'), {
@@ -219,6 +226,20 @@ describe('run() in a real process', () => {
       ]);
     },
   );
+});
+
+test('withoutCommands fences output we do not control between stop-commands and its token', async () => {
+  const ran = await runAction('untrusted').done;
+  expect(ran.code).toBe(0);
+  const lines = ran.stdout.split('\n');
+  const stop = lines.findIndex((l) => l.startsWith('::stop-commands::'));
+  const token = lines[stop]?.slice('::stop-commands::'.length);
+  const injected = lines.indexOf('::error::injected by a build log');
+  const resume = lines.indexOf(`::${token}::`);
+  expect(token).toMatch(/^[0-9a-f-]{36}$/);
+  expect(stop).toBeLessThan(injected);
+  expect(injected).toBeLessThan(resume);
+  expect(lines).toContain('returned kept');
 });
 
 describe('outputText', () => {
