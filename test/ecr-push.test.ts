@@ -319,8 +319,14 @@ test('bad inputs change nothing in AWS', async () => {
 test('promote-from another repository mounts the blobs instead of moving them', async () => {
   const image = await layout();
   expect(
-    (await push({ repository: 'staging/app', 'create-repository': 'true', 'oci-layout': image.dir, tags: 'raw:rc1' }))
-      .exitCode,
+    (
+      await push({
+        repository: 'staging/app',
+        'create-repository': 'true',
+        'oci-layout': image.dir,
+        tags: 'raw:rc1',
+      })
+    ).exitCode,
   ).toBe(0);
   aws.opLog.clear();
   const run = await push({
