@@ -1,9 +1,11 @@
 // `npm run bench -- <name> [...]`: benchmarks, never timed tests. Each reports figures as
 // ratios against a peer measured in the same run.
 import { coldStart } from './cold-start.js';
+import { ecrPush } from './ecr-push.js';
 
 const benches: Record<string, () => Promise<void>> = {
   'cold-start': coldStart,
+  'ecr-push': ecrPush,
 };
 
 const requested = process.argv.slice(2);
