@@ -342,7 +342,19 @@ export async function main({ signal }: RunContext): Promise<void> {
           }
         }
         default:
-          return await pushWithDocker(docker, inputs, plan, repositoryUri);
+          try {
+            return await pushWithDocker(docker, inputs, plan, repositoryUri);
+          } catch (err) {
+            // docker relays ECR's TAG_INVALID as text: "tag invalid: The image tag 'v1' already
+            // exists in the 'team/app' repository and cannot be overwritten because … immutable."
+            const refused =
+              err instanceof ActionError
+                ? /tag invalid: The image tag '([^']+)' already exists[^\n]*immutable/i.exec(err.message)
+                : null;
+            if (refused?.[1])
+              throw await immutableTagError(ecr, registryId, inputs.repository, refused[1], signal);
+            throw err;
+          }
       }
     } catch (err) {
       // The registry refuses to move an immutable tag with TAG_INVALID; name the tag and what it holds.
