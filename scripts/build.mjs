@@ -11,7 +11,7 @@ const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const args = process.argv.slice(2);
 const outIndex = args.indexOf('--out');
 const outRoot = outIndex >= 0 ? path.resolve(args[outIndex + 1]) : path.join(root, 'dist');
-const names = args.filter((a, i) => a !== '--out' && i !== outIndex + 1);
+const names = args.filter((_, i) => outIndex < 0 || (i !== outIndex && i !== outIndex + 1));
 
 function actionNames() {
   return readdirSync(path.join(root, 'actions'), { withFileTypes: true })
