@@ -339,3 +339,26 @@ test('promote-from another repository mounts the blobs instead of moving them', 
   expect(images('production/app')).toEqual({ [image.top.digest]: ['1.0.0'] });
   expect(aws.opLog.actions()).not.toContain('ecr:CompleteLayerUpload');
 });
+
+requireTool('skopeo', '/usr/bin/skopeo')('pushes a docker save archive without a daemon', async () => {
+  const image = await layout([{ size: 4096 }]);
+  const archive = path.join(mkdtempSync(path.join(os.tmpdir(), 'archive-')), 'image.tar');
+  // skopeo writes the same format `docker save` does.
+  const made = await runTool('/usr/bin/skopeo', [
+    'copy',
+    `oci:${image.dir}:${image.tag}`,
+    `docker-archive:${archive}:app:built`,
+  ]);
+  expect(made.stderr).toBe('');
+  const run = await push({
+    repository: 'archive/app',
+    'create-repository': 'true',
+    'docker-archive': archive,
+    tags: 'sha',
+  });
+  expect(run.errors).toEqual([]);
+  expect(run.outputs.pushed).toBe('true');
+  expect(run.outputs.digest).toMatch(/^sha256:[a-f0-9]{64}$/);
+  expect(images('archive/app')).toEqual({ [run.outputs.digest as string]: ['sha-0123456'] });
+  expect(run.summary).toContain('docker archive');
+});
