@@ -108,6 +108,21 @@ async function imageSize(
   return found.imageDetails?.[0]?.imageSizeInBytes;
 }
 
+/**
+ * The tag of an immutable-tag refusal, from our registry client (ECR's TAG_INVALID) or from the
+ * text docker relays ("tag invalid: The image tag 'v1' already exists … immutable"); else undefined.
+ */
+export function refusedImmutableTag(err: unknown, tags: readonly string[]): string | undefined {
+  if (err instanceof RegistryError) {
+    if (err.code !== 'TAG_INVALID' || !/immutable/i.test(err.message)) return undefined;
+    return tags.find((t) => err.message.includes(`'${t}'`)) ?? tags[0];
+  }
+  if (err instanceof ActionError) {
+    return /tag invalid: The image tag '([^']+)' already exists[^\n]*immutable/i.exec(err.message)?.[1];
+  }
+  return undefined;
+}
+
 interface Pushed {
   digest: string;
   how: string;
@@ -342,26 +357,11 @@ export async function main({ signal }: RunContext): Promise<void> {
           }
         }
         default:
-          try {
-            return await pushWithDocker(docker, inputs, plan, repositoryUri);
-          } catch (err) {
-            // docker relays ECR's TAG_INVALID as text: "tag invalid: The image tag 'v1' already
-            // exists in the 'team/app' repository and cannot be overwritten because … immutable."
-            const refused =
-              err instanceof ActionError
-                ? /tag invalid: The image tag '([^']+)' already exists[^\n]*immutable/i.exec(err.message)
-                : null;
-            if (refused?.[1])
-              throw await immutableTagError(ecr, registryId, inputs.repository, refused[1], signal);
-            throw err;
-          }
+          return await pushWithDocker(docker, inputs, plan, repositoryUri);
       }
     } catch (err) {
-      // The registry refuses to move an immutable tag with TAG_INVALID; name the tag and what it holds.
-      if (err instanceof RegistryError && err.code === 'TAG_INVALID' && /immutable/i.test(err.message)) {
-        const tag = plan.tags.find((t) => err.message.includes(t)) ?? plan.tags[0] ?? '';
-        throw await immutableTagError(ecr, registryId, inputs.repository, tag, signal);
-      }
+      const tag = refusedImmutableTag(err, plan.tags);
+      if (tag !== undefined) throw await immutableTagError(ecr, registryId, inputs.repository, tag, signal);
       throw err;
     }
   });
