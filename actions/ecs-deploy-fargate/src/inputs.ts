@@ -9,6 +9,7 @@ import type { LogConfiguration } from '@aws-sdk/client-ecs';
 import {
   FARGATE_CPU_EXPECTED,
   FARGATE_MEMORY_EXPECTED,
+  FARGATE_SIZES,
   TASK_DEFINITION_EXPECTED,
   fargateSizeProblem,
   parseTaskCpu,
@@ -366,6 +367,26 @@ export function parseTaskDefinitionFile(
   }
 }
 
+function parseFargateCpu(text: string): string {
+  const cpu = parseTaskCpu(text);
+  if (!FARGATE_SIZES.has(Number(cpu))) {
+    throw new ParseError(FARGATE_CPU_EXPECTED, text, fargateSizeProblem(cpu, '0'));
+  }
+  return cpu;
+}
+
+function parseFargateMemory(text: string): string {
+  const memory = parseTaskMemory(text);
+  if (![...FARGATE_SIZES.values()].some((values) => values.includes(Number(memory)))) {
+    throw new ParseError(
+      FARGATE_MEMORY_EXPECTED,
+      text,
+      `Fargate offers ${memory} MiB with no CPU value; see the Fargate task sizes (512 MiB to 120 GB)`,
+    );
+  }
+  return memory;
+}
+
 function parseRoleArn(text: string): string {
   parseArn(text, { service: 'iam', resourceType: 'role' });
   return text;
@@ -443,8 +464,8 @@ export function getInputs(reader: InputReader = new InputReader()): Inputs {
       keyPattern: /^[A-Za-z0-9][A-Za-z0-9._/-]*$/,
       keyExpected: 'a label key (letters, digits and . _ / -)',
     }) ?? new Map<string, string>();
-  const cpu = reader.parsed('cpu', FARGATE_CPU_EXPECTED, parseTaskCpu);
-  const memory = reader.parsed('memory', FARGATE_MEMORY_EXPECTED, parseTaskMemory);
+  const cpu = reader.parsed('cpu', FARGATE_CPU_EXPECTED, parseFargateCpu);
+  const memory = reader.parsed('memory', FARGATE_MEMORY_EXPECTED, parseFargateMemory);
   if (cpu !== undefined && memory !== undefined) {
     const problem = fargateSizeProblem(cpu, memory);
     if (problem)

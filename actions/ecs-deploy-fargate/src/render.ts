@@ -363,6 +363,7 @@ export function renderTaskDefinition(
     );
   }
 
+  const before = errors.length;
   const cpu = size('cpu', changes.cpu, definition.cpu, parseTaskCpu, errors, source);
   const memory = size('memory', changes.memory, definition.memory, parseTaskMemory, errors, source);
   if (cpu !== undefined) definition.cpu = cpu;
@@ -380,7 +381,7 @@ export function renderTaskDefinition(
         ),
       );
     }
-  } else if (!errors.some((e) => e.input === 'cpu' || e.input === 'memory')) {
+  } else if (errors.length === before) {
     const missing = [
       cpu === undefined ? 'cpu' : undefined,
       memory === undefined ? 'memory' : undefined,
