@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createEcr } from './ecr/index.js';
+import { createEcsFactory } from './ecs/index.js';
 import { LocalClock } from './platform/clock.js';
 import type { ClockMode } from './platform/clock.js';
 import { FaultInjector } from './platform/faults.js';
@@ -29,6 +30,7 @@ export { IdentityStore } from './platform/identities.js';
 export { verifyPresignedStsUrl } from './server.js';
 export { AwsError } from './service.js';
 export type { Identity, ServerInfo } from './service.js';
+export type { EcsAdmin, EcsTimings } from './ecs/index.js';
 
 export const DEFAULT_ACCOUNT_ID = '000000000000';
 export const DEFAULT_REGION = 'us-east-1';
@@ -88,7 +90,10 @@ export interface LocalAws {
   opLog: OpLog;
   state: LocalStateStore;
   /** Per-service hooks for tests. */
-  admin: { ecr: ReturnType<typeof createEcr>['admin'] };
+  admin: {
+    ecr: ReturnType<typeof createEcr>['admin'];
+    ecs: ReturnType<ReturnType<typeof createEcsFactory>>['admin'];
+  };
   /** Verifies a presigned STS GetCallerIdentity URL (an EKS token) as STS would. */
   verifyPresignedUrl(url: string, headers?: Record<string, string>): Identity | AwsError;
   stop(): Promise<void>;
@@ -148,7 +153,8 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   };
   const ecr = createEcr(env);
   const sts = createSts(env);
-  for (const module of [sts, ecr] as ServiceModule[]) server.mount(module);
+  const ecs = createEcsFactory((query) => ecr.admin.resolveImage(query))(env);
+  for (const module of [sts, ecr, ecs] as ServiceModule[]) server.mount(module);
   for (const factory of options.modules ?? []) server.mount(factory(env));
 
   let info;
@@ -179,7 +185,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     faults,
     opLog,
     state,
-    admin: { ecr: ecr.admin },
+    admin: { ecr: ecr.admin, ecs: ecs.admin },
     verifyPresignedUrl: (url, headers) => server.verifyPresignedUrl(url, headers),
     stop: () =>
       (stopped ??= (async () => {

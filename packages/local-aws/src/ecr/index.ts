@@ -2,10 +2,16 @@
 import type { JsonService, ServiceFactory } from '../service.js';
 import { BlobStore } from '../registry/blobs.js';
 import { createRegistryRoute } from '../registry/route.js';
+import { parseManifest } from '../registry/manifest.js';
 import { createEcrOperations } from './api.js';
 import { DEFAULT_SCAN_DURATION_MS, loadState, type EcrState, type ScanFindingsFixture } from './model.js';
 
 export type { ScanFinding, ScanFindingsFixture } from './model.js';
+
+/** What a puller finds for a reference in this registry (ECS resolves task images with it). */
+export type ImageResolution =
+  | { found: true; digest: string; labels: Record<string, string> }
+  | { found: false; reason: 'repository' | 'tag' | 'digest' };
 
 /** Test hooks for ECR, exposed on the handle startLocalAws() returns. */
 export interface EcrAdmin {
@@ -20,6 +26,17 @@ export interface EcrAdmin {
   snapshot(): EcrState;
   /** Whether the blob store holds a blob (in any repository). */
   hasBlob(digest: string): boolean;
+  /**
+   * Resolves `reference` (a tag or a digest) in a repository of the registry of accountId/region,
+   * as a pull would: the manifest digest and the image config's `config.Labels` (an index resolves
+   * to its linux/amd64 child, else its first). Read only: nothing is created or logged.
+   */
+  resolveImage(query: {
+    accountId: string;
+    region: string;
+    repositoryName: string;
+    reference: string;
+  }): Promise<ImageResolution>;
 }
 
 export const ECR_TARGET_PREFIX = 'AmazonEC2ContainerRegistry_V20150921';
@@ -51,6 +68,40 @@ export const createEcr: ServiceFactory<EcrAdmin> = ({ state }) => {
       },
       hasBlob(digest) {
         return blobs.has(digest);
+      },
+      async resolveImage({ accountId, region, repositoryName, reference }) {
+        const repo = ecr.registries[`${accountId}/${region}`]?.repositories[repositoryName];
+        if (!repo) return { found: false, reason: 'repository' };
+        const digest = reference.includes(':') ? reference : repo.imageTags[reference];
+        if (digest === undefined) return { found: false, reason: 'tag' };
+        let image = repo.images[digest];
+        if (!image) return { found: false, reason: 'digest' };
+        let manifest = parseManifest(Buffer.from(image.manifest, 'utf8'), image.mediaType);
+        if (manifest.kind === 'index') {
+          const child =
+            manifest.manifests.find(
+              (m) => m.platform?.os === 'linux' && m.platform.architecture === 'amd64',
+            ) ?? manifest.manifests[0];
+          image = child ? repo.images[child.digest] : undefined;
+          if (!image) return { found: false, reason: 'digest' };
+          manifest = parseManifest(Buffer.from(image.manifest, 'utf8'), image.mediaType);
+        }
+        const labels: Record<string, string> = {};
+        const configDigest = manifest.config?.digest;
+        if (configDigest && blobs.has(configDigest)) {
+          const chunks: Buffer[] = [];
+          for await (const chunk of blobs.read(configDigest)) chunks.push(chunk as Buffer);
+          try {
+            const doc = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+              config?: { Labels?: Record<string, unknown> | null };
+            };
+            for (const [k, v] of Object.entries(doc.config?.Labels ?? {}))
+              if (typeof v === 'string') labels[k] = v;
+          } catch {
+            // a config that is not JSON has no labels
+          }
+        }
+        return { found: true, digest, labels };
       },
     },
   };

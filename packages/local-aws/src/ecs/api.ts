@@ -1,0 +1,1072 @@
+// The ECS control plane (AWS JSON 1.1, target prefix AmazonEC2ContainerServiceV20141113): clusters,
+// task definitions, services and tasks on Fargate. Shapes and errors follow the ECS API reference;
+// what happens over time is the simulation's (sim.ts).
+import { AwsError, type JsonOperation, type RequestContext } from '../service.js';
+import {
+  clusterArn,
+  fargateMemoryFor,
+  regionOf,
+  serviceArn,
+  taskDefinitionArn,
+  type ClusterState,
+  type DeploymentState,
+  type EcsRegion,
+  type EcsState,
+  type ResolvedImage,
+  type ServiceState,
+  type Tag,
+  type TaskDefinitionState,
+  type TaskState,
+} from './model.js';
+import { subnetsOf, type EcsSimulation } from './sim.js';
+import {
+  clientError,
+  invalidParameter,
+  mergeTags,
+  optBool,
+  optInt,
+  optList,
+  optObject,
+  optString,
+  optStringList,
+  optStructList,
+  reqString,
+  tagList,
+  type Input,
+} from './validate.js';
+
+/** Resolves a container image as a Fargate task would pull it. */
+export type ImageResolver = (image: string, ctx: RequestContext) => Promise<ResolvedImage>;
+
+const NAME_RE = /^[a-zA-Z0-9_-]{1,255}$/;
+const NETWORK_MODES = ['bridge', 'host', 'awsvpc', 'none'];
+
+const clusterNotFound = () => new AwsError('ClusterNotFoundException', 'Cluster not found.');
+const serviceNotFound = () => new AwsError('ServiceNotFoundException', 'Service not found.');
+const serviceNotActive = () => new AwsError('ServiceNotActiveException', 'Service was not ACTIVE.');
+
+/** Task-level cpu: "256", "0.25 vCPU", "1 vcpu" → units. */
+function cpuUnits(text: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(vcpu)?\s*$/i.exec(text);
+  if (!m) return undefined;
+  return m[2] ? Math.round(Number(m[1]) * 1024) : Number(m[1]);
+}
+/** Task-level memory: "512", "0.5 GB", "2GB" → MiB. */
+function memoryMiB(text: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(gb)?\s*$/i.exec(text);
+  if (!m) return undefined;
+  return m[2] ? Math.round(Number(m[1]) * 1024) : Number(m[1]);
+}
+
+function page<T>(items: T[], input: Input, max = 100): { items: T[]; nextToken?: string } {
+  const maxResults = optInt(input, 'maxResults');
+  if (maxResults !== undefined && (maxResults < 1 || maxResults > max))
+    throw invalidParameter(`maxResults must be between 1 and ${max}.`);
+  const token = optString(input, 'nextToken');
+  let start = 0;
+  if (token !== undefined) {
+    const n = Number(Buffer.from(token, 'base64').toString('utf8'));
+    if (!Number.isInteger(n) || n < 0) throw invalidParameter('Invalid nextToken.');
+    start = n;
+  }
+  const size = maxResults ?? max;
+  const out = items.slice(start, start + size);
+  return start + size < items.length
+    ? { items: out, nextToken: Buffer.from(String(start + size)).toString('base64') }
+    : { items: out };
+}
+
+const secs = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000);
+function defined(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+}
+
+export function createEcsOperations(
+  s: EcsState,
+  sim: EcsSimulation,
+  resolveImage: ImageResolver,
+  save: () => void,
+): Record<string, JsonOperation> {
+  const regionFor = (ctx: RequestContext): EcsRegion => regionOf(s, ctx.identity.accountId, ctx.region);
+
+  /** A cluster by name or ARN (default "default"); ClusterNotFoundException unless ACTIVE. */
+  const clusterOf = (r: EcsRegion, input: Input, key = 'cluster'): ClusterState => {
+    const ref = optString(input, key) ?? 'default';
+    const name = ref.startsWith('arn:') ? ref.slice(ref.lastIndexOf('/') + 1) : ref;
+    const c = r.clusters[name];
+    if (!c || c.status !== 'ACTIVE') throw clusterNotFound();
+    return c;
+  };
+
+  const clusterOut = (r: EcsRegion, c: ClusterState, include: string[] = []) => {
+    const tasks = Object.values(r.tasks).filter((t) => t.clusterName === c.name);
+    const services = Object.values(r.services[c.name] ?? {}).filter((x) => x.status === 'ACTIVE');
+    return defined({
+      clusterArn: c.arn,
+      clusterName: c.name,
+      status: c.status,
+      registeredContainerInstancesCount: 0,
+      runningTasksCount: tasks.filter((t) => t.lastStatus === 'RUNNING').length,
+      pendingTasksCount: tasks.filter((t) => ['PROVISIONING', 'PENDING', 'ACTIVATING'].includes(t.lastStatus))
+        .length,
+      activeServicesCount: c.status === 'ACTIVE' ? services.length : 0,
+      statistics: [],
+      tags: include.includes('TAGS') ? c.tags : [],
+      settings: c.settings,
+      capacityProviders: [],
+      defaultCapacityProviderStrategy: [],
+    });
+  };
+
+  // ---- task definitions ----
+
+  /** "family", "family:rev" or an ARN → the revision; undefined when there is none. */
+  const findTaskDefinition = (r: EcsRegion, ref: string): TaskDefinitionState | undefined => {
+    const m = /^(?:arn:aws[a-z-]*:ecs:[^:]+:\d{12}:task-definition\/)?([a-zA-Z0-9_-]+)(?::(\d+))?$/.exec(ref);
+    if (!m) return undefined;
+    const revs = r.taskDefinitions[m[1]!];
+    if (!revs) return undefined;
+    if (m[2] !== undefined) {
+      const td = revs[Number(m[2]) - 1];
+      return td && td.status !== 'DELETE_IN_PROGRESS' ? td : undefined;
+    }
+    return [...revs].reverse().find((t) => t.status === 'ACTIVE');
+  };
+
+  const containerDefinition = (c: Input, i: number, names: Set<string>): Record<string, unknown> => {
+    const path = `containerDefinitions.${i + 1}.member`;
+    const name = optString(c, 'name', `${path}.name`);
+    if (name === undefined || name === '') throw clientError('Container.name should not be null or empty.');
+    if (!NAME_RE.test(name)) throw clientError('Container.name contains invalid characters.');
+    if (names.has(name)) throw clientError(`Duplicate container name '${name}' found.`);
+    names.add(name);
+    const image = optString(c, 'image', `${path}.image`);
+    if (image === undefined || image.trim() === '')
+      throw clientError('Container.image should not be null or empty.');
+    optInt(c, 'cpu', `${path}.cpu`);
+    optInt(c, 'memory', `${path}.memory`);
+    optInt(c, 'memoryReservation', `${path}.memoryReservation`);
+    optBool(c, 'essential', `${path}.essential`);
+    optStringList(c, 'command', `${path}.command`);
+    optStringList(c, 'entryPoint', `${path}.entryPoint`);
+    optStructList(c, 'environment', `${path}.environment`);
+    optStructList(c, 'portMappings', `${path}.portMappings`);
+    optStructList(c, 'secrets', `${path}.secrets`);
+    optInt(c, 'stopTimeout', `${path}.stopTimeout`);
+    const hc = optObject(c, 'healthCheck', `${path}.healthCheck`);
+    if (hc) {
+      const cmd = optStringList(hc, 'command', `${path}.healthCheck.command`);
+      if (!cmd || cmd.length === 0)
+        throw clientError('Container.healthCheck.command should not be null or empty.');
+      for (const k of ['interval', 'timeout', 'retries', 'startPeriod'])
+        optInt(hc, k, `${path}.healthCheck.${k}`);
+    }
+    const out: Record<string, unknown> = {
+      name,
+      image,
+      cpu: 0,
+      portMappings: [],
+      essential: true,
+      environment: [],
+      mountPoints: [],
+      volumesFrom: [],
+      ...c,
+    };
+    if (Array.isArray(out.portMappings))
+      out.portMappings = (out.portMappings as Input[]).map((p) => ({
+        ...p,
+        ...(p.containerPort !== undefined && p.hostPort === undefined ? { hostPort: p.containerPort } : {}),
+        protocol: p.protocol ?? 'tcp',
+      }));
+    if (hc) out.healthCheck = { interval: 30, timeout: 5, retries: 3, ...hc };
+    return out;
+  };
+
+  const taskDefinitionOut = (td: TaskDefinitionState) =>
+    defined({
+      ...td.body,
+      status: td.status,
+      registeredAt: secs(td.registeredAt),
+      registeredBy: td.registeredBy,
+      deregisteredAt: secs(td.deregisteredAt),
+    });
+
+  // ---- services ----
+
+  const deploymentConfiguration = (input: Input, current?: ServiceState['deploymentConfiguration']) => {
+    const dc = optObject(input, 'deploymentConfiguration');
+    const out = structuredClone(
+      current ?? {
+        deploymentCircuitBreaker: { enable: false, rollback: false },
+        maximumPercent: 200,
+        minimumHealthyPercent: 100,
+      },
+    );
+    if (!dc) return out;
+    const max = optInt(dc, 'maximumPercent', 'deploymentConfiguration.maximumPercent');
+    const min = optInt(dc, 'minimumHealthyPercent', 'deploymentConfiguration.minimumHealthyPercent');
+    const cb = optObject(dc, 'deploymentCircuitBreaker', 'deploymentConfiguration.deploymentCircuitBreaker');
+    if (max !== undefined) out.maximumPercent = max;
+    if (min !== undefined) out.minimumHealthyPercent = min;
+    if (cb) {
+      const enable = optBool(cb, 'enable', 'deploymentConfiguration.deploymentCircuitBreaker.enable');
+      const rollback = optBool(cb, 'rollback', 'deploymentConfiguration.deploymentCircuitBreaker.rollback');
+      if (enable === undefined || rollback === undefined)
+        throw invalidParameter('deploymentCircuitBreaker requires both enable and rollback.');
+      out.deploymentCircuitBreaker = { enable, rollback };
+    }
+    if (out.minimumHealthyPercent < 0 || out.minimumHealthyPercent > 100)
+      throw invalidParameter('minimumHealthyPercent must be between 0 and 100.');
+    if (out.maximumPercent < 100 || out.maximumPercent > 200)
+      throw invalidParameter('maximumPercent must be between 100 and 200.');
+    return out;
+  };
+
+  const networkConfiguration = (input: Input, required: boolean): Record<string, unknown> | undefined => {
+    const nc = optObject(input, 'networkConfiguration');
+    if (!nc) {
+      if (required)
+        throw invalidParameter(
+          "Network Configuration must be provided when networkMode 'awsvpc' is specified.",
+        );
+      return undefined;
+    }
+    const a = optObject(nc, 'awsvpcConfiguration', 'networkConfiguration.awsvpcConfiguration');
+    if (!a)
+      throw invalidParameter(
+        "Network Configuration must be provided when networkMode 'awsvpc' is specified.",
+      );
+    const subnets = optStringList(a, 'subnets', 'networkConfiguration.awsvpcConfiguration.subnets');
+    if (!subnets || subnets.length === 0) throw invalidParameter('subnets can not be empty.');
+    if (subnets.length > 16) throw invalidParameter('subnets can have at most 16 items.');
+    for (const sn of subnets)
+      if (!/^subnet-[0-9a-f]{8,17}$/.test(sn))
+        throw invalidParameter(
+          `Error retrieving subnet information for [${sn}]: The subnet ID '${sn}' is malformed`,
+        );
+    const sgs = optStringList(a, 'securityGroups', 'networkConfiguration.awsvpcConfiguration.securityGroups');
+    const assign = optString(a, 'assignPublicIp', 'networkConfiguration.awsvpcConfiguration.assignPublicIp');
+    if (assign !== undefined && assign !== 'ENABLED' && assign !== 'DISABLED')
+      throw invalidParameter('assignPublicIp must be ENABLED or DISABLED.');
+    return {
+      awsvpcConfiguration: { subnets, securityGroups: sgs ?? [], assignPublicIp: assign ?? 'DISABLED' },
+    };
+  };
+
+  /** The task definition for a service or RunTask: exists, ACTIVE, Fargate-compatible. */
+  const usableTaskDefinition = (r: EcsRegion, ref: string): TaskDefinitionState => {
+    const td = findTaskDefinition(r, ref);
+    if (!td) throw clientError('TaskDefinition not found.');
+    if (td.status !== 'ACTIVE') throw clientError('TaskDefinition is inactive');
+    const compat = (td.body.compatibilities as string[] | undefined) ?? [];
+    if (!compat.includes('FARGATE'))
+      throw invalidParameter('Task definition does not support launch_type FARGATE.');
+    return td;
+  };
+
+  const launchType = (input: Input): void => {
+    const lt = optString(input, 'launchType');
+    if (lt !== undefined && lt !== 'FARGATE') {
+      if (!['EC2', 'EXTERNAL', 'MANAGED_INSTANCES'].includes(lt))
+        throw invalidParameter(`Invalid launch type: ${lt}`);
+      throw invalidParameter(`local-aws simulates only the FARGATE launch type, not ${lt}.`);
+    }
+    if (optList(input, 'capacityProviderStrategy')?.length)
+      throw invalidParameter(
+        'local-aws does not simulate capacity provider strategies; use launchType FARGATE.',
+      );
+  };
+
+  const resolveImages = async (td: TaskDefinitionState, ctx: RequestContext) => {
+    const images: Record<string, ResolvedImage> = {};
+    for (const c of td.body.containerDefinitions as Input[])
+      images[String(c.name)] = await resolveImage(String(c.image), ctx);
+    return images;
+  };
+
+  const counts = (r: EcsRegion, svc: ServiceState, depId?: string) => {
+    const tasks = sim
+      .serviceTasks(r, svc.clusterArn.slice(svc.clusterArn.lastIndexOf('/') + 1), svc.name)
+      .filter((t) => depId === undefined || t.deploymentId === depId);
+    return {
+      running: tasks.filter((t) => t.lastStatus === 'RUNNING').length,
+      pending: tasks.filter(
+        (t) =>
+          t.desiredStatus === 'RUNNING' && ['PROVISIONING', 'PENDING', 'ACTIVATING'].includes(t.lastStatus),
+      ).length,
+      live: tasks.filter((t) => t.desiredStatus === 'RUNNING').length,
+    };
+  };
+
+  const deploymentOut = (r: EcsRegion, svc: ServiceState, d: DeploymentState) => {
+    const c = counts(r, svc, d.id);
+    return {
+      id: d.id,
+      status: d.status,
+      taskDefinition: d.taskDefinition,
+      desiredCount: d.status === 'PRIMARY' ? svc.desiredCount : c.live,
+      pendingCount: c.pending,
+      runningCount: c.running,
+      failedTasks: d.failedTasks,
+      createdAt: secs(d.createdAt),
+      updatedAt: secs(d.updatedAt),
+      launchType: 'FARGATE',
+      platformVersion: d.platformVersion,
+      platformFamily: 'Linux',
+      networkConfiguration: d.networkConfiguration,
+      rolloutState: d.rolloutState,
+      rolloutStateReason: d.rolloutStateReason,
+    };
+  };
+
+  const serviceOut = (r: EcsRegion, svc: ServiceState, include: string[] = []) => {
+    const c = counts(r, svc);
+    const primary = svc.deployments.filter((d) => d.status === 'PRIMARY');
+    const others = svc.deployments.filter((d) => d.status !== 'PRIMARY').reverse();
+    return defined({
+      serviceArn: svc.arn,
+      serviceName: svc.name,
+      clusterArn: svc.clusterArn,
+      loadBalancers: [],
+      serviceRegistries: [],
+      status: svc.status,
+      desiredCount: svc.desiredCount,
+      runningCount: c.running,
+      pendingCount: c.pending,
+      launchType: svc.launchType,
+      platformVersion: svc.platformVersion,
+      platformFamily: 'Linux',
+      taskDefinition: svc.taskDefinition,
+      deploymentConfiguration: svc.deploymentConfiguration,
+      deployments: [...primary, ...others].map((d) => deploymentOut(r, svc, d)),
+      events: [...svc.events]
+        .reverse()
+        .map((e) => ({ id: e.id, createdAt: secs(e.createdAt), message: e.message })),
+      createdAt: secs(svc.createdAt),
+      placementConstraints: [],
+      placementStrategy: [],
+      networkConfiguration: svc.networkConfiguration,
+      healthCheckGracePeriodSeconds: svc.healthCheckGracePeriodSeconds,
+      schedulingStrategy: 'REPLICA',
+      deploymentController: { type: 'ECS' },
+      tags: include.includes('TAGS') ? svc.tags : undefined,
+      createdBy: svc.createdBy,
+      enableECSManagedTags: svc.enableECSManagedTags,
+      propagateTags: svc.propagateTags,
+      enableExecuteCommand: svc.enableExecuteCommand,
+      availabilityZoneRebalancing: 'DISABLED',
+    });
+  };
+
+  const serviceOf = (r: EcsRegion, cluster: ClusterState, ref: string): ServiceState | undefined => {
+    const name = ref.startsWith('arn:') ? ref.slice(ref.lastIndexOf('/') + 1) : ref;
+    return r.services[cluster.name]?.[name];
+  };
+
+  // ---- tasks ----
+
+  const taskOut = (t: TaskState, include: string[] = []) =>
+    defined({
+      attachments: [
+        {
+          id: t.eni.attachmentId,
+          type: 'ElasticNetworkInterface',
+          status: t.eni.status,
+          details: [
+            { name: 'subnetId', value: t.eni.subnetId },
+            { name: 'networkInterfaceId', value: t.eni.eniId },
+            { name: 'macAddress', value: t.eni.mac },
+            { name: 'privateDnsName', value: `ip-${t.eni.privateIp.replace(/\./g, '-')}.ec2.internal` },
+            { name: 'privateIPv4Address', value: t.eni.privateIp },
+          ],
+        },
+      ],
+      attributes: [{ name: 'ecs.cpu-architecture', value: 'x86_64' }],
+      availabilityZone: t.availabilityZone,
+      clusterArn: t.clusterArn,
+      connectivity: t.connectivityAt !== undefined ? 'CONNECTED' : undefined,
+      connectivityAt: secs(t.connectivityAt),
+      containers: t.containers.map((c) =>
+        defined({
+          containerArn: c.arn,
+          taskArn: t.arn,
+          name: c.name,
+          image: c.image,
+          imageDigest: c.imageDigest,
+          runtimeId: c.runtimeId,
+          lastStatus: c.lastStatus,
+          exitCode: c.exitCode,
+          reason: c.reason,
+          networkBindings: [],
+          networkInterfaces: [{ attachmentId: t.eni.attachmentId, privateIpv4Address: t.eni.privateIp }],
+          healthStatus: c.healthStatus,
+          cpu: c.cpu,
+          memory: c.memory,
+        }),
+      ),
+      cpu: t.cpu,
+      createdAt: secs(t.createdAt),
+      desiredStatus: t.desiredStatus,
+      enableExecuteCommand: false,
+      executionStoppedAt: secs(t.executionStoppedAt),
+      group: t.group,
+      healthStatus: t.healthStatus,
+      lastStatus: t.lastStatus,
+      launchType: 'FARGATE',
+      memory: t.memory,
+      overrides: t.overrides,
+      platformVersion: t.platformVersion,
+      platformFamily: 'Linux',
+      pullStartedAt: secs(t.pullStartedAt),
+      pullStoppedAt: secs(t.pullStoppedAt),
+      startedAt: secs(t.startedAt),
+      startedBy: t.startedBy,
+      stopCode: t.stopCode,
+      stoppedAt: secs(t.stoppedAt),
+      stoppedReason: t.stoppedReason,
+      stoppingAt: secs(t.stoppingAt),
+      tags: include.includes('TAGS') ? t.tags : [],
+      taskArn: t.arn,
+      taskDefinitionArn: t.taskDefinitionArn,
+      version: t.version,
+      ephemeralStorage: { sizeInGiB: 20 },
+      fargateEphemeralStorage: { sizeInGiB: 20 },
+    });
+
+  const taskOf = (r: EcsRegion, cluster: ClusterState, ref: string): TaskState | undefined => {
+    const id = ref.slice(ref.lastIndexOf('/') + 1);
+    const t = r.tasks[id];
+    return t && t.clusterName === cluster.name ? t : undefined;
+  };
+
+  const includeList = (input: Input): string[] => optStringList(input, 'include') ?? [];
+
+  // ---- tags by ARN ----
+  const resourceTags = (r: EcsRegion, arn: string): { tags: Tag[]; set(tags: Tag[]): void } => {
+    const m = /^arn:aws[a-z-]*:ecs:([^:]+):(\d{12}):(cluster|service|task|task-definition)\/(.+)$/.exec(arn);
+    if (!m || m[1] !== r.region || m[2] !== r.accountId) throw invalidParameter('Invalid arn');
+    const kind = m[3]!;
+    const rest = m[4]!;
+    if (kind === 'cluster') {
+      const c = r.clusters[rest];
+      if (!c || c.status !== 'ACTIVE') throw clusterNotFound();
+      return { tags: c.tags, set: (t) => (c.tags = t) };
+    }
+    if (kind === 'task-definition') {
+      const td = findTaskDefinition(r, rest);
+      if (!td || !rest.includes(':')) throw clientError('The specified task definition does not exist.');
+      return { tags: td.tags, set: (t) => (td.tags = t) };
+    }
+    const [cluster, name] = rest.split('/');
+    const c = r.clusters[cluster ?? ''];
+    if (!c || c.status !== 'ACTIVE') throw clusterNotFound();
+    if (kind === 'service') {
+      const svc = r.services[c.name]?.[name ?? ''];
+      if (!svc || svc.status === 'INACTIVE') throw serviceNotFound();
+      return { tags: svc.tags, set: (t) => (svc.tags = t) };
+    }
+    const task = taskOf(r, c, name ?? '');
+    if (!task) throw invalidParameter('The specified task was not found.');
+    return { tags: task.tags, set: (t) => (task.tags = t) };
+  };
+
+  return {
+    // ------------------------------------------------------------------ clusters
+    CreateCluster(input, ctx) {
+      const r = regionFor(ctx);
+      const name = optString(input, 'clusterName') ?? 'default';
+      if (!NAME_RE.test(name))
+        throw invalidParameter(
+          'Cluster name can contain up to 255 letters (uppercase and lowercase), numbers, underscores, and hyphens.',
+        );
+      const tags = tagList(input) ?? [];
+      const settings = (optStructList(input, 'settings') ?? []).map((st) => ({
+        name: String(st.name),
+        value: String(st.value),
+      }));
+      const existing = r.clusters[name];
+      if (existing && existing.status === 'ACTIVE') return { cluster: clusterOut(r, existing, ['TAGS']) };
+      const c: ClusterState = {
+        name,
+        arn: clusterArn(r, name),
+        status: 'ACTIVE',
+        tags,
+        settings: settings.length ? settings : [{ name: 'containerInsights', value: 'disabled' }],
+        createdAt: ctx.clock.now(),
+      };
+      r.clusters[name] = c;
+      save();
+      return { cluster: clusterOut(r, c, ['TAGS']) };
+    },
+
+    DescribeClusters(input, ctx) {
+      const r = regionFor(ctx);
+      const refs = optStringList(input, 'clusters') ?? ['default'];
+      if (refs.length > 100) throw invalidParameter('clusters can have at most 100 items.');
+      const include = includeList(input);
+      const clusters: unknown[] = [];
+      const failures: unknown[] = [];
+      for (const ref of refs) {
+        const name = ref.startsWith('arn:') ? ref.slice(ref.lastIndexOf('/') + 1) : ref;
+        const c = r.clusters[name];
+        if (c) clusters.push(clusterOut(r, c, include));
+        else failures.push({ arn: clusterArn(r, name), reason: 'MISSING' });
+      }
+      return { clusters, failures };
+    },
+
+    DeleteCluster(input, ctx) {
+      const r = regionFor(ctx);
+      if (optString(input, 'cluster') === undefined) throw invalidParameter('cluster can not be null.');
+      const c = clusterOf(r, input);
+      if (Object.values(r.services[c.name] ?? {}).some((x) => x.status !== 'INACTIVE'))
+        throw new AwsError(
+          'ClusterContainsServicesException',
+          'The Cluster cannot be deleted while Services are active.',
+        );
+      if (Object.values(r.tasks).some((t) => t.clusterName === c.name && t.lastStatus !== 'STOPPED'))
+        throw new AwsError(
+          'ClusterContainsTasksException',
+          'The Cluster cannot be deleted while Tasks are active.',
+        );
+      c.status = 'INACTIVE';
+      save();
+      return { cluster: clusterOut(r, c, ['TAGS']) };
+    },
+
+    // ------------------------------------------------------------------ task definitions
+    RegisterTaskDefinition(input, ctx) {
+      const r = regionFor(ctx);
+      const family = optString(input, 'family');
+      if (family === undefined || family === '') throw clientError('Family should not be null or empty.');
+      if (!NAME_RE.test(family))
+        throw clientError(
+          'Family name can contain up to 255 letters (uppercase and lowercase), numbers, hyphens, and underscores.',
+        );
+      const defs = optStructList(input, 'containerDefinitions');
+      if (!defs || defs.length === 0) throw clientError('Container list cannot be empty.');
+      if (defs.length > 10) throw clientError('Too many containers: at most 10 per task definition.');
+      const names = new Set<string>();
+      const containers = defs.map((c, i) => containerDefinition(c, i, names));
+      if (!containers.some((c) => c.essential !== false))
+        throw clientError('Task definition does not have any essential container.');
+      const networkMode = optString(input, 'networkMode');
+      if (networkMode !== undefined && !NETWORK_MODES.includes(networkMode))
+        throw clientError(`Invalid networkMode: ${networkMode}. Valid values: ${NETWORK_MODES.join(', ')}.`);
+      const requires = optStringList(input, 'requiresCompatibilities') ?? [];
+      for (const c of requires)
+        if (!['EC2', 'FARGATE', 'EXTERNAL', 'MANAGED_INSTANCES'].includes(c))
+          throw invalidParameter(`Invalid requiresCompatibilities value: ${c}`);
+      const cpuText = optString(input, 'cpu');
+      const memText = optString(input, 'memory');
+      const cpu = cpuText === undefined ? undefined : cpuUnits(cpuText);
+      const memory = memText === undefined ? undefined : memoryMiB(memText);
+      if (cpuText !== undefined && cpu === undefined) throw clientError("Invalid 'cpu' setting for task.");
+      if (memText !== undefined && memory === undefined)
+        throw clientError("Invalid 'memory' setting for task.");
+      const fargateOk = networkMode === 'awsvpc' && cpu !== undefined && memory !== undefined;
+      if (requires.includes('FARGATE')) {
+        if (networkMode !== 'awsvpc') throw clientError('Fargate only supports network mode ‘awsvpc’.');
+        if (cpu === undefined) throw clientError("Fargate requires that 'cpu' be defined at the task level.");
+        if (memory === undefined)
+          throw clientError("Fargate requires that 'memory' be defined at the task level.");
+        if (!fargateMemoryFor(cpu).includes(memory))
+          throw clientError(
+            `No Fargate configuration exists for given values: ${cpu} CPU, ${memory} memory. See the Amazon ECS documentation for the valid values.`,
+          );
+      }
+      if (
+        memory === undefined &&
+        containers.some((c) => c.memory === undefined && c.memoryReservation === undefined)
+      )
+        throw clientError(
+          `Invalid setting for container '${String(containers.find((c) => c.memory === undefined && c.memoryReservation === undefined)!.name)}'. At least one of 'memory' or 'memoryReservation' must be specified.`,
+        );
+      for (const c of containers)
+        if (memory !== undefined && typeof c.memory === 'number' && c.memory > memory)
+          throw clientError(
+            `The 'memory' setting for container '${String(c.name)}' is greater than for the task.`,
+          );
+      const tags = tagList(input) ?? [];
+      for (const k of ['taskRoleArn', 'executionRoleArn', 'pidMode', 'ipcMode']) optString(input, k);
+      optStructList(input, 'volumes');
+      const runtimePlatform = optObject(input, 'runtimePlatform');
+      const revs = (r.taskDefinitions[family] ??= []);
+      const revision = revs.length + 1;
+      const arn = taskDefinitionArn(r, family, revision);
+      const requiresAttributes: Array<{ name: string }> = [];
+      if (input.executionRoleArn) requiresAttributes.push({ name: 'ecs.capability.execution-role-ecr-pull' });
+      if (input.taskRoleArn) requiresAttributes.push({ name: 'com.amazonaws.ecs.capability.task-iam-role' });
+      if (networkMode === 'awsvpc') requiresAttributes.push({ name: 'ecs.capability.task-eni' });
+      if (containers.some((c) => c.healthCheck))
+        requiresAttributes.push({ name: 'ecs.capability.container-health-check' });
+      const body = defined({
+        taskDefinitionArn: arn,
+        containerDefinitions: containers,
+        family,
+        taskRoleArn: input.taskRoleArn,
+        executionRoleArn: input.executionRoleArn,
+        networkMode: networkMode ?? 'bridge',
+        revision,
+        volumes: input.volumes ?? [],
+        requiresAttributes,
+        placementConstraints: input.placementConstraints ?? [],
+        compatibilities: fargateOk ? ['EC2', 'FARGATE'] : ['EC2'],
+        runtimePlatform,
+        requiresCompatibilities: requires.length ? requires : undefined,
+        cpu: cpu === undefined ? undefined : String(cpu),
+        memory: memory === undefined ? undefined : String(memory),
+        pidMode: input.pidMode,
+        ipcMode: input.ipcMode,
+        ephemeralStorage: input.ephemeralStorage,
+      });
+      const td: TaskDefinitionState = {
+        arn,
+        family,
+        revision,
+        status: 'ACTIVE',
+        body,
+        tags,
+        registeredAt: ctx.clock.now(),
+        registeredBy: ctx.identity.arn,
+      };
+      revs.push(td);
+      save();
+      return { taskDefinition: taskDefinitionOut(td), ...(tags.length ? { tags } : {}) };
+    },
+
+    DescribeTaskDefinition(input, ctx) {
+      const r = regionFor(ctx);
+      const ref = optString(input, 'taskDefinition');
+      const td = ref === undefined ? undefined : findTaskDefinition(r, ref);
+      if (!td) throw clientError('Unable to describe task definition.');
+      const include = includeList(input);
+      return {
+        taskDefinition: taskDefinitionOut(td),
+        ...(include.includes('TAGS') ? { tags: td.tags } : {}),
+      };
+    },
+
+    DeregisterTaskDefinition(input, ctx) {
+      const r = regionFor(ctx);
+      const ref = reqString(input, 'taskDefinition', () => clientError('TaskDefinition can not be blank.'));
+      if (!/:\d+$/.test(ref))
+        throw clientError('Revision must be specified: family:revision or the full ARN.');
+      const td = findTaskDefinition(r, ref);
+      if (!td) throw clientError('The specified task definition does not exist.');
+      if (td.status === 'ACTIVE') {
+        td.status = 'INACTIVE';
+        td.deregisteredAt = ctx.clock.now();
+        save();
+      }
+      return { taskDefinition: taskDefinitionOut(td) };
+    },
+
+    DeleteTaskDefinitions(input, ctx) {
+      const r = regionFor(ctx);
+      const refs = optStringList(input, 'taskDefinitions');
+      if (!refs || refs.length === 0) throw invalidParameter('taskDefinitions can not be empty.');
+      if (refs.length > 10) throw invalidParameter('taskDefinitions can have at most 10 items.');
+      const taskDefinitions: unknown[] = [];
+      const failures: unknown[] = [];
+      for (const ref of refs) {
+        const td = /:\d+$/.test(ref) ? findTaskDefinition(r, ref) : undefined;
+        if (!td) failures.push({ arn: ref, reason: 'The specified task definition does not exist.' });
+        else if (td.status === 'ACTIVE')
+          failures.push({
+            arn: td.arn,
+            reason:
+              'The specified task definition is still in ACTIVE status. Please deregister the target and try again.',
+          });
+        else {
+          td.status = 'DELETE_IN_PROGRESS';
+          taskDefinitions.push(taskDefinitionOut(td));
+        }
+      }
+      save();
+      return { taskDefinitions, failures };
+    },
+
+    ListTaskDefinitions(input, ctx) {
+      const r = regionFor(ctx);
+      const prefix = optString(input, 'familyPrefix');
+      const status = optString(input, 'status') ?? 'ACTIVE';
+      if (!['ACTIVE', 'INACTIVE', 'DELETE_IN_PROGRESS'].includes(status))
+        throw invalidParameter(`Invalid status: ${status}`);
+      const sort = optString(input, 'sort') ?? 'ASC';
+      if (sort !== 'ASC' && sort !== 'DESC') throw invalidParameter(`Invalid sort: ${sort}`);
+      let all = Object.keys(r.taskDefinitions)
+        .filter((f) => prefix === undefined || f === prefix)
+        .sort()
+        .flatMap((f) => r.taskDefinitions[f]!.filter((t) => t.status === status).map((t) => t.arn));
+      if (sort === 'DESC') all = all.reverse();
+      const p = page(all, input);
+      return { taskDefinitionArns: p.items, ...(p.nextToken ? { nextToken: p.nextToken } : {}) };
+    },
+
+    ListTaskDefinitionFamilies(input, ctx) {
+      const r = regionFor(ctx);
+      const prefix = optString(input, 'familyPrefix') ?? '';
+      const status = optString(input, 'status') ?? 'ACTIVE';
+      if (!['ACTIVE', 'INACTIVE', 'ALL'].includes(status))
+        throw invalidParameter(`Invalid status: ${status}`);
+      const families = Object.keys(r.taskDefinitions)
+        .filter((f) => f.startsWith(prefix))
+        .filter((f) => {
+          const revs = r.taskDefinitions[f]!;
+          if (status === 'ALL') return true;
+          const active = revs.some((t) => t.status === 'ACTIVE');
+          return status === 'ACTIVE' ? active : !active;
+        })
+        .sort();
+      const p = page(families, input);
+      return { families: p.items, ...(p.nextToken ? { nextToken: p.nextToken } : {}) };
+    },
+
+    // ------------------------------------------------------------------ services
+    async CreateService(input, ctx) {
+      const r = regionFor(ctx);
+      const name = optString(input, 'serviceName');
+      if (name === undefined || name === '') throw invalidParameter('serviceName can not be blank.');
+      if (!NAME_RE.test(name))
+        throw invalidParameter(
+          'Service name can contain up to 255 letters (uppercase and lowercase), numbers, underscores, and hyphens.',
+        );
+      const cluster = clusterOf(r, input);
+      launchType(input);
+      const strategy = optString(input, 'schedulingStrategy') ?? 'REPLICA';
+      if (strategy !== 'REPLICA')
+        throw invalidParameter('local-aws simulates only the REPLICA scheduling strategy.');
+      const desired = optInt(input, 'desiredCount');
+      if (desired === undefined)
+        throw invalidParameter('desiredCount must be specified for the REPLICA scheduling strategy.');
+      if (desired < 0) throw invalidParameter('desiredCount can not be negative.');
+      const tdRef = optString(input, 'taskDefinition');
+      if (tdRef === undefined) throw invalidParameter('TaskDefinition must be specified.');
+      const td = usableTaskDefinition(r, tdRef);
+      const nc = networkConfiguration(input, td.body.networkMode === 'awsvpc');
+      if (td.body.networkMode !== 'awsvpc' && nc)
+        throw invalidParameter(
+          'Network Configuration is not valid for the given networkMode of this task definition.',
+        );
+      const dc = deploymentConfiguration(input);
+      const tags = tagList(input) ?? [];
+      const propagateTags = optString(input, 'propagateTags') ?? 'NONE';
+      if (!['NONE', 'SERVICE', 'TASK_DEFINITION'].includes(propagateTags))
+        throw invalidParameter(`Invalid propagateTags: ${propagateTags}`);
+      const grace = optInt(input, 'healthCheckGracePeriodSeconds');
+      const platformVersion = optString(input, 'platformVersion') ?? 'LATEST';
+      const execCmd = optBool(input, 'enableExecuteCommand') ?? false;
+      const managedTags = optBool(input, 'enableECSManagedTags') ?? false;
+      const existing = r.services[cluster.name]?.[name];
+      if (existing && existing.status !== 'INACTIVE')
+        throw invalidParameter('Creation of service was not idempotent.');
+      const images = await resolveImages(td, ctx);
+      // Re-check after the await: a concurrent CreateService may have won.
+      const again = r.services[cluster.name]?.[name];
+      if (again && again.status !== 'INACTIVE')
+        throw invalidParameter('Creation of service was not idempotent.');
+      const svc: ServiceState = {
+        name,
+        arn: serviceArn(r, cluster.name, name),
+        clusterArn: cluster.arn,
+        status: 'ACTIVE',
+        desiredCount: desired,
+        taskDefinition: td.arn,
+        launchType: 'FARGATE',
+        platformVersion,
+        networkConfiguration: nc ?? {},
+        deploymentConfiguration: dc,
+        ...(grace !== undefined ? { healthCheckGracePeriodSeconds: grace } : {}),
+        enableExecuteCommand: execCmd,
+        enableECSManagedTags: managedTags,
+        propagateTags,
+        deployments: [],
+        events: [],
+        tags,
+        createdAt: ctx.clock.now(),
+        createdBy: ctx.identity.arn,
+        steady: false,
+      };
+      sim.newDeployment(svc, td.arn, images);
+      (r.services[cluster.name] ??= {})[name] = svc;
+      save();
+      sim.scheduleReconcile(r, cluster.name, name);
+      return { service: serviceOut(r, svc, ['TAGS']) };
+    },
+
+    async UpdateService(input, ctx) {
+      const r = regionFor(ctx);
+      const ref = optString(input, 'service');
+      if (ref === undefined || ref === '') throw invalidParameter('service can not be blank.');
+      const cluster = clusterOf(r, input);
+      const svc = serviceOf(r, cluster, ref);
+      if (!svc) throw serviceNotFound();
+      if (svc.status !== 'ACTIVE') throw serviceNotActive();
+      launchType(input);
+      // Validate everything before changing anything.
+      const desired = optInt(input, 'desiredCount');
+      if (desired !== undefined && desired < 0) throw invalidParameter('desiredCount can not be negative.');
+      const tdRef = optString(input, 'taskDefinition');
+      const td = tdRef !== undefined ? usableTaskDefinition(r, tdRef) : undefined;
+      const effectiveTd = td ?? findTaskDefinition(r, svc.taskDefinition);
+      const nc = optObject(input, 'networkConfiguration') ? networkConfiguration(input, true) : undefined;
+      const dc = deploymentConfiguration(input, svc.deploymentConfiguration);
+      const force = optBool(input, 'forceNewDeployment') ?? false;
+      const platformVersion = optString(input, 'platformVersion');
+      const grace = optInt(input, 'healthCheckGracePeriodSeconds');
+      const execCmd = optBool(input, 'enableExecuteCommand');
+      const propagateTags = optString(input, 'propagateTags');
+      if (propagateTags !== undefined && !['NONE', 'SERVICE', 'TASK_DEFINITION'].includes(propagateTags))
+        throw invalidParameter(`Invalid propagateTags: ${propagateTags}`);
+      const newDeployment =
+        force ||
+        (td !== undefined && td.arn !== svc.taskDefinition) ||
+        (nc !== undefined && JSON.stringify(nc) !== JSON.stringify(svc.networkConfiguration)) ||
+        (platformVersion !== undefined && platformVersion !== svc.platformVersion);
+      const images = newDeployment && effectiveTd ? await resolveImages(effectiveTd, ctx) : undefined;
+      if (svc.status !== 'ACTIVE') throw serviceNotActive();
+      if (desired !== undefined) svc.desiredCount = desired;
+      if (nc) svc.networkConfiguration = nc;
+      svc.deploymentConfiguration = dc;
+      if (platformVersion !== undefined) svc.platformVersion = platformVersion;
+      if (grace !== undefined) svc.healthCheckGracePeriodSeconds = grace;
+      if (execCmd !== undefined) svc.enableExecuteCommand = execCmd;
+      if (propagateTags !== undefined) svc.propagateTags = propagateTags;
+      if (newDeployment && effectiveTd && images) {
+        svc.taskDefinition = effectiveTd.arn;
+        sim.newDeployment(svc, effectiveTd.arn, images);
+      }
+      const primary = svc.deployments.find((d) => d.status === 'PRIMARY');
+      if (primary) {
+        primary.desiredCount = svc.desiredCount;
+        primary.updatedAt = ctx.clock.now();
+      }
+      svc.steady = svc.steady && !newDeployment && desired === undefined;
+      save();
+      sim.scheduleReconcile(r, cluster.name, svc.name);
+      return { service: serviceOut(r, svc) };
+    },
+
+    DescribeServices(input, ctx) {
+      const r = regionFor(ctx);
+      const cluster = clusterOf(r, input);
+      const refs = optStringList(input, 'services');
+      if (!refs || refs.length === 0) throw invalidParameter('Services cannot be empty.');
+      if (refs.length > 10) throw invalidParameter('Services cannot contain more than 10 items.');
+      const include = includeList(input);
+      const services: unknown[] = [];
+      const failures: unknown[] = [];
+      for (const ref of refs) {
+        const svc = serviceOf(r, cluster, ref);
+        if (svc) services.push(serviceOut(r, svc, include));
+        else
+          failures.push({
+            arn: ref.startsWith('arn:') ? ref : serviceArn(r, cluster.name, ref),
+            reason: 'MISSING',
+          });
+      }
+      return { services, failures };
+    },
+
+    DeleteService(input, ctx) {
+      const r = regionFor(ctx);
+      const ref = optString(input, 'service');
+      if (ref === undefined || ref === '') throw invalidParameter('service can not be blank.');
+      const cluster = clusterOf(r, input);
+      const force = optBool(input, 'force') ?? false;
+      const svc = serviceOf(r, cluster, ref);
+      if (!svc) throw serviceNotFound();
+      if (svc.status !== 'ACTIVE') throw serviceNotActive();
+      if (svc.desiredCount > 0 && !force)
+        throw invalidParameter('The service cannot be stopped while it is scaled above 0.');
+      svc.desiredCount = 0;
+      svc.status = 'DRAINING';
+      save();
+      sim.scheduleReconcile(r, cluster.name, svc.name);
+      return { service: serviceOut(r, svc) };
+    },
+
+    ListServices(input, ctx) {
+      const r = regionFor(ctx);
+      const cluster = clusterOf(r, input);
+      launchType(input);
+      const arns = Object.values(r.services[cluster.name] ?? {})
+        .filter((x) => x.status !== 'INACTIVE')
+        .map((x) => x.arn)
+        .sort();
+      const p = page(arns, input);
+      return { serviceArns: p.items, ...(p.nextToken ? { nextToken: p.nextToken } : {}) };
+    },
+
+    // ------------------------------------------------------------------ tasks
+    async RunTask(input, ctx) {
+      const r = regionFor(ctx);
+      const cluster = clusterOf(r, input);
+      launchType(input);
+      const tdRef = optString(input, 'taskDefinition');
+      if (tdRef === undefined || tdRef === '') throw invalidParameter('TaskDefinition can not be blank.');
+      const td = usableTaskDefinition(r, tdRef);
+      const count = optInt(input, 'count') ?? 1;
+      if (count < 1 || count > 10) throw invalidParameter('count must be between 1 and 10.');
+      const nc = networkConfiguration(input, td.body.networkMode === 'awsvpc');
+      const overrides = optObject(input, 'overrides') ?? {};
+      const names = new Set((td.body.containerDefinitions as Input[]).map((c) => String(c.name)));
+      for (const [i, o] of (
+        optStructList(overrides, 'containerOverrides', 'overrides.containerOverrides') ?? []
+      ).entries()) {
+        const n = optString(o, 'name', `overrides.containerOverrides.${i + 1}.member.name`);
+        if (n === undefined || !names.has(n))
+          throw invalidParameter(
+            'Override for container named ' + String(n) + ' is not a container in the TaskDefinition.',
+          );
+        optStringList(o, 'command', `overrides.containerOverrides.${i + 1}.member.command`);
+        optStructList(o, 'environment', `overrides.containerOverrides.${i + 1}.member.environment`);
+      }
+      const startedBy = optString(input, 'startedBy');
+      if (startedBy !== undefined && startedBy.length > 128)
+        throw invalidParameter('startedBy must be at most 128 characters.');
+      const group = optString(input, 'group') ?? `family:${td.family}`;
+      const tags = tagList(input) ?? [];
+      const platformVersion = optString(input, 'platformVersion') ?? 'LATEST';
+      const images = await resolveImages(td, ctx);
+      const tasks: unknown[] = [];
+      for (let i = 0; i < count; i++) {
+        const t = sim.launch({
+          region: r,
+          clusterName: cluster.name,
+          taskDefinition: { arn: td.arn, body: td.body },
+          images,
+          group,
+          ...(startedBy !== undefined ? { startedBy } : {}),
+          subnets: nc ? subnetsOf(nc) : [],
+          overrides: structuredClone(overrides),
+          tags,
+          platformVersion: platformVersion === 'LATEST' ? '1.4.0' : platformVersion,
+        });
+        tasks.push(taskOut(t, ['TAGS']));
+      }
+      save();
+      return { tasks, failures: [] };
+    },
+
+    StartTask(input, ctx) {
+      const r = regionFor(ctx);
+      const cluster = clusterOf(r, input);
+      const tdRef = optString(input, 'taskDefinition');
+      if (tdRef === undefined || tdRef === '') throw invalidParameter('TaskDefinition can not be blank.');
+      usableTaskDefinition(r, tdRef);
+      const instances = optStringList(input, 'containerInstances');
+      if (!instances || instances.length === 0)
+        throw invalidParameter('containerInstances can not be empty.');
+      if (instances.length > 10) throw invalidParameter('containerInstances can have at most 10 items.');
+      // Fargate clusters have no container instances: every one named is missing.
+      return {
+        tasks: [],
+        failures: instances.map((ci) => ({
+          arn: ci.startsWith('arn:')
+            ? ci
+            : `arn:aws:ecs:${r.region}:${r.accountId}:container-instance/${cluster.name}/${ci}`,
+          reason: 'MISSING',
+        })),
+      };
+    },
+
+    StopTask(input, ctx) {
+      const r = regionFor(ctx);
+      const cluster = clusterOf(r, input);
+      const ref = optString(input, 'task');
+      if (ref === undefined || ref === '') throw invalidParameter('task can not be blank.');
+      const reason = optString(input, 'reason');
+      if (reason !== undefined && reason.length > 255)
+        throw invalidParameter('reason must be at most 255 characters.');
+      const t = taskOf(r, cluster, ref);
+      if (!t) throw invalidParameter('The referenced task was not found.');
+      sim.stop(r, t, 'UserInitiated', reason ?? 'Task stopped by user');
+      return { task: taskOut(t) };
+    },
+
+    DescribeTasks(input, ctx) {
+      const r = regionFor(ctx);
+      const cluster = clusterOf(r, input);
+      const refs = optStringList(input, 'tasks');
+      if (!refs || refs.length === 0) throw invalidParameter('Tasks cannot be empty.');
+      if (refs.length > 100) throw invalidParameter('Tasks cannot contain more than 100 items.');
+      const include = includeList(input);
+      const tasks: unknown[] = [];
+      const failures: unknown[] = [];
+      for (const ref of refs) {
+        const t = taskOf(r, cluster, ref);
+        if (t) tasks.push(taskOut(t, include));
+        else
+          failures.push({
+            arn: ref.startsWith('arn:')
+              ? ref
+              : `arn:aws:ecs:${r.region}:${r.accountId}:task/${cluster.name}/${ref}`,
+            reason: 'MISSING',
+          });
+      }
+      return { tasks, failures };
+    },
+
+    ListTasks(input, ctx) {
+      const r = regionFor(ctx);
+      const cluster = clusterOf(r, input);
+      launchType(input);
+      const family = optString(input, 'family');
+      const serviceName = optString(input, 'serviceName');
+      const startedBy = optString(input, 'startedBy');
+      const desired = optString(input, 'desiredStatus') ?? 'RUNNING';
+      if (!['RUNNING', 'PENDING', 'STOPPED'].includes(desired))
+        throw invalidParameter(`Invalid desiredStatus: ${desired}`);
+      if (optString(input, 'containerInstance') !== undefined) return { taskArns: [] };
+      if (serviceName !== undefined && !serviceOf(r, cluster, serviceName)) throw serviceNotFound();
+      const svcName = serviceName?.startsWith('arn:')
+        ? serviceName.slice(serviceName.lastIndexOf('/') + 1)
+        : serviceName;
+      const arns = Object.values(r.tasks)
+        .filter((t) => t.clusterName === cluster.name)
+        .filter((t) =>
+          desired === 'STOPPED' ? t.desiredStatus === 'STOPPED' : t.desiredStatus === 'RUNNING',
+        )
+        .filter((t) => family === undefined || t.taskDefinitionArn.includes(`:task-definition/${family}:`))
+        .filter((t) => svcName === undefined || t.serviceName === svcName)
+        .filter((t) => startedBy === undefined || t.startedBy === startedBy)
+        .sort((a, b) => a.createdAt - b.createdAt)
+        .map((t) => t.arn);
+      const p = page(arns, input);
+      return { taskArns: p.items, ...(p.nextToken ? { nextToken: p.nextToken } : {}) };
+    },
+
+    // ------------------------------------------------------------------ tags
+    TagResource(input, ctx) {
+      const r = regionFor(ctx);
+      const arn = reqString(input, 'resourceArn', () => invalidParameter('resourceArn can not be blank.'));
+      const tags = tagList(input);
+      if (!tags || tags.length === 0) throw invalidParameter('tags can not be empty.');
+      const res = resourceTags(r, arn);
+      const merged = mergeTags(res.tags, tags);
+      if (merged.length > 50) throw invalidParameter('Invalid tags: a resource can have at most 50 tags.');
+      res.set(merged);
+      save();
+      return {};
+    },
+
+    UntagResource(input, ctx) {
+      const r = regionFor(ctx);
+      const arn = reqString(input, 'resourceArn', () => invalidParameter('resourceArn can not be blank.'));
+      const keys = optStringList(input, 'tagKeys');
+      if (!keys) throw invalidParameter('tagKeys can not be null.');
+      const res = resourceTags(r, arn);
+      res.set(res.tags.filter((t) => !keys.includes(t.key)));
+      save();
+      return {};
+    },
+
+    ListTagsForResource(input, ctx) {
+      const r = regionFor(ctx);
+      const arn = reqString(input, 'resourceArn', () => invalidParameter('resourceArn can not be blank.'));
+      return { tags: resourceTags(r, arn).tags };
+    },
+  };
+}

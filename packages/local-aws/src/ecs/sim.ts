@@ -1,0 +1,637 @@
+// The simulation: Fargate task lifecycles and the service scheduler (rolling deployments, the
+// deployment circuit breaker), all on the server's one clock. Every change is a clock timer, so
+// the state is a function of simulated time: a test can advance() a stepped clock by any amount
+// and DescribeServices shows what ECS would show at that moment.
+//
+// Each task keeps `nextAt`, the time of its next lifecycle step; each service is reconciled a
+// scheduler delay after anything about it changes. Both are re-armed from state at start, so a
+// server restarted with --data-dir carries on where it was.
+import {
+  breakerThreshold,
+  newDeploymentId,
+  newTaskId,
+  newUuid,
+  parseDuration,
+  taskArn,
+  type ContainerState,
+  type DeploymentState,
+  type EcsRegion,
+  type EcsState,
+  type ResolvedImage,
+  type ServiceState,
+  type TaskScript,
+  type TaskState,
+  type Tag,
+} from './model.js';
+
+/** The part of the server's clock the simulation needs (LocalClock has it). */
+export interface SchedulingClock {
+  now(): number;
+  at(time: number, fn: () => void): { cancel(): void };
+}
+
+export interface LaunchSpec {
+  region: EcsRegion;
+  clusterName: string;
+  taskDefinition: { arn: string; body: Record<string, unknown> };
+  images: Record<string, ResolvedImage>;
+  group: string;
+  startedBy?: string;
+  serviceName?: string;
+  deploymentId?: string;
+  subnets: string[];
+  overrides: Record<string, unknown>;
+  tags: Tag[];
+  platformVersion: string;
+}
+
+const MAX_EVENTS = 100;
+
+type Container = Record<string, unknown>;
+
+export class EcsSimulation {
+  private readonly taskTimers = new Map<string, { at: number; cancel(): void }>();
+  private readonly serviceTimers = new Map<string, { at: number; cancel(): void }>();
+
+  constructor(
+    private readonly s: EcsState,
+    private readonly clock: SchedulingClock,
+    private readonly save: () => void,
+  ) {}
+
+  /** Re-arms every pending task step and service reconciliation from state (at start). */
+  resume(): void {
+    for (const region of Object.values(this.s.regions)) {
+      for (const task of Object.values(region.tasks)) if (task.nextAt !== undefined) this.arm(region, task);
+      for (const [cluster, services] of Object.entries(region.services))
+        for (const svc of Object.values(services))
+          if (svc.status !== 'INACTIVE') this.scheduleReconcile(region, cluster, svc.name);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Tasks
+
+  launch(spec: LaunchSpec): TaskState {
+    const now = this.clock.now();
+    const { region } = spec;
+    const id = newTaskId();
+    const arn = taskArn(region, spec.clusterName, id);
+    const body = spec.taskDefinition.body;
+    const defs = (body.containerDefinitions as Container[]) ?? [];
+    const containerOverrides = (spec.overrides.containerOverrides as Container[] | undefined) ?? [];
+    const n = ++this.s.ipCounter;
+    const privateIp = `10.0.${(n >> 8) & 255}.${n & 255 || 1}`;
+    const containers: ContainerState[] = defs.map((c) => ({
+      name: String(c.name),
+      arn: `arn:aws:ecs:${region.region}:${region.accountId}:container/${spec.clusterName}/${id}/${newUuid()}`,
+      image: String(c.image),
+      lastStatus: 'PENDING',
+      essential: c.essential !== false,
+      healthStatus: 'UNKNOWN',
+      cpu: String(c.cpu ?? 0),
+      ...(c.memory !== undefined ? { memory: String(c.memory as number) } : {}),
+    }));
+    const task: TaskState = {
+      arn,
+      id,
+      key: `${region.accountId}/${region.region}`,
+      clusterArn: `arn:aws:ecs:${region.region}:${region.accountId}:cluster/${spec.clusterName}`,
+      clusterName: spec.clusterName,
+      taskDefinitionArn: spec.taskDefinition.arn,
+      group: spec.group,
+      ...(spec.startedBy !== undefined ? { startedBy: spec.startedBy } : {}),
+      ...(spec.serviceName !== undefined ? { serviceName: spec.serviceName } : {}),
+      ...(spec.deploymentId !== undefined ? { deploymentId: spec.deploymentId } : {}),
+      cpu: String(body.cpu),
+      memory: String(body.memory),
+      lastStatus: 'PROVISIONING',
+      desiredStatus: 'RUNNING',
+      healthStatus: 'UNKNOWN',
+      createdAt: now,
+      containers,
+      eni: {
+        attachmentId: newUuid(),
+        eniId: 'eni-' + newTaskId().slice(0, 17),
+        subnetId: spec.subnets[0] ?? 'subnet-00000000',
+        privateIp,
+        mac:
+          '0e:' +
+          newTaskId()
+            .slice(0, 10)
+            .replace(/(..)(?!$)/g, '$1:'),
+        status: 'PRECREATED',
+      },
+      availabilityZone: `${region.region}a`,
+      overrides: {
+        containerOverrides: containerOverrides.length
+          ? containerOverrides
+          : containers.map((c) => ({ name: c.name })),
+        inferenceAcceleratorOverrides: [],
+        ...Object.fromEntries(Object.entries(spec.overrides).filter(([k]) => k !== 'containerOverrides')),
+      },
+      tags: spec.tags,
+      version: 1,
+      platformVersion: spec.platformVersion,
+      script: scriptFor(defs, containerOverrides, spec.images),
+      nextAt: now + this.s.timings.provisioningMs,
+    };
+    region.tasks[id] = task;
+    this.arm(region, task);
+    return task;
+  }
+
+  /** Asks a task to stop (StopTask, the scheduler). No-op when it is already stopping. */
+  stop(
+    region: EcsRegion,
+    task: TaskState,
+    stopCode: NonNullable<TaskState['stopCode']>,
+    reason: string,
+    failed = false,
+  ): void {
+    if (task.desiredStatus === 'STOPPED') return;
+    const now = this.clock.now();
+    task.desiredStatus = 'STOPPED';
+    task.stopCode = stopCode;
+    task.stoppedReason = reason;
+    task.stoppingAt = now;
+    if (failed) task.failed = true;
+    if (task.lastStatus === 'RUNNING') {
+      task.lastStatus = 'DEACTIVATING';
+      task.nextAt = now + this.s.timings.deactivatingMs;
+    } else {
+      // Not started yet: nothing to stop but the ENI.
+      for (const c of task.containers) c.lastStatus = 'STOPPED';
+      task.executionStoppedAt = now;
+      task.lastStatus = 'DEPROVISIONING';
+      task.eni.status = 'DELETED';
+      task.nextAt = now + this.s.timings.deprovisioningMs;
+    }
+    task.version++;
+    this.arm(region, task);
+    this.touched(region, task);
+  }
+
+  private arm(region: EcsRegion, task: TaskState): void {
+    this.taskTimers.get(task.id)?.cancel();
+    if (task.nextAt === undefined) return;
+    const at = task.nextAt;
+    const timer = this.clock.at(at, () => {
+      this.taskTimers.delete(task.id);
+      this.step(region, task);
+    });
+    this.taskTimers.set(task.id, { at, cancel: () => timer.cancel() });
+  }
+
+  private step(region: EcsRegion, task: TaskState): void {
+    if (region.tasks[task.id] !== task) return;
+    const now = this.clock.now();
+    const t = this.s.timings;
+    const script = task.script;
+    switch (task.lastStatus) {
+      case 'PROVISIONING':
+        task.lastStatus = 'PENDING';
+        task.connectivityAt = now;
+        task.pullStartedAt = now;
+        task.eni.status = 'ATTACHED';
+        task.nextAt = now + t.pullMs;
+        break;
+      case 'PENDING':
+        if (script.pullError !== undefined) {
+          for (const c of task.containers) {
+            c.lastStatus = 'STOPPED';
+            if (c.name === script.container || c.reason === undefined) c.reason = script.pullError;
+          }
+          task.desiredStatus = 'STOPPED';
+          task.stopCode = 'TaskFailedToStart';
+          task.stoppedReason = script.pullError;
+          task.failed = true;
+          task.stoppingAt = now;
+          task.executionStoppedAt = now;
+          task.lastStatus = 'DEPROVISIONING';
+          task.nextAt = now + t.deprovisioningMs;
+        } else {
+          task.pullStoppedAt = now;
+          task.lastStatus = 'ACTIVATING';
+          task.nextAt = now + t.activatingMs + script.startDelayMs;
+        }
+        break;
+      case 'ACTIVATING':
+        task.lastStatus = 'RUNNING';
+        task.startedAt = now;
+        for (const c of task.containers) {
+          c.lastStatus = 'RUNNING';
+          c.runtimeId = `${task.id}-${Math.abs(hash(c.name)) % 10_000_000_000}`;
+          const digest = script.digests?.[c.name];
+          if (digest) c.imageDigest = digest;
+        }
+        task.nextAt = this.nextRunningEvent(task, now);
+        break;
+      case 'RUNNING':
+        this.runningEvent(region, task, now);
+        break;
+      case 'DEACTIVATING':
+        task.lastStatus = 'STOPPING';
+        task.nextAt = now + (script.ignoreSigterm ? script.stopTimeoutMs : t.stoppingMs);
+        break;
+      case 'STOPPING':
+        task.lastStatus = 'DEPROVISIONING';
+        task.executionStoppedAt ??= now;
+        for (const c of task.containers) {
+          if (c.lastStatus !== 'STOPPED') {
+            c.lastStatus = 'STOPPED';
+            c.exitCode = script.ignoreSigterm ? 137 : 0;
+          }
+        }
+        task.eni.status = 'DELETED';
+        task.nextAt = now + t.deprovisioningMs;
+        break;
+      case 'DEPROVISIONING':
+        task.lastStatus = 'STOPPED';
+        task.stoppedAt = now;
+        task.nextAt = now + t.stoppedRetentionMs;
+        this.countFailure(region, task);
+        break;
+      case 'STOPPED':
+        delete region.tasks[task.id];
+        this.save();
+        return;
+    }
+    task.version++;
+    this.arm(region, task);
+    this.touched(region, task);
+  }
+
+  /** The next due event of a RUNNING task: exit, health check verdict; undefined when none. */
+  private nextRunningEvent(task: TaskState, now: number): number | undefined {
+    const s = task.script;
+    const started = task.startedAt ?? now;
+    const due: number[] = [];
+    if (s.exitAfterMs !== undefined) due.push(started + s.exitAfterMs);
+    if (task.healthStatus === 'UNKNOWN') {
+      if (s.unhealthyAfterMs !== undefined) due.push(started + s.unhealthyAfterMs);
+      else if (s.healthyAfterMs !== undefined) due.push(started + s.healthyAfterMs);
+    }
+    const next = due.filter((d) => d >= now);
+    return next.length ? Math.min(...next) : undefined;
+  }
+
+  private runningEvent(region: EcsRegion, task: TaskState, now: number): void {
+    const s = task.script;
+    const elapsed = now - (task.startedAt ?? now);
+    if (s.exitAfterMs !== undefined && elapsed >= s.exitAfterMs) {
+      for (const c of task.containers) {
+        c.lastStatus = 'STOPPED';
+        c.exitCode = c.name === s.container ? s.exitCode : 0;
+      }
+      task.desiredStatus = 'STOPPED';
+      task.stopCode = 'EssentialContainerExited';
+      task.stoppedReason = 'Essential container in task exited';
+      task.failed = true;
+      task.stoppingAt = now;
+      task.executionStoppedAt = now;
+      task.lastStatus = 'DEACTIVATING';
+      task.nextAt = now + this.s.timings.deactivatingMs;
+      return;
+    }
+    if (task.healthStatus === 'UNKNOWN') {
+      const main = task.containers.find((c) => c.name === s.container);
+      if (s.unhealthyAfterMs !== undefined && elapsed >= s.unhealthyAfterMs) {
+        task.healthStatus = 'UNHEALTHY';
+        if (main) main.healthStatus = 'UNHEALTHY';
+        if (task.serviceName !== undefined) {
+          task.nextAt = undefined;
+          // The service scheduler replaces an unhealthy task.
+          this.stop(region, task, 'ServiceSchedulerInitiated', 'Task failed container health checks', true);
+          return;
+        }
+      } else if (s.healthyAfterMs !== undefined && elapsed >= s.healthyAfterMs) {
+        task.healthStatus = 'HEALTHY';
+        if (main) main.healthStatus = 'HEALTHY';
+      }
+    }
+    task.nextAt = this.nextRunningEvent(task, now);
+  }
+
+  private touched(region: EcsRegion, task: TaskState): void {
+    this.save();
+    if (task.serviceName !== undefined) this.scheduleReconcile(region, task.clusterName, task.serviceName);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Services
+
+  scheduleReconcile(region: EcsRegion, cluster: string, service: string, at?: number): void {
+    const key = `${region.accountId}/${region.region}/${cluster}/${service}`;
+    at ??= this.clock.now() + this.s.timings.schedulerDelayMs;
+    const existing = this.serviceTimers.get(key);
+    if (existing && existing.at <= at) return;
+    existing?.cancel();
+    const timer = this.clock.at(at, () => {
+      this.serviceTimers.delete(key);
+      const svc = region.services[cluster]?.[service];
+      if (svc) this.reconcile(region, cluster, svc);
+    });
+    this.serviceTimers.set(key, { at, cancel: () => timer.cancel() });
+  }
+
+  serviceTasks(region: EcsRegion, cluster: string, service: string): TaskState[] {
+    return Object.values(region.tasks).filter((t) => t.clusterName === cluster && t.serviceName === service);
+  }
+
+  event(svc: ServiceState, message: string): void {
+    svc.events.push({ id: newUuid(), createdAt: this.clock.now(), message });
+    if (svc.events.length > MAX_EVENTS) svc.events.splice(0, svc.events.length - MAX_EVENTS);
+  }
+
+  newDeployment(
+    svc: ServiceState,
+    taskDefinition: string,
+    images: Record<string, ResolvedImage>,
+  ): DeploymentState {
+    const now = this.clock.now();
+    const id = newDeploymentId();
+    for (const d of svc.deployments) if (d.status === 'PRIMARY') d.status = 'ACTIVE';
+    const dep: DeploymentState = {
+      id,
+      status: 'PRIMARY',
+      taskDefinition,
+      images,
+      desiredCount: svc.desiredCount,
+      failedTasks: 0,
+      createdAt: now,
+      updatedAt: now,
+      rolloutState: 'IN_PROGRESS',
+      rolloutStateReason: `ECS deployment ${id} in progress.`,
+      networkConfiguration: structuredClone(svc.networkConfiguration),
+      platformVersion: svc.platformVersion,
+    };
+    svc.deployments.push(dep);
+    svc.steady = false;
+    return dep;
+  }
+
+  /** Counts a failed task of an IN_PROGRESS primary deployment; trips the circuit breaker. */
+  private countFailure(region: EcsRegion, task: TaskState): void {
+    if (!task.failed || task.serviceName === undefined) return;
+    const svc = region.services[task.clusterName]?.[task.serviceName];
+    if (!svc) return;
+    const dep = svc.deployments.find((d) => d.id === task.deploymentId);
+    if (!dep || dep.status !== 'PRIMARY' || dep.rolloutState !== 'IN_PROGRESS') return;
+    dep.failedTasks++;
+    dep.updatedAt = this.clock.now();
+    const breaker = svc.deploymentConfiguration.deploymentCircuitBreaker;
+    if (!breaker.enable || dep.failedTasks < breakerThreshold(svc.desiredCount)) return;
+    dep.rolloutState = 'FAILED';
+    dep.rolloutStateReason = 'ECS deployment circuit breaker: tasks failed to start.';
+    this.event(svc, `(service ${svc.name}) (deployment ${dep.id}) deployment failed: tasks failed to start.`);
+    if (!breaker.rollback) return;
+    const target =
+      [...svc.deployments].reverse().find((d) => d !== dep && d.rolloutState === 'COMPLETED') ??
+      (svc.lastCompleted && !svc.deployments.some((d) => d.id === svc.lastCompleted!.id)
+        ? structuredClone(svc.lastCompleted)
+        : undefined);
+    if (!target) return;
+    dep.status = 'ACTIVE';
+    if (!svc.deployments.includes(target)) svc.deployments.push(target);
+    for (const d of svc.deployments) if (d.status === 'PRIMARY') d.status = 'ACTIVE';
+    target.status = 'PRIMARY';
+    target.rolloutState = 'IN_PROGRESS';
+    target.rolloutStateReason = `ECS deployment circuit breaker: rolling back to deploymentId ${target.id}.`;
+    target.desiredCount = svc.desiredCount;
+    target.updatedAt = this.clock.now();
+    svc.taskDefinition = target.taskDefinition;
+    svc.steady = false;
+    this.event(svc, `(service ${svc.name}) rolling back to deployment ${target.id}.`);
+  }
+
+  /** One pass of the service scheduler. */
+  reconcile(region: EcsRegion, cluster: string, svc: ServiceState): void {
+    if (svc.status === 'INACTIVE') return;
+    const now = this.clock.now();
+    const tasks = this.serviceTasks(region, cluster, svc.name);
+    const live = tasks.filter((t) => t.desiredStatus === 'RUNNING');
+    const ready = (t: TaskState) =>
+      t.desiredStatus === 'RUNNING' &&
+      t.lastStatus === 'RUNNING' &&
+      (!hasHealthCheck(t.script) || t.healthStatus === 'HEALTHY');
+    const stopped: TaskState[] = [];
+    const stopTask = (t: TaskState, reason: string) => {
+      this.stop(region, t, 'ServiceSchedulerInitiated', reason);
+      stopped.push(t);
+    };
+
+    if (svc.status === 'DRAINING') {
+      for (const t of live) stopTask(t, 'Service deleted');
+      if (tasks.every((t) => t.lastStatus === 'STOPPED') && live.length === 0) {
+        svc.status = 'INACTIVE';
+        for (const d of svc.deployments) d.status = 'INACTIVE';
+        svc.deployments = [];
+      }
+      this.save();
+      return;
+    }
+
+    const primary = svc.deployments.find((d) => d.status === 'PRIMARY');
+    if (!primary) return;
+    const D = svc.desiredCount;
+    primary.desiredCount = D;
+    const { maximumPercent, minimumHealthyPercent } = svc.deploymentConfiguration;
+    const maxTotal = Math.max(D === 0 ? 0 : 1, Math.floor((D * maximumPercent) / 100));
+    const minHealthy = Math.ceil((D * minimumHealthyPercent) / 100);
+    const byNewest = (a: TaskState, b: TaskState) => b.createdAt - a.createdAt;
+
+    // 1. Too many primary tasks (scale down): stop the ones not yet ready first, newest first.
+    const primaryLive = live.filter((t) => t.deploymentId === primary.id);
+    if (primaryLive.length > D) {
+      const excess = [...primaryLive]
+        .sort((a, b) => Number(ready(a)) - Number(ready(b)) || byNewest(a, b))
+        .slice(0, primaryLive.length - D);
+      for (const t of excess) stopTask(t, `Scaling activity initiated by (deployment ${primary.id})`);
+    }
+
+    // 2. Old deployments: tasks not ready go at once; ready ones while minimum healthy holds.
+    let liveNow = live.filter((t) => t.desiredStatus === 'RUNNING');
+    const olds = liveNow.filter((t) => t.deploymentId !== primary.id);
+    for (const t of olds.filter((x) => !ready(x)))
+      stopTask(t, `Scaling activity initiated by (deployment ${primary.id})`);
+    let readyCount = liveNow.filter((t) => t.desiredStatus === 'RUNNING' && ready(t)).length;
+    for (const t of olds.filter(ready).sort(byNewest)) {
+      if (readyCount - 1 < minHealthy) break;
+      stopTask(t, `Scaling activity initiated by (deployment ${primary.id})`);
+      readyCount--;
+    }
+
+    // 3. Start primary tasks up to the desired count, within maximum percent.
+    liveNow = live.filter((t) => t.desiredStatus === 'RUNNING');
+    const primaryCount = liveNow.filter((t) => t.deploymentId === primary.id).length;
+    const room = maxTotal - liveNow.length;
+    const toStart = Math.max(0, Math.min(D - primaryCount, room));
+    const started: TaskState[] = [];
+    const td = this.taskDefinitionByArn(region, primary.taskDefinition);
+    if (td) {
+      for (let i = 0; i < toStart; i++) {
+        started.push(
+          this.launch({
+            region,
+            clusterName: cluster,
+            taskDefinition: td,
+            images: primary.images,
+            group: `service:${svc.name}`,
+            startedBy: primary.id,
+            serviceName: svc.name,
+            deploymentId: primary.id,
+            subnets: subnetsOf(primary.networkConfiguration),
+            overrides: {},
+            tags: svc.propagateTags === 'SERVICE' ? structuredClone(svc.tags) : [],
+            platformVersion: svc.platformVersion === 'LATEST' ? '1.4.0' : svc.platformVersion,
+          }),
+        );
+      }
+    }
+    if (stopped.length > 0) {
+      this.event(
+        svc,
+        `(service ${svc.name}) has stopped ${stopped.length} running tasks: ${stopped.map((t) => `(task ${t.id})`).join(' ')}.`,
+      );
+      svc.steady = false;
+    }
+    if (started.length > 0) {
+      this.event(
+        svc,
+        `(service ${svc.name}) has started ${started.length} tasks: ${started.map((t) => `(task ${t.id})`).join(' ')}.`,
+      );
+      svc.steady = false;
+    }
+
+    // 4. Drained deployments go INACTIVE; the primary completes once it alone runs, all ready.
+    const all = this.serviceTasks(region, cluster, svc.name).filter((t) => t.desiredStatus === 'RUNNING');
+    for (const d of [...svc.deployments]) {
+      if (d === primary) continue;
+      const stillThere = this.serviceTasks(region, cluster, svc.name).some(
+        (t) => t.deploymentId === d.id && t.lastStatus !== 'STOPPED',
+      );
+      if (!stillThere) {
+        d.status = 'INACTIVE';
+        d.updatedAt = now;
+        svc.deployments = svc.deployments.filter((x) => x !== d);
+      }
+    }
+    // A deployment completes once its tasks have run for steadyStateMs.
+    const steadyMs = this.s.timings.steadyStateMs;
+    const primaryReadyTasks = all.filter((t) => t.deploymentId === primary.id && ready(t));
+    const primaryReady = primaryReadyTasks.filter((t) => now - (t.startedAt ?? now) >= steadyMs).length;
+    const soonest = primaryReadyTasks
+      .map((t) => (t.startedAt ?? now) + steadyMs)
+      .filter((at) => at > now)
+      .sort((a, b) => a - b)[0];
+    if (soonest !== undefined) this.scheduleReconcile(region, cluster, svc.name, soonest);
+    const draining = this.serviceTasks(region, cluster, svc.name).some(
+      (t) => t.desiredStatus === 'STOPPED' && t.lastStatus !== 'STOPPED',
+    );
+    const settled = svc.deployments.length === 1 && primaryReady === D && all.length === D && !draining;
+    if (settled && primary.rolloutState === 'IN_PROGRESS') {
+      primary.rolloutState = 'COMPLETED';
+      primary.rolloutStateReason = `ECS deployment ${primary.id} completed.`;
+      primary.updatedAt = now;
+      this.event(svc, `(service ${svc.name}) (deployment ${primary.id}) deployment completed.`);
+    }
+    if (settled && primary.rolloutState === 'COMPLETED') svc.lastCompleted = structuredClone(primary);
+    if (settled && !svc.steady) {
+      svc.steady = true;
+      this.event(svc, `(service ${svc.name}) has reached a steady state.`);
+    }
+    if (!settled) svc.steady = false;
+    this.save();
+  }
+
+  taskDefinitionByArn(
+    region: EcsRegion,
+    arn: string,
+  ): { arn: string; body: Record<string, unknown> } | undefined {
+    const m = /:task-definition\/([^:]+):(\d+)$/.exec(arn);
+    if (!m) return undefined;
+    const td = region.taskDefinitions[m[1]!]?.[Number(m[2]) - 1];
+    return td ? { arn: td.arn, body: td.body } : undefined;
+  }
+
+  /** Cancels every timer of a task (it is being forgotten). */
+  forget(taskId: string): void {
+    this.taskTimers.get(taskId)?.cancel();
+    this.taskTimers.delete(taskId);
+  }
+}
+
+export function subnetsOf(networkConfiguration: Record<string, unknown>): string[] {
+  const awsvpc = networkConfiguration.awsvpcConfiguration as { subnets?: string[] } | undefined;
+  return awsvpc?.subnets ?? [];
+}
+
+function hasHealthCheck(script: TaskScript): boolean {
+  return script.healthyAfterMs !== undefined || script.unhealthyAfterMs !== undefined;
+}
+
+function hash(s: string): number {
+  let h = 0;
+  for (const ch of s) h = (h * 31 + ch.charCodeAt(0)) | 0;
+  return h;
+}
+
+/**
+ * How the task will behave: from the essential container's image (resolved labels or a pull
+ * error), its health check, and its command (a `sleep N` / `exit N` in it wins over labels).
+ */
+export function scriptFor(
+  defs: Container[],
+  containerOverrides: Container[],
+  images: Record<string, ResolvedImage>,
+): TaskScript {
+  const digests: Record<string, string> = {};
+  let pullError: string | undefined;
+  for (const c of defs) {
+    const img = images[String(c.name)];
+    if (img && !img.pullable) pullError ??= img.error;
+    if (img?.pullable && img.digest) digests[String(c.name)] = img.digest;
+  }
+  const main = defs.find((c) => c.essential !== false) ?? defs[0] ?? {};
+  const name = String(main.name);
+  const resolved = images[name];
+  const labels = resolved?.pullable ? resolved.labels : {};
+  const durationOf = (key: string): number | undefined => parseDuration(labels[key]);
+  const override = containerOverrides.find((o) => o.name === name);
+  const command = (override?.command as string[] | undefined) ?? (main.command as string[] | undefined);
+
+  let exitAfterMs = durationOf('local-aws.exit-after');
+  let exitCode = Number.parseInt(labels['local-aws.exit-code'] ?? '0', 10) || 0;
+  if (labels['local-aws.exit-code'] !== undefined && exitAfterMs === undefined) exitAfterMs = 0;
+  if (command && command.length > 0) {
+    const text = command.join(' ');
+    const sleep = /\bsleep\s+(\d+(?:\.\d+)?)/.exec(text);
+    const exit = /\bexit\s+(\d+)/.exec(text);
+    if (exit) {
+      exitCode = Number(exit[1]);
+      exitAfterMs = sleep ? Math.round(Number(sleep[1]) * 1000) : 0;
+    } else if (sleep) {
+      exitCode = 0;
+      exitAfterMs = Math.round(Number(sleep[1]) * 1000);
+    }
+  }
+  const hc = main.healthCheck as
+    { interval?: number; retries?: number; startPeriod?: number; timeout?: number } | undefined;
+  const interval = (hc?.interval ?? 30) * 1000;
+  const retries = hc?.retries ?? 3;
+  const startPeriod = (hc?.startPeriod ?? 0) * 1000;
+  const healthFails = (labels['local-aws.health'] ?? '').toLowerCase() === 'fail';
+  return {
+    ...(pullError !== undefined ? { pullError } : {}),
+    startDelayMs: durationOf('local-aws.start-delay') ?? 0,
+    ...(exitAfterMs !== undefined ? { exitAfterMs } : {}),
+    exitCode,
+    ...(hc && healthFails ? { unhealthyAfterMs: startPeriod + interval * retries } : {}),
+    ...(hc && !healthFails ? { healthyAfterMs: interval } : {}),
+    ignoreSigterm: (labels['local-aws.ignore-sigterm'] ?? '').toLowerCase() === 'true',
+    stopTimeoutMs: ((main.stopTimeout as number | undefined) ?? 30) * 1000,
+    container: name,
+    digests,
+  };
+}
