@@ -395,3 +395,31 @@ withEngine(
   },
   300_000,
 );
+
+withEngine(
+  'login-registries: public gets its token from us-east-1 whatever the step region, and a failed login still logs out of the others',
+  async () => {
+    const j = job();
+    const inputs = {
+      repository: 'docker/public',
+      'create-repository': 'true',
+      context: context('hello from eu-west-1\n'),
+      tags: 'sha',
+      'login-registries': 'public',
+    };
+    const run = await push(j, inputs, { AWS_REGION: 'eu-west-1' });
+    // public.ecr.aws cannot be reached from this machine: the docker login to it fails, after
+    // the step's own registry was logged in to.
+    expect(run.exitCode).toBe(1);
+    expect(run.errors[0]).toContain('public.ecr.aws');
+    const calls = aws.opLog.entries().map((e) => `${e.action} ${e.region}`);
+    expect(calls).toContain('ecr:GetAuthorizationToken eu-west-1');
+    expect(calls).toContain('ecr-public:GetAuthorizationToken us-east-1');
+    expect(JSON.parse(run.state.dockerLogins ?? '[]')).toEqual([host]);
+
+    const after = await post(j, inputs, run);
+    expect(after.exitCode).toBe(0);
+    expect(after.stdout).toContain(`docker logged out of ${host}`);
+  },
+  240_000,
+);

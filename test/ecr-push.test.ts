@@ -362,3 +362,23 @@ requireTool('skopeo', '/usr/bin/skopeo')('pushes a docker save archive without a
   expect(images('archive/app')).toEqual({ [run.outputs.digest as string]: ['sha-0123456'] });
   expect(run.summary).toContain('docker archive');
 });
+
+test('login-registries are skipped with a warning when docker-login: auto finds no engine', async () => {
+  const image = await layout([{ size: 1024 }]);
+  const run = await push(
+    {
+      repository: 'noengine/app',
+      'create-repository': 'true',
+      'oci-layout': image.dir,
+      tags: 'sha',
+      'docker-login': 'auto',
+      'login-registries': 'public',
+    },
+    { env: { DOCKER_HOST: 'unix:///nonexistent.sock' } },
+  );
+  expect(run.errors).toEqual([]);
+  expect(run.stdout).toMatch(
+    /::warning::login-registries: docker is not logged in \(no docker engine answers/,
+  );
+  expect(aws.opLog.actions()).not.toContain('ecr-public:GetAuthorizationToken');
+});

@@ -30,11 +30,15 @@ export interface PromoteReference {
 }
 
 /** A registry to log docker in to besides the one pushed to. */
-export interface LoginRegistry {
-  accountId: string;
-  /** Undefined: the region of the step. */
-  region: string | undefined;
-}
+export type LoginRegistry =
+  | {
+      type: 'private';
+      accountId: string;
+      /** Undefined: the region of the step. */
+      region: string | undefined;
+    }
+  /** Amazon ECR Public (public.ecr.aws), whose tokens come from us-east-1 whatever the region. */
+  | { type: 'public' };
 
 export type TagMutability = 'MUTABLE' | 'IMMUTABLE' | 'MUTABLE_WITH_EXCLUSION' | 'IMMUTABLE_WITH_EXCLUSION';
 export type Severity = 'CRITICAL' | 'HIGH' | 'MEDIUM' | 'LOW' | 'INFORMATIONAL' | 'UNDEFINED';
@@ -86,13 +90,16 @@ export function parseRepositoryName(value: string): string {
   return value;
 }
 
-const LOGIN_REGISTRY_EXPECTED = 'registries to log in to, one per line: an account ID or <account>:<region>';
+const LOGIN_REGISTRY_EXPECTED =
+  'registries to log in to, one per line: an account ID, <account>:<region>, or public';
 
 export function parseLoginRegistry(value: string): LoginRegistry {
+  if (value === 'public') return { type: 'public' };
   const [account, region, ...rest] = value.split(':');
   try {
     if (rest.length > 0) throw new ParseError(LOGIN_REGISTRY_EXPECTED, value);
     return {
+      type: 'private',
       accountId: parseAccountId(account ?? ''),
       region: region === undefined ? undefined : parseRegion(region),
     };
@@ -176,6 +183,13 @@ export function getInputs(reader: InputReader = new InputReader()): Inputs {
     }
   });
   const dockerLogin = reader.enum('docker-login', ['auto', 'true', 'false'], { default: 'auto' });
+  if (dockerLogin === 'false' && loginRegistries.length > 0) {
+    reader.addError(
+      'login-registries',
+      'no value with docker-login: false (they are for docker logins)',
+      reader.raw('login-registries'),
+    );
+  }
   const skipLogout = reader.boolean('skip-logout', { default: false });
   const outputCredentials = reader.boolean('output-credentials', { default: false });
   const tagRules = reader.parsed('tags', TAG_RULES_EXPECTED, parseTagRules, {

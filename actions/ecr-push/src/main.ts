@@ -8,6 +8,10 @@ import {
   type AuthorizationData,
 } from '@aws-sdk/client-ecr';
 import {
+  ECRPUBLICClient,
+  GetAuthorizationTokenCommand as PublicAuthorizationTokenCommand,
+} from '@aws-sdk/client-ecr-public';
+import {
   ActionError,
   MANIFEST_MEDIA_TYPES,
   RegistryClient,
@@ -71,6 +75,18 @@ async function login(
   const data = token.authorizationData?.[0];
   if (!data) throw new ActionError('ECR returned no authorization data');
   return decodeAuthorization(data);
+}
+
+/** ECR Public's API is served from us-east-1 only, whatever region the step works in. */
+export const ECR_PUBLIC_REGION = 'us-east-1';
+export const ECR_PUBLIC_HOST = 'public.ecr.aws';
+
+async function loginPublic(maxAttempts: number, signal: AbortSignal): Promise<RegistryLogin> {
+  const client = createAwsClient(ECRPUBLICClient, { region: ECR_PUBLIC_REGION, maxAttempts, action: ACTION });
+  const token = await client.send(new PublicAuthorizationTokenCommand({}), { abortSignal: signal });
+  const data = token.authorizationData;
+  if (!data) throw new ActionError('ECR Public returned no authorization data');
+  return decodeAuthorization({ ...data, proxyEndpoint: `https://${ECR_PUBLIC_HOST}` });
 }
 
 /** The tags that already point at an image, and that image's digest (for skip-if-exists). */
@@ -238,7 +254,16 @@ export async function main({ signal }: RunContext): Promise<void> {
   const registry = await group('Log in to Amazon ECR', async () => {
     const main = await login(ecr, inputs.registry ? [inputs.registry] : undefined, signal);
     const others: RegistryLogin[] = [];
-    for (const extra of inputs.loginRegistries) {
+    if (inputs.loginRegistries.length > 0 && !loginDocker) {
+      core.warning(
+        `login-registries: docker is not logged in (${engine && !engine.ok ? engine.reason : `docker-login: ${inputs.dockerLogin}`}), so no token was fetched for them`,
+      );
+    }
+    for (const extra of loginDocker ? inputs.loginRegistries : []) {
+      if (extra.type === 'public') {
+        others.push(await loginPublic(inputs.maxAttempts, signal));
+        continue;
+      }
       const client =
         extra.region && extra.region !== region
           ? createAwsClient(ECRClient, {

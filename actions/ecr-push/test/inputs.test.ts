@@ -96,8 +96,9 @@ test.each([
 });
 
 test.each([
-  ['123456789012', { accountId: '123456789012', region: undefined }],
-  ['123456789012:eu-west-1', { accountId: '123456789012', region: 'eu-west-1' }],
+  ['public', { type: 'public' }],
+  ['123456789012', { type: 'private', accountId: '123456789012', region: undefined }],
+  ['123456789012:eu-west-1', { type: 'private', accountId: '123456789012', region: 'eu-west-1' }],
 ])('login registry %s', (value, want) => {
   expect(parseLoginRegistry(value)).toEqual(want);
 });
@@ -166,6 +167,10 @@ test.each([
     ['Input "login-registries"', '"not-an-account"'],
   ],
   [{ ...base, tags: 'sha\nbogus-rule=1' }, ['Input "tags"']],
+  [
+    { ...base, 'docker-login': 'false', 'login-registries': 'public' },
+    ['Input "login-registries": expected no value with docker-login: false'],
+  ],
   [{ ...base, 'kms-key': 'alias/x' }, ['Input "kms-key": expected no value unless encryption is KMS']],
   [{ ...base, 'image-tag-mutability': 'immutable' }, ['Did you mean "IMMUTABLE"?']],
   [

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createEcr } from './ecr/index.js';
+import { createEcrPublic } from './ecr-public/index.js';
 import { createEcsFactory } from './ecs/index.js';
 import { LocalClock } from './platform/clock.js';
 import type { ClockMode } from './platform/clock.js';
@@ -153,8 +154,9 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   };
   const ecr = createEcr(env);
   const sts = createSts(env);
+  const ecrPublic = createEcrPublic(env);
   const ecs = createEcsFactory((query) => ecr.admin.resolveImage(query))(env);
-  for (const module of [sts, ecr, ecs] as ServiceModule[]) server.mount(module);
+  for (const module of [sts, ecr, ecrPublic, ecs] as ServiceModule[]) server.mount(module);
   for (const factory of options.modules ?? []) server.mount(factory(env));
 
   let info;

@@ -1,0 +1,34 @@
+// Amazon ECR Public, as far as a docker login to public.ecr.aws needs it: GetAuthorizationToken.
+// Its API lives only in us-east-1, whatever region the caller works in; AWS has no endpoint in any
+// other region, so a request signed for one is refused here (AWS would not answer at all).
+import { randomBytes } from 'node:crypto';
+import { AwsError, type JsonService, type ServiceFactory } from '../service.js';
+
+export const ECR_PUBLIC_TARGET_PREFIX = 'SpencerFrontendService';
+const TOKEN_LIFETIME_MS = 12 * 3600_000;
+
+export const createEcrPublic: ServiceFactory<Record<string, never>> = () => {
+  const service: JsonService = {
+    protocol: 'json1.1',
+    signingName: 'ecr-public',
+    targetPrefix: ECR_PUBLIC_TARGET_PREFIX,
+    operations: {
+      GetAuthorizationToken(_input, ctx) {
+        if (ctx.region !== 'us-east-1') {
+          throw new AwsError(
+            'UnsupportedRegion',
+            `Amazon ECR Public has no endpoint in ${ctx.region}: its API is served from us-east-1 only`,
+          );
+        }
+        const password = randomBytes(48).toString('base64url');
+        return {
+          authorizationData: {
+            authorizationToken: Buffer.from(`AWS:${password}`).toString('base64'),
+            expiresAt: new Date(ctx.clock.now() + TOKEN_LIFETIME_MS),
+          },
+        };
+      },
+    },
+  };
+  return { services: [service], routes: [], admin: {} };
+};
