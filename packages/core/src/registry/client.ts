@@ -457,21 +457,8 @@ export class RegistryClient {
   ): Promise<
     { digest: string | undefined; mediaType: string | undefined; size: number | undefined } | undefined
   > {
-    const response = await this.send({
-      method: 'HEAD',
-      path: `/v2/${repository}/manifests/${reference}`,
-      headers: { Accept: MANIFEST_MEDIA_TYPES.join(', ') },
-      repository,
-      ...(signal ? { signal } : {}),
-    });
-    if (response.status === 404) return undefined;
-    if (response.status !== 200) {
-      // A HEAD has no body: say what the status means.
-      throw registryError(response, `Checking for ${this.host}/${repository}:${reference}`, {
-        host: this.host,
-        repository,
-      });
-    }
+    const response = await this.requestManifest('HEAD', repository, reference, signal);
+    if (!response) return undefined;
     const digest = response.headers['docker-content-digest'];
     const type = response.headers['content-type'];
     const length = Number(response.headers['content-length']);
@@ -480,5 +467,41 @@ export class RegistryClient {
       mediaType: typeof type === 'string' ? type.split(';')[0]!.trim() : undefined,
       size: Number.isFinite(length) ? length : undefined,
     };
+  }
+
+  /** GET a manifest by tag or digest; its bytes, or undefined when the registry has no such manifest. */
+  async getManifest(
+    repository: string,
+    reference: string,
+    signal?: AbortSignal,
+  ): Promise<Buffer | undefined> {
+    const response = await this.requestManifest('GET', repository, reference, signal);
+    return response?.body;
+  }
+
+  /** A manifest request accepting the four manifest media types: 200, or undefined on 404. */
+  private async requestManifest(
+    method: 'GET' | 'HEAD',
+    repository: string,
+    reference: string,
+    signal?: AbortSignal,
+  ): Promise<HttpResponse | undefined> {
+    const response = await this.send({
+      method,
+      path: `/v2/${repository}/manifests/${reference}`,
+      headers: { Accept: MANIFEST_MEDIA_TYPES.join(', ') },
+      repository,
+      ...(signal ? { signal } : {}),
+    });
+    if (response.status === 404) return undefined;
+    if (response.status !== 200) {
+      // A HEAD has no body: the error says what the status means.
+      const what = method === 'HEAD' ? 'Checking for' : 'Reading';
+      throw registryError(response, `${what} ${this.host}/${repository}:${reference}`, {
+        host: this.host,
+        repository,
+      });
+    }
+    return response;
   }
 }

@@ -8,10 +8,10 @@ import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ActionError } from '../errors.js';
 import { isValidImageTag } from '../image-ref.js';
-import { RegistryClient, RegistryError, registryError, type RegistryConnectionOptions } from './client.js';
+import { RegistryClient, RegistryError, type RegistryConnectionOptions } from './client.js';
 import { DigestMismatchError, VerifyingStream, digestOf } from './digest.js';
 import { NetworkError } from './http.js';
-import { MANIFEST_MEDIA_TYPES, imageSize, uniqueBlobs } from './types.js';
+import { imageSize, uniqueBlobs } from './types.js';
 import type { Descriptor, ImageManifest, ImageSource } from './types.js';
 
 export type PushProgress =
@@ -255,21 +255,8 @@ export async function getManifestDigest(
     const head = await client.headManifest(repository, reference, signal);
     if (!head) return undefined;
     if (head.digest) return head.digest;
-    const response = await client.send({
-      method: 'GET',
-      path: `/v2/${repository}/manifests/${reference}`,
-      headers: { Accept: MANIFEST_MEDIA_TYPES.join(', ') },
-      repository,
-      ...(signal ? { signal } : {}),
-    });
-    if (response.status === 404) return undefined;
-    if (response.status !== 200) {
-      throw registryError(response, `Reading ${client.host}/${repository}:${reference}`, {
-        host: client.host,
-        repository,
-      });
-    }
-    return digestOf(response.body);
+    const manifest = await client.getManifest(repository, reference, signal);
+    return manifest === undefined ? undefined : digestOf(manifest);
   } finally {
     client.close();
   }
