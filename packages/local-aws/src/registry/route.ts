@@ -206,7 +206,9 @@ export function createRegistryRoute(deps: { ecr: EcrState; blobs: BlobStore; sav
         'NAME_UNKNOWN',
         `The repository with name '${name}' does not exist in the registry with id '${reg.accountId}'`,
       );
-    const existingRepo = (cred: RegistryCredential): { reg: RegistryState; repo: RepositoryState } => {
+    /** Authenticates, then the repository named in the path, which must exist. */
+    const existingRepo = (): { reg: RegistryState; repo: RepositoryState } => {
+      const cred = authenticate();
       checkName();
       const reg = registry(cred);
       const repo = reg.repositories[name];
@@ -237,27 +239,17 @@ export function createRegistryRoute(deps: { ecr: EcrState; blobs: BlobStore; sav
         'Docker-Upload-UUID': id,
       };
     };
-    const knownUpload = (reg: RegistryState, id: string) => {
+    /** existingRepo, and the upload session `id` opened in it. */
+    const existingUpload = (id: string): { reg: RegistryState; repo: RepositoryState } => {
+      const { reg, repo } = existingRepo();
       if (!id || !blobs.hasUpload(id) || uploadRepo.get(id) !== uploadKey(reg, id)) {
         throw new RegistryError(404, 'BLOB_UPLOAD_UNKNOWN', 'blob upload unknown to registry', id);
       }
+      return { reg, repo };
     };
     const checkDigest = (d: string | null | undefined, missing = 'digest missing'): string => {
-      if (!d)
-        throw new RegistryError(
-          400,
-          'DIGEST_INVALID',
-          'provided digest did not match uploaded content',
-          missing,
-        );
-      if (!DIGEST_RE.test(d)) {
-        throw new RegistryError(
-          400,
-          'DIGEST_INVALID',
-          'provided digest did not match uploaded content',
-          `invalid digest ${d}`,
-        );
-      }
+      if (!d) throw digestInvalid(missing);
+      if (!DIGEST_RE.test(d)) throw digestInvalid(`invalid digest ${d}`);
       return d;
     };
     const checkParts = (id: string) => {
@@ -272,18 +264,16 @@ export function createRegistryRoute(deps: { ecr: EcrState; blobs: BlobStore; sav
         );
       }
     };
+    /** The 201 that says the repository now has the blob (uploaded or mounted). */
+    const blobCreated = (digest: string) =>
+      send(201, { Location: `/v2/${name}/blobs/${digest}`, 'Docker-Content-Digest': digest });
     const completeUpload = async (reg: RegistryState, repo: RepositoryState, id: string, digest: string) => {
       uploadRepo.delete(id);
       const r = await blobs.finishUpload(id, digest);
-      if (!r.ok) {
-        throw new RegistryError(400, 'DIGEST_INVALID', 'provided digest did not match uploaded content', {
-          expected: digest,
-          actual: r.actual,
-        });
-      }
+      if (!r.ok) throw digestInvalid({ expected: digest, actual: r.actual });
       repo.blobs[digest] = true;
       save();
-      await send(201, { Location: `/v2/${name}/blobs/${digest}`, 'Docker-Content-Digest': digest });
+      await blobCreated(digest);
       void reg;
     };
     const hasBody = () => {
@@ -299,8 +289,7 @@ export function createRegistryRoute(deps: { ecr: EcrState; blobs: BlobStore; sav
         return {
           op,
           handler: async () => {
-            const cred = authenticate();
-            const { repo } = existingRepo(cred);
+            const { repo } = existingRepo();
             const digest = checkDigest(blobDigest);
             const size = repo.blobs[digest] ? blobs.size(digest) : undefined;
             if (size === undefined)
@@ -339,11 +328,11 @@ export function createRegistryRoute(deps: { ecr: EcrState; blobs: BlobStore; sav
           op: 'BatchDeleteImage',
           handler: async () => {
             authenticate();
-            throw new RegistryError(405, 'UNSUPPORTED', 'The operation is unsupported.');
+            throw unsupported();
           },
         };
       }
-      throw new RegistryError(405, 'UNSUPPORTED', 'The operation is unsupported.');
+      throw unsupported();
     }
 
     // ---- uploads ----
@@ -362,10 +351,7 @@ export function createRegistryRoute(deps: { ecr: EcrState; blobs: BlobStore; sav
               if (source && source.blobs[digest] && blobs.has(digest)) {
                 repo.blobs[digest] = true;
                 save();
-                return send(201, {
-                  Location: `/v2/${name}/blobs/${digest}`,
-                  'Docker-Content-Digest': digest,
-                });
+                return blobCreated(digest);
               }
             }
             const monolithic = url.searchParams.get('digest');
@@ -386,30 +372,17 @@ export function createRegistryRoute(deps: { ecr: EcrState; blobs: BlobStore; sav
         return {
           op: 'UploadLayerPart',
           handler: async () => {
-            const cred = authenticate();
-            const { reg } = existingRepo(cred);
-            knownUpload(reg, uploadId);
+            existingUpload(uploadId);
             const size = blobs.uploadSize(uploadId)!;
             const ct = req.headers['content-type'];
             if (ct !== undefined && ct !== '' && baseMediaType(ct) !== 'application/octet-stream') {
               // distribution rejects other content types on PATCH
-              throw new RegistryError(
-                400,
-                'BLOB_UPLOAD_INVALID',
-                'blob upload invalid',
-                `bad Content-Type ${ct}`,
-              );
+              throw uploadInvalid(`bad Content-Type ${ct}`);
             }
             const cr = req.headers['content-range'];
             if (cr !== undefined) {
               const r = /^(?:bytes[ =])?(\d+)-(\d+)$/.exec(cr.trim());
-              if (!r)
-                throw new RegistryError(
-                  400,
-                  'BLOB_UPLOAD_INVALID',
-                  'blob upload invalid',
-                  `bad Content-Range ${cr}`,
-                );
+              if (!r) throw uploadInvalid(`bad Content-Range ${cr}`);
               const start = Number(r[1]);
               const end = Number(r[2]);
               const cl = req.headers['content-length'];
@@ -428,9 +401,7 @@ export function createRegistryRoute(deps: { ecr: EcrState; blobs: BlobStore; sav
         return {
           op: 'CompleteLayerUpload',
           handler: async () => {
-            const cred = authenticate();
-            const { reg, repo } = existingRepo(cred);
-            knownUpload(reg, uploadId);
+            const { reg, repo } = existingUpload(uploadId);
             const digest = checkDigest(url.searchParams.get('digest'));
             if (hasBody()) {
               checkParts(uploadId);
@@ -445,9 +416,7 @@ export function createRegistryRoute(deps: { ecr: EcrState; blobs: BlobStore; sav
         return {
           op: 'UploadLayerPart',
           handler: async () => {
-            const cred = authenticate();
-            const { reg } = existingRepo(cred);
-            knownUpload(reg, uploadId);
+            existingUpload(uploadId);
             await send(204, uploadHeaders(uploadId));
           },
         };
@@ -456,16 +425,14 @@ export function createRegistryRoute(deps: { ecr: EcrState; blobs: BlobStore; sav
         return {
           op: 'UploadLayerPart',
           handler: async () => {
-            const cred = authenticate();
-            const { reg } = existingRepo(cred);
-            knownUpload(reg, uploadId);
+            existingUpload(uploadId);
             uploadRepo.delete(uploadId);
             await blobs.cancelUpload(uploadId);
             await send(204, {});
           },
         };
       }
-      throw new RegistryError(405, 'UNSUPPORTED', 'The operation is unsupported.');
+      throw unsupported();
     }
 
     // ---- manifests ----
@@ -481,32 +448,29 @@ export function createRegistryRoute(deps: { ecr: EcrState; blobs: BlobStore; sav
           );
         }
       };
+      const manifestUnknown = (message: string) =>
+        new RegistryError(
+          404,
+          'MANIFEST_UNKNOWN',
+          message,
+          isDigest ? { Digest: manifestRef } : { Tag: manifestRef },
+        );
       const lookup = (repo: RepositoryState) => {
         const digest = isDigest ? manifestRef : repo.imageTags[manifestRef];
         const image = digest !== undefined ? repo.images[digest] : undefined;
-        if (!image)
-          throw new RegistryError(
-            404,
-            'MANIFEST_UNKNOWN',
-            'Requested image not found',
-            isDigest ? { Digest: manifestRef } : { Tag: manifestRef },
-          );
+        if (!image) throw manifestUnknown('Requested image not found');
         return image;
       };
       if (method === 'GET' || method === 'HEAD') {
         return {
           op: 'BatchGetImage',
           handler: async () => {
-            const cred = authenticate();
-            const { repo } = existingRepo(cred);
+            const { repo } = existingRepo();
             checkRef();
             const image = lookup(repo);
             if (!accepts(req.headers.accept, image.mediaType)) {
-              throw new RegistryError(
-                404,
-                'MANIFEST_UNKNOWN',
+              throw manifestUnknown(
                 `Requested image not found: its media type ${image.mediaType} is not in the Accept header`,
-                isDigest ? { Digest: manifestRef } : { Tag: manifestRef },
               );
             }
             const body = Buffer.from(image.manifest, 'utf8');
@@ -562,8 +526,7 @@ export function createRegistryRoute(deps: { ecr: EcrState; blobs: BlobStore; sav
         return {
           op: 'BatchDeleteImage',
           handler: async () => {
-            const cred = authenticate();
-            const { repo } = existingRepo(cred);
+            const { repo } = existingRepo();
             checkRef();
             const image = lookup(repo);
             if (isDigest) {
@@ -587,16 +550,15 @@ export function createRegistryRoute(deps: { ecr: EcrState; blobs: BlobStore; sav
           },
         };
       }
-      throw new RegistryError(405, 'UNSUPPORTED', 'The operation is unsupported.');
+      throw unsupported();
     }
 
     // ---- tags/list ----
-    if (method !== 'GET') throw new RegistryError(405, 'UNSUPPORTED', 'The operation is unsupported.');
+    if (method !== 'GET') throw unsupported();
     return {
       op: 'ListImages',
       handler: async () => {
-        const cred = authenticate();
-        const { repo } = existingRepo(cred);
+        const { repo } = existingRepo();
         let tags = Object.keys(repo.imageTags).sort();
         const last = url.searchParams.get('last');
         if (last) tags = tags.filter((t) => t > last);
@@ -619,15 +581,6 @@ export function createRegistryRoute(deps: { ecr: EcrState; blobs: BlobStore; sav
         await send(200, headers, JSON.stringify({ name, tags }));
       },
     };
-
-    function tooLarge(size: number) {
-      return new RegistryError(
-        413,
-        'MANIFEST_INVALID',
-        `manifest too large: the limit is ${MAX_MANIFEST_BYTES} bytes`,
-        { size },
-      );
-    }
   }
 
   function pushErrorToRegistry(e: PushError, reg: RegistryState, repo: RepositoryState): RegistryError {
@@ -636,12 +589,7 @@ export function createRegistryRoute(deps: { ecr: EcrState; blobs: BlobStore; sav
       case 'invalid':
         return new RegistryError(400, 'MANIFEST_INVALID', 'manifest invalid', f.message);
       case 'tooLarge':
-        return new RegistryError(
-          413,
-          'MANIFEST_INVALID',
-          `manifest too large: the limit is ${MAX_MANIFEST_BYTES} bytes`,
-          { size: f.size },
-        );
+        return tooLarge(f.size);
       case 'layersNotFound':
         return new RegistryError(
           400,
@@ -657,10 +605,7 @@ export function createRegistryRoute(deps: { ecr: EcrState; blobs: BlobStore; sav
           f.digests[0],
         );
       case 'digestMismatch':
-        return new RegistryError(400, 'DIGEST_INVALID', 'provided digest did not match uploaded content', {
-          expected: f.expected,
-          actual: f.actual,
-        });
+        return digestInvalid({ expected: f.expected, actual: f.actual });
       case 'tagImmutable':
         return new RegistryError(
           400,
@@ -671,6 +616,29 @@ export function createRegistryRoute(deps: { ecr: EcrState; blobs: BlobStore; sav
         return new RegistryError(400, 'MANIFEST_INVALID', 'manifest already exists');
     }
   }
+}
+
+// Errors the distribution spec names, each raised from more than one place.
+
+function unsupported(): RegistryError {
+  return new RegistryError(405, 'UNSUPPORTED', 'The operation is unsupported.');
+}
+
+function digestInvalid(detail: unknown): RegistryError {
+  return new RegistryError(400, 'DIGEST_INVALID', 'provided digest did not match uploaded content', detail);
+}
+
+function uploadInvalid(detail: string): RegistryError {
+  return new RegistryError(400, 'BLOB_UPLOAD_INVALID', 'blob upload invalid', detail);
+}
+
+function tooLarge(size: number): RegistryError {
+  return new RegistryError(
+    413,
+    'MANIFEST_INVALID',
+    `manifest too large: the limit is ${MAX_MANIFEST_BYTES} bytes`,
+    { size },
+  );
 }
 
 function drain(req: IncomingMessage): void {
