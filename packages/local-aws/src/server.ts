@@ -20,7 +20,7 @@ import type {
   ServiceModule,
 } from './service.js';
 import type { LocalClock } from './platform/clock.js';
-import type { FaultDecision, FaultInjector, FaultSpec } from './platform/faults.js';
+import type { FaultInjector, FaultSpec } from './platform/faults.js';
 import type { IdentityStore } from './platform/identities.js';
 import type { OpLog, OpLogFilter } from './platform/oplog.js';
 import {
@@ -42,7 +42,7 @@ import {
   SigV4Error,
   verifyRequest,
 } from './platform/sigv4.js';
-import type { CredentialLookup } from './platform/sigv4.js';
+import type { CredentialLookup, VerifyOptions, WireRequest } from './platform/sigv4.js';
 import type { LocalStateStore } from './platform/state.js';
 import type { TlsMaterial } from './platform/tls.js';
 
@@ -65,6 +65,21 @@ export interface ServerConfig {
   /** Where server-side failures are reported (one line each). */
   logError: (line: string) => void;
 }
+
+/** One line of the operation log, before the server adds the time and the action. */
+interface CallRecord {
+  requestId: string;
+  service: string;
+  operation: string;
+  identity?: Identity | undefined;
+  accessKeyId?: string | undefined;
+  region?: string | undefined;
+  status: number;
+  errorCode?: string | undefined;
+}
+
+/** A call as the operation log names it, before its outcome. */
+type LoggedCall = Omit<CallRecord, 'status' | 'errorCode'>;
 
 class BodyTooLarge extends Error {}
 
@@ -92,6 +107,23 @@ function splitUrl(url: string): { rawPath: string; rawQuery: string } {
 }
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+const stackOf = (error: unknown): string => (error as Error)?.stack ?? String(error);
+
+/** Verifies SigV4: the signer's identity and region, or the error to answer with in the protocol's terms. */
+function verifySignature(
+  request: WireRequest,
+  options: VerifyOptions,
+  protocol: Protocol,
+): { identity: Identity; region: string } | AwsError {
+  try {
+    const verified = verifyRequest(request, options);
+    return { identity: verified.credential.identity, region: verified.scope.region };
+  } catch (error) {
+    if (error instanceof SigV4Error) return authError(error.kind, error.message, protocol);
+    throw error;
+  }
+}
 
 /**
  * Verifies a presigned STS GetCallerIdentity URL the way STS (and the aws-iam-authenticator in
@@ -124,16 +156,12 @@ export function verifyPresignedStsUrl(
     );
   }
   if (!params.has('X-Amz-Signature')) return authError('missing', 'Missing Authentication Token', 'query');
-  try {
-    const verified = verifyRequest(
-      { method: 'GET', rawPath: rawPath || '/', rawQuery, headers: lower, body: Buffer.alloc(0) },
-      { credentials, now, service: 'sts', skewMs: FIFTEEN_MINUTES, presignedMaxAgeMs: FIFTEEN_MINUTES },
-    );
-    return verified.credential.identity;
-  } catch (error) {
-    if (error instanceof SigV4Error) return authError(error.kind, error.message, 'query');
-    throw error;
-  }
+  const signer = verifySignature(
+    { method: 'GET', rawPath: rawPath || '/', rawQuery, headers: lower, body: Buffer.alloc(0) },
+    { credentials, now, service: 'sts', skewMs: FIFTEEN_MINUTES, presignedMaxAgeMs: FIFTEEN_MINUTES },
+    'query',
+  );
+  return signer instanceof AwsError ? signer : signer.identity;
 }
 
 export class LocalAwsServer {
@@ -225,16 +253,7 @@ export class LocalAwsServer {
     return this.config.signatureClock === 'simulated' ? this.config.clock.now() : Date.now();
   }
 
-  private record(entry: {
-    requestId: string;
-    service: string;
-    operation: string;
-    identity?: Identity | undefined;
-    accessKeyId?: string | undefined;
-    region?: string | undefined;
-    status: number;
-    errorCode?: string | undefined;
-  }): void {
+  private record(entry: CallRecord): void {
     const timeMs = this.config.clock.now();
     const accessKeyId = entry.identity?.accessKeyId ?? entry.accessKeyId;
     this.config.opLog.record({
@@ -275,7 +294,7 @@ export class LocalAwsServer {
       return await this.handleQuery(req, res, { rawPath, rawQuery, headers, requestId });
     } catch (error) {
       this.config.logError(
-        `local-aws: ${req.method} ${req.url} failed (request ${requestId}): ${(error as Error)?.stack ?? String(error)}`,
+        `local-aws: ${req.method} ${req.url} failed (request ${requestId}): ${stackOf(error)}`,
       );
       if (res.headersSent) {
         res.destroy();
@@ -297,7 +316,7 @@ export class LocalAwsServer {
       await route.handle(req, res, this.routeEnv);
     } catch (error) {
       this.config.logError(
-        `local-aws: route ${route.prefix} failed on ${req.method} ${req.url} (request ${requestId}): ${(error as Error)?.stack ?? String(error)}`,
+        `local-aws: route ${route.prefix} failed on ${req.method} ${req.url} (request ${requestId}): ${stackOf(error)}`,
       );
       if (res.headersSent) {
         res.destroy();
@@ -336,23 +355,58 @@ export class LocalAwsServer {
     }
   }
 
-  /** Applies an armed fault. Returns true when the call was answered (failed or dropped). */
+  /**
+   * Applies the fault armed for the call, if any. Returns true when the call was answered: failed
+   * through `fail` (which logs it), or dropped (logged here: there is no answer to log).
+   */
   private async applyFault(
-    decision: FaultDecision,
+    call: LoggedCall,
     res: ServerResponse,
     fail: (error: AwsError) => void,
     protocol: Protocol,
   ): Promise<boolean> {
+    const decision = this.config.faults.take(call.service, call.operation);
     if (decision.latencyMs > 0) await delay(decision.latencyMs);
     const fault = decision.fault;
     if (!fault) return false;
     if (fault.kind === 'drop') {
       res.socket?.destroy();
+      this.record({ ...call, status: 0, errorCode: 'ConnectionDropped' });
       return true;
     }
     if (fault.kind === 'latency') return false;
     fail(faultError(fault.kind, protocol, fault));
     return true;
+  }
+
+  /** Answers with an AWS error and logs the call as failed with it. */
+  private sendFailure(
+    res: ServerResponse,
+    protocol: Protocol,
+    error: AwsError,
+    call: LoggedCall,
+    xmlns?: string,
+  ): void {
+    sendError(res, protocol, error, call.requestId, xmlns);
+    this.record({ ...call, status: error.statusCode, errorCode: error.code });
+  }
+
+  /** The error to answer an operation's throw with: its own AwsError, or a logged InternalFailure. */
+  private operationFailure(error: unknown, operation: string, requestId: string): AwsError {
+    if (error instanceof AwsError) return error;
+    this.config.logError(`local-aws: ${operation} threw (request ${requestId}): ${stackOf(error)}`);
+    return internalFailure();
+  }
+
+  private requestContext(identity: Identity, region: string, requestId: string): RequestContext {
+    return {
+      identity,
+      region,
+      requestId,
+      clock: this.config.clock,
+      state: this.config.state,
+      server: this.info,
+    };
   }
 
   private async handleJson(
@@ -375,39 +429,31 @@ export class LocalAwsServer {
     const service = this.jsonServices.get(prefix);
     const scope = claimedScope(r);
     const serviceName = service?.signingName ?? scope?.service ?? 'unknown';
-    let identity: Identity | undefined;
-    let region = scope?.region;
-    const fail = (error: AwsError) => {
-      sendError(res, 'json1.1', error, requestId);
-      this.record({
-        requestId,
-        service: serviceName,
-        operation: operationName || r.target,
-        identity,
-        accessKeyId: claimedAccessKeyId(r),
-        region,
-        status: error.statusCode,
-        errorCode: error.code,
-      });
+    // Failures are logged with the claimed scope's region until the signature names the signer.
+    const failed: LoggedCall = {
+      requestId,
+      service: serviceName,
+      operation: operationName || r.target,
+      accessKeyId: claimedAccessKeyId(r),
+      region: scope?.region,
     };
+    const fail = (error: AwsError) => this.sendFailure(res, 'json1.1', error, failed);
 
     // Authenticate.
-    try {
-      const verified = verifyRequest(
-        { method: req.method ?? 'POST', rawPath: r.rawPath, rawQuery: r.rawQuery, headers: r.headers, body },
-        {
-          credentials: this.config.identities,
-          now: this.signatureNow(),
-          skewMs: service?.skewMs ?? FIVE_MINUTES,
-          ...(service ? { service: service.signingName } : {}),
-        },
-      );
-      identity = verified.credential.identity;
-      region = verified.scope.region;
-    } catch (error) {
-      if (error instanceof SigV4Error) return fail(authError(error.kind, error.message, 'json1.1'));
-      throw error;
-    }
+    const signer = verifySignature(
+      { method: req.method ?? 'POST', rawPath: r.rawPath, rawQuery: r.rawQuery, headers: r.headers, body },
+      {
+        credentials: this.config.identities,
+        now: this.signatureNow(),
+        skewMs: service?.skewMs ?? FIVE_MINUTES,
+        ...(service ? { service: service.signingName } : {}),
+      },
+      'json1.1',
+    );
+    if (signer instanceof AwsError) return fail(signer);
+    const { identity, region } = signer;
+    failed.identity = identity;
+    failed.region = region;
 
     const operation =
       service && Object.hasOwn(service.operations, operationName)
@@ -415,21 +461,13 @@ export class LocalAwsServer {
         : undefined;
     if (!service || !operation) return fail(new AwsError('UnknownOperationException', '', 400));
 
-    const decision = this.config.faults.take(service.signingName, operationName);
-    if (await this.applyFault(decision, res, fail, 'json1.1')) {
-      if (decision.fault?.kind === 'drop') {
-        this.record({
-          requestId,
-          service: serviceName,
-          operation: operationName,
-          identity,
-          region,
-          status: 0,
-          errorCode: 'ConnectionDropped',
-        });
-      }
-      return;
-    }
+    const answered = await this.applyFault(
+      { requestId, service: serviceName, operation: operationName, identity, region },
+      res,
+      fail,
+      'json1.1',
+    );
+    if (answered) return;
 
     let input: unknown;
     try {
@@ -446,23 +484,12 @@ export class LocalAwsServer {
       );
     }
 
-    const ctx: RequestContext = {
-      identity: identity!,
-      region: region!,
-      requestId,
-      clock: this.config.clock,
-      state: this.config.state,
-      server: this.info,
-    };
+    const ctx = this.requestContext(identity, region, requestId);
     let result: unknown;
     try {
       result = await operation(input as Record<string, unknown>, ctx);
     } catch (error) {
-      if (error instanceof AwsError) return fail(error);
-      this.config.logError(
-        `local-aws: ${service.signingName}:${operationName} threw (request ${requestId}): ${(error as Error)?.stack ?? String(error)}`,
-      );
-      return fail(internalFailure());
+      return fail(this.operationFailure(error, `${service.signingName}:${operationName}`, requestId));
     }
     sendJson(res, 200, result ?? {}, requestId);
     this.record({ requestId, service: serviceName, operation: operationName, identity, region, status: 200 });
@@ -500,55 +527,40 @@ export class LocalAwsServer {
         'InvalidAction',
         `Could not find operation ${action ?? ''} for version ${params.get('Version') ?? ''}`,
       );
-      sendError(res, 'query', error, requestId);
-      this.record({
+      return this.sendFailure(res, 'query', error, {
         requestId,
         service: scope?.service ?? 'unknown',
         operation: action ?? '',
         accessKeyId: claimedAccessKeyId(r),
         region: scope?.region,
-        status: 400,
-        errorCode: error.code,
       });
-      return;
     }
     const xmlns = service.xmlNamespace ?? queryNamespace(service.signingName, service.version);
-    let identity: Identity | undefined;
-    let region = scope?.region;
-    const operationName = action ?? '';
-    const fail = (error: AwsError) => {
-      sendError(res, 'query', error, requestId, xmlns);
-      this.record({
-        requestId,
-        service: service.signingName,
-        operation: operationName,
-        identity,
-        accessKeyId: claimedAccessKeyId(r),
-        region,
-        status: error.statusCode,
-        errorCode: error.code,
-      });
+    // Failures are logged with the claimed scope's region until the signature names the signer.
+    const failed: LoggedCall = {
+      requestId,
+      service: service.signingName,
+      operation: action ?? '',
+      accessKeyId: claimedAccessKeyId(r),
+      region: scope?.region,
     };
+    const fail = (error: AwsError) => this.sendFailure(res, 'query', error, failed, xmlns);
 
-    try {
-      const verified = verifyRequest(
-        { method: req.method ?? 'GET', rawPath: r.rawPath, rawQuery: r.rawQuery, headers: r.headers, body },
-        {
-          credentials: this.config.identities,
-          now: this.signatureNow(),
-          service: service.signingName,
-          skewMs: service.skewMs ?? FIVE_MINUTES,
-          ...(service.presignedMaxAgeMs !== undefined
-            ? { presignedMaxAgeMs: service.presignedMaxAgeMs }
-            : {}),
-        },
-      );
-      identity = verified.credential.identity;
-      region = verified.scope.region;
-    } catch (error) {
-      if (error instanceof SigV4Error) return fail(authError(error.kind, error.message, 'query'));
-      throw error;
-    }
+    const signer = verifySignature(
+      { method: req.method ?? 'GET', rawPath: r.rawPath, rawQuery: r.rawQuery, headers: r.headers, body },
+      {
+        credentials: this.config.identities,
+        now: this.signatureNow(),
+        service: service.signingName,
+        skewMs: service.skewMs ?? FIVE_MINUTES,
+        ...(service.presignedMaxAgeMs !== undefined ? { presignedMaxAgeMs: service.presignedMaxAgeMs } : {}),
+      },
+      'query',
+    );
+    if (signer instanceof AwsError) return fail(signer);
+    const { identity, region } = signer;
+    failed.identity = identity;
+    failed.region = region;
 
     if (!action) return fail(new AwsError('MissingAction', 'Missing Action', 400));
     const version = params.get('Version');
@@ -562,39 +574,20 @@ export class LocalAwsServer {
       );
     }
 
-    const decision = this.config.faults.take(service.signingName, action);
-    if (await this.applyFault(decision, res, fail, 'query')) {
-      if (decision.fault?.kind === 'drop') {
-        this.record({
-          requestId,
-          service: service.signingName,
-          operation: action,
-          identity,
-          region,
-          status: 0,
-          errorCode: 'ConnectionDropped',
-        });
-      }
-      return;
-    }
+    const answered = await this.applyFault(
+      { requestId, service: service.signingName, operation: action, identity, region },
+      res,
+      fail,
+      'query',
+    );
+    if (answered) return;
 
-    const ctx: RequestContext = {
-      identity: identity!,
-      region: region!,
-      requestId,
-      clock: this.config.clock,
-      state: this.config.state,
-      server: this.info,
-    };
+    const ctx = this.requestContext(identity, region, requestId);
     let resultXml: string;
     try {
       resultXml = await operation(params, ctx);
     } catch (error) {
-      if (error instanceof AwsError) return fail(error);
-      this.config.logError(
-        `local-aws: ${service.signingName}:${action} threw (request ${requestId}): ${(error as Error)?.stack ?? String(error)}`,
-      );
-      return fail(internalFailure());
+      return fail(this.operationFailure(error, `${service.signingName}:${action}`, requestId));
     }
     sendQuery(res, action, resultXml, xmlns, requestId);
     this.record({

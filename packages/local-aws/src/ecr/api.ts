@@ -23,6 +23,7 @@ import {
   type ImageRecord,
   type RegistryState,
   type RepositoryState,
+  type ScanView,
   type Tag,
   type TagMutability,
 } from './model.js';
@@ -116,13 +117,7 @@ export function createEcrOperations(
     const scan = scanView(ecr, img, now);
     if (scan) {
       out.imageScanStatus = scanStatusOut(scan);
-      if (scan.status === 'COMPLETE') {
-        out.imageScanFindingsSummary = {
-          imageScanCompletedAt: secs(scan.completedAt),
-          vulnerabilitySourceUpdatedAt: secs(scan.completedAt),
-          findingSeverityCounts: severityCounts(scan.findings),
-        };
-      }
+      if (scan.status === 'COMPLETE') out.imageScanFindingsSummary = findingsSummary(scan);
     }
     return out;
   };
@@ -167,6 +162,31 @@ export function createEcrOperations(
     const image = digest !== undefined ? repo.images[digest] : undefined;
     if (!image) return { failureCode: 'ImageNotFound', failureReason: 'Requested image not found' };
     return { image };
+  };
+
+  /**
+   * The images a batch operation names, each resolved when the loop reaches it (after what the
+   * loop did to the ones before); those that do not resolve go to `failures`.
+   */
+  function* batchImages(
+    repo: RepositoryState,
+    ids: ImageId[],
+    failures: unknown[],
+  ): Generator<{ id: ImageId; image: ImageRecord }> {
+    for (const id of ids) {
+      const r = resolve(repo, id);
+      if ('image' in r) yield { id, image: r.image };
+      else failures.push({ imageId: id, ...r });
+    }
+  }
+
+  /** Resolves an ImageIdentifier, or throws what ECR throws when one operation names one image. */
+  const existingImage = (reg: RegistryState, repo: RepositoryState, id: ImageId): ImageRecord => {
+    const r = resolve(repo, id);
+    if ('image' in r) return r.image;
+    if (r.failureCode === 'ImageNotFound' || r.failureCode === 'ImageTagDoesNotMatchDigest')
+      throw imageNotFound(reg, repo, id);
+    throw new AwsError('InvalidParameterException', r.failureReason);
   };
 
   const imageIdOf = (v: Input, path: string): ImageId => {
@@ -294,24 +314,16 @@ export function createEcrOperations(
     return tags;
   };
 
-  const policyText = (input: Input, key: string, path: string, required: boolean): string | undefined => {
-    const text = required
-      ? reqString(input, key, { min: 0, max: 10240 })
-      : optString(input, key, { min: 0, max: 10240 });
-    if (text === undefined) return undefined;
-    if (!validRepositoryPolicy(text)) throw invalid(path, 'Invalid repository policy provided');
-    return text;
-  };
+  const policyText = (input: Input, key: string, path: string, required: boolean): string | undefined =>
+    policyDocument(input, key, path, required, { min: 0, max: 10240 }, (text) =>
+      validRepositoryPolicy(text) ? undefined : 'Invalid repository policy provided',
+    );
 
-  const lifecycleText = (input: Input, key: string, path: string, required: boolean): string | undefined => {
-    const text = required
-      ? reqString(input, key, { min: 100, max: 30720 })
-      : optString(input, key, { min: 100, max: 30720 });
-    if (text === undefined) return undefined;
-    const problem = lifecyclePolicyProblem(text);
-    if (problem) throw invalid(path, `Lifecycle policy validation failure: ${problem}`);
-    return text;
-  };
+  const lifecycleText = (input: Input, key: string, path: string, required: boolean): string | undefined =>
+    policyDocument(input, key, path, required, { min: 100, max: 30720 }, (text) => {
+      const problem = lifecyclePolicyProblem(text);
+      return problem ? `Lifecycle policy validation failure: ${problem}` : undefined;
+    });
 
   const templateOut = (t: CreationTemplate) => {
     const out: Record<string, unknown> = {
@@ -456,15 +468,10 @@ export function createEcrOperations(
         const seen = new Set<string>();
         const details = [];
         for (const id of ids) {
-          const r = resolve(repo, id);
-          if (!('image' in r)) {
-            if (r.failureCode === 'ImageNotFound' || r.failureCode === 'ImageTagDoesNotMatchDigest')
-              throw imageNotFound(reg, repo, id);
-            throw new AwsError('InvalidParameterException', r.failureReason);
-          }
-          if (seen.has(r.image.digest)) continue;
-          seen.add(r.image.digest);
-          details.push(imageDetail(reg, repo, r.image, now));
+          const image = existingImage(reg, repo, id);
+          if (seen.has(image.digest)) continue;
+          seen.add(image.digest);
+          details.push(imageDetail(reg, repo, image, now));
         }
         return { imageDetails: details };
       }
@@ -513,29 +520,22 @@ export function createEcrOperations(
       const accepted = acceptedList ? stringList(acceptedList, 'acceptedMediaTypes') : undefined;
       const images: unknown[] = [];
       const failures: unknown[] = [];
-      for (const id of ids) {
-        const r = resolve(repo, id);
-        if (!('image' in r)) {
-          failures.push({ imageId: id, failureCode: r.failureCode, failureReason: r.failureReason });
-          continue;
-        }
-        if (accepted && !accepted.includes(r.image.mediaType)) {
+      for (const { id, image } of batchImages(repo, ids, failures)) {
+        if (accepted && !accepted.includes(image.mediaType)) {
           failures.push({
             imageId: id,
             failureCode: 'UnsupportedImageType',
-            failureReason: `Image manifest media type '${r.image.mediaType}' is not in acceptedMediaTypes`,
+            failureReason: `Image manifest media type '${image.mediaType}' is not in acceptedMediaTypes`,
           });
           continue;
         }
-        r.image.lastPulledAt = ctx.clock.now();
-        const imageId: ImageId = { imageDigest: r.image.digest };
-        if (id.imageTag !== undefined) imageId.imageTag = id.imageTag;
+        image.lastPulledAt = ctx.clock.now();
         images.push({
           registryId: reg.accountId,
           repositoryName: repo.name,
-          imageId,
-          imageManifest: r.image.manifest,
-          imageManifestMediaType: r.image.mediaType,
+          imageId: imageIdOut(image.digest, id.imageTag),
+          imageManifest: image.manifest,
+          imageManifestMediaType: image.mediaType,
         });
       }
       save();
@@ -555,13 +555,11 @@ export function createEcrOperations(
       try {
         const r = putManifest(repo, blobs, ctx.clock, Buffer.from(manifest, 'utf8'), opts);
         save();
-        const imageId: ImageId = { imageDigest: r.digest };
-        if (tag !== undefined) imageId.imageTag = tag;
         return {
           image: {
             registryId: reg.accountId,
             repositoryName: repo.name,
-            imageId,
+            imageId: imageIdOut(r.digest, tag),
             imageManifest: manifest,
             imageManifestMediaType: r.mediaType,
           },
@@ -577,13 +575,8 @@ export function createEcrOperations(
       const ids = imageIds(input, true)!;
       const deleted: ImageId[] = [];
       const failures: unknown[] = [];
-      for (const id of ids) {
-        const r = resolve(repo, id);
-        if (!('image' in r)) {
-          failures.push({ imageId: id, failureCode: r.failureCode, failureReason: r.failureReason });
-          continue;
-        }
-        const digest = r.image.digest;
+      for (const { id, image } of batchImages(repo, ids, failures)) {
+        const digest = image.digest;
         if (id.imageTag !== undefined && id.imageDigest === undefined) {
           // Removing a tag; removing the last one deletes the image (unless an index needs it).
           delete repo.imageTags[id.imageTag];
@@ -648,12 +641,7 @@ export function createEcrOperations(
     GetLifecyclePolicy(input, ctx) {
       const { reg, repo } = repoOf(input, ctx);
       if (!repo.lifecyclePolicy) throw lifecycleNotFound(reg, repo);
-      return {
-        registryId: reg.accountId,
-        repositoryName: repo.name,
-        lifecyclePolicyText: repo.lifecyclePolicy.text,
-        lastEvaluatedAt: secs(repo.lifecyclePolicy.updatedAt),
-      };
+      return lifecycleOut(reg, repo, repo.lifecyclePolicy);
     },
 
     DeleteLifecyclePolicy(input, ctx) {
@@ -662,12 +650,7 @@ export function createEcrOperations(
       if (!p) throw lifecycleNotFound(reg, repo);
       delete repo.lifecyclePolicy;
       save();
-      return {
-        registryId: reg.accountId,
-        repositoryName: repo.name,
-        lifecyclePolicyText: p.text,
-        lastEvaluatedAt: secs(p.updatedAt),
-      };
+      return lifecycleOut(reg, repo, p);
     },
 
     SetRepositoryPolicy(input, ctx) {
@@ -697,13 +680,7 @@ export function createEcrOperations(
     StartImageScan(input, ctx) {
       const { reg, repo } = repoOf(input, ctx);
       const id = imageIdOf(reqObject(input, 'imageId'), 'imageId');
-      const r = resolve(repo, id);
-      if (!('image' in r)) {
-        if (r.failureCode === 'ImageNotFound' || r.failureCode === 'ImageTagDoesNotMatchDigest')
-          throw imageNotFound(reg, repo, id);
-        throw new AwsError('InvalidParameterException', r.failureReason);
-      }
-      const img = r.image;
+      const img = existingImage(reg, repo, id);
       if (img.children) {
         throw new AwsError(
           'UnsupportedImageTypeException',
@@ -719,12 +696,10 @@ export function createEcrOperations(
       }
       img.scan = { startedAt: now };
       save();
-      const imageId: ImageId = { imageDigest: img.digest };
-      if (id.imageTag !== undefined) imageId.imageTag = id.imageTag;
       return {
         registryId: reg.accountId,
         repositoryName: repo.name,
-        imageId,
+        imageId: imageIdOut(img.digest, id.imageTag),
         imageScanStatus: { status: 'IN_PROGRESS' },
       };
     },
@@ -732,35 +707,23 @@ export function createEcrOperations(
     DescribeImageScanFindings(input, ctx) {
       const { reg, repo } = repoOf(input, ctx);
       const id = imageIdOf(reqObject(input, 'imageId'), 'imageId');
-      const r = resolve(repo, id);
-      if (!('image' in r)) {
-        if (r.failureCode === 'ImageNotFound' || r.failureCode === 'ImageTagDoesNotMatchDigest')
-          throw imageNotFound(reg, repo, id);
-        throw new AwsError('InvalidParameterException', r.failureReason);
-      }
-      const scan = scanView(ecr, r.image, ctx.clock.now());
+      const image = existingImage(reg, repo, id);
+      const scan = scanView(ecr, image, ctx.clock.now());
       if (!scan) {
         throw new AwsError(
           'ScanNotFoundException',
           `Image scan does not exist for the image with '${idText(id)}' in the repository with name '${repo.name}' in the registry with id '${reg.accountId}'`,
         );
       }
-      const imageId: ImageId = { imageDigest: r.image.digest };
-      if (id.imageTag !== undefined) imageId.imageTag = id.imageTag;
       const out: Record<string, unknown> = {
         registryId: reg.accountId,
         repositoryName: repo.name,
-        imageId,
+        imageId: imageIdOut(image.digest, id.imageTag),
         imageScanStatus: scanStatusOut(scan),
       };
       if (scan.status === 'COMPLETE') {
         const p = page(scan.findings, input, 100);
-        out.imageScanFindings = {
-          imageScanCompletedAt: secs(scan.completedAt),
-          vulnerabilitySourceUpdatedAt: secs(scan.completedAt),
-          findingSeverityCounts: severityCounts(scan.findings),
-          findings: p.items,
-        };
+        out.imageScanFindings = { ...findingsSummary(scan), findings: p.items };
         if (p.nextToken) out.nextToken = p.nextToken;
       }
       return out;
@@ -890,6 +853,48 @@ export function createEcrOperations(
 }
 
 type ImageId = { imageDigest?: string; imageTag?: string };
+
+/** The imageId an operation answers with: the digest, and the tag when the request named one. */
+function imageIdOut(digest: string, tag: string | undefined): ImageId {
+  return tag === undefined ? { imageDigest: digest } : { imageDigest: digest, imageTag: tag };
+}
+
+function findingsSummary(scan: Extract<ScanView, { status: 'COMPLETE' }>) {
+  return {
+    imageScanCompletedAt: secs(scan.completedAt),
+    vulnerabilitySourceUpdatedAt: secs(scan.completedAt),
+    findingSeverityCounts: severityCounts(scan.findings),
+  };
+}
+
+function lifecycleOut(
+  reg: RegistryState,
+  repo: RepositoryState,
+  policy: NonNullable<RepositoryState['lifecyclePolicy']>,
+) {
+  return {
+    registryId: reg.accountId,
+    repositoryName: repo.name,
+    lifecyclePolicyText: policy.text,
+    lastEvaluatedAt: secs(policy.updatedAt),
+  };
+}
+
+/** A policy document member: required or optional, within `length`, then free of `problem`. */
+function policyDocument(
+  input: Input,
+  key: string,
+  path: string,
+  required: boolean,
+  length: { min: number; max: number },
+  problem: (text: string) => string | undefined,
+): string | undefined {
+  const text = required ? reqString(input, key, length) : optString(input, key, length);
+  if (text === undefined) return undefined;
+  const message = problem(text);
+  if (message) throw invalid(path, message);
+  return text;
+}
 
 function scanStatusOut(scan: NonNullable<ReturnType<typeof scanView>>) {
   switch (scan.status) {
