@@ -1,12 +1,13 @@
 // Fidelity checked by clients no one here wrote: the AWS CLI v2 (/usr/bin/aws), skopeo, and the
 // reference distribution registry (Debian's docker-registry) answering the same requests.
-import { CreateRepositoryCommand, DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
+import { CreateRepositoryCommand, DescribeImagesCommand, type ECRClient } from '@aws-sdk/client-ecr';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalAws, type LocalAws } from '../src/index.js';
+import { ecrClient } from './helpers/clients.js';
 import { blobOf, buildImage, buildOciLayout, type OciLayout } from './helpers/oci-layout.js';
 import { ALL_MANIFEST_TYPES, RegistryClient, type RegistryResponse } from './helpers/registry-client.js';
 import { hasTool, requireTool } from './helpers/tools.js';
@@ -70,12 +71,7 @@ async function loginPassword(): Promise<string> {
 
 beforeAll(async () => {
   aws = await startLocalAws();
-  ecr = new ECRClient({
-    endpoint: aws.endpoint,
-    region: 'us-east-1',
-    credentials: aws.credentials,
-    maxAttempts: 1,
-  });
+  ecr = ecrClient(aws);
   work = mkdtempSync(join(tmpdir(), 'conformance-'));
   certDir = join(work, 'certs');
   const { mkdirSync } = await import('node:fs');

@@ -11,7 +11,7 @@ import {
   DescribeImagesCommand,
   DescribeRepositoriesCommand,
   DescribeRepositoryCreationTemplatesCommand,
-  ECRClient,
+  type ECRClient,
   GetAuthorizationTokenCommand,
   GetLifecyclePolicyCommand,
   GetRepositoryPolicyCommand,
@@ -27,6 +27,7 @@ import {
   waitUntilImageScanComplete,
 } from '@aws-sdk/client-ecr';
 import { startLocalAws, type LocalAws } from '../src/index.js';
+import { ecrClient } from './helpers/clients.js';
 import { jsonCall } from './helpers/signing.js';
 import { buildImage, buildIndex, type BuiltImage } from './helpers/oci-layout.js';
 import { passwordFromToken, RegistryClient } from './helpers/registry-client.js';
@@ -84,12 +85,7 @@ const manifestText = (img: BuiltImage) => img.manifest.bytes.toString('utf8');
 
 beforeAll(async () => {
   aws = await startLocalAws();
-  ecr = new ECRClient({
-    endpoint: aws.endpoint,
-    region: 'us-east-1',
-    credentials: aws.credentials,
-    maxAttempts: 1,
-  });
+  ecr = ecrClient(aws);
   const token = await ecr.send(new GetAuthorizationTokenCommand({}));
   registry = new RegistryClient({
     baseUrl: aws.httpUrl,

@@ -6,7 +6,7 @@ import {
   CreateRepositoryCreationTemplateCommand,
   DescribeImagesCommand,
   DescribeRepositoriesCommand,
-  ECRClient,
+  type ECRClient,
   GetAuthorizationTokenCommand,
   ListImagesCommand,
   ListTagsForResourceCommand,
@@ -17,6 +17,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalAws, type LocalAws } from '../src/index.js';
+import { ecrClient } from './helpers/clients.js';
 import { blobOf, buildImage, buildIndex } from './helpers/oci-layout.js';
 import { ALL_MANIFEST_TYPES, passwordFromToken, RegistryClient } from './helpers/registry-client.js';
 
@@ -34,12 +35,7 @@ async function tokenPassword(client: ECRClient): Promise<string> {
 
 beforeAll(async () => {
   aws = await startLocalAws();
-  ecr = new ECRClient({
-    endpoint: aws.endpoint,
-    region: 'us-east-1',
-    credentials: aws.credentials,
-    maxAttempts: 1,
-  });
+  ecr = ecrClient(aws);
   password = await tokenPassword(ecr);
   reg = new RegistryClient({ baseUrl: aws.httpUrl, auth: { user: 'AWS', password } });
   for (const name of ['reg/app', 'reg/other', 'reg/imm'])
@@ -410,12 +406,7 @@ describe('operation log and faults', () => {
   test('an expired token is refused with DENIED', async () => {
     const local = await startLocalAws({ steppedClock: true, signatureClock: 'real' });
     try {
-      const client = new ECRClient({
-        endpoint: local.endpoint,
-        region: 'us-east-1',
-        credentials: local.credentials,
-        maxAttempts: 1,
-      });
+      const client = ecrClient(local);
       const pw = await tokenPassword(client);
       client.destroy();
       const r = new RegistryClient({ baseUrl: local.httpUrl, auth: { user: 'AWS', password: pw } });
@@ -436,12 +427,7 @@ describe('--data-dir', () => {
     const img = buildImage([{ size: 300_000 }]);
     try {
       let local = await startLocalAws({ dataDir });
-      let client = new ECRClient({
-        endpoint: local.endpoint,
-        region: 'us-east-1',
-        credentials: local.credentials,
-        maxAttempts: 1,
-      });
+      let client = ecrClient(local);
       await client.send(new CreateRepositoryCommand({ repositoryName: 'keep/me' }));
       const r = new RegistryClient({
         baseUrl: local.httpUrl,
@@ -452,12 +438,7 @@ describe('--data-dir', () => {
       await local.stop();
 
       local = await startLocalAws({ dataDir });
-      client = new ECRClient({
-        endpoint: local.endpoint,
-        region: 'us-east-1',
-        credentials: local.credentials,
-        maxAttempts: 1,
-      });
+      client = ecrClient(local);
       const d = await client.send(new DescribeImagesCommand({ repositoryName: 'keep/me' }));
       expect(d.imageDetails![0]!.imageDigest).toBe(img.manifest.digest);
       const r2 = new RegistryClient({
