@@ -40,3 +40,13 @@ describe.each(actionFiles)('%s', (file) => {
     }
   });
 });
+
+test.each([
+  ['ecr-push', async () => (await import('../actions/ecr-push/src/version.js')).ACTION],
+  ['ecs-deploy-fargate', async () => (await import('../actions/ecs-deploy-fargate/src/version.js')).ACTION],
+])('%s names itself in user agents with its package.json version', async (name, load) => {
+  const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'actions', name, 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  expect(await load()).toEqual({ name, version: pkg.version });
+});
