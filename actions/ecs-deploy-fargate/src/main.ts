@@ -41,14 +41,29 @@ interface Target {
   current: Service | undefined;
 }
 
-async function describeTargets(ecs: ECSClient, inputs: Inputs, signal: AbortSignal): Promise<Target[]> {
+async function describeTargets(
+  ecs: ECSClient,
+  inputs: Inputs,
+  region: string,
+  signal: AbortSignal,
+): Promise<Target[]> {
   const found: Service[] = [];
   // DescribeServices takes up to 10 services a call.
   for (let i = 0; i < inputs.services.length; i += 10) {
-    const page = await ecs.send(
-      new DescribeServicesCommand({ cluster: inputs.cluster, services: inputs.services.slice(i, i + 10) }),
-      { abortSignal: signal },
-    );
+    const page = await ecs
+      .send(
+        new DescribeServicesCommand({ cluster: inputs.cluster, services: inputs.services.slice(i, i + 10) }),
+        { abortSignal: signal },
+      )
+      .catch((err: unknown) => {
+        if (err instanceof Error && err.name === 'ClusterNotFoundException') {
+          throw new ActionError(`The cluster ${inputs.cluster} does not exist in ${region}`, {
+            hint: 'Check cluster, and region (or AWS_REGION): ECS clusters are regional',
+            cause: err,
+          });
+        }
+        throw err;
+      });
     found.push(...(page.services ?? []));
   }
   const targets = inputs.services.map((name) => {
@@ -90,7 +105,19 @@ async function baseDefinition(
   const source = inputs.taskDefinition;
   if (source.kind === 'file') return source.definition;
   if (source.kind === 'registered') {
-    return taskDefinitionFromDocument(await describeTaskDefinition(ecs, source.reference, signal));
+    const described = await describeTaskDefinition(ecs, source.reference, signal).catch((err: unknown) => {
+      if (err instanceof Error && err.name === 'ClientException') {
+        throw new ActionError(
+          `task-definition-family: ECS has no task definition ${source.reference} (${err.message})`,
+          {
+            hint: 'Give a registered family (its latest ACTIVE revision), family:revision, or a task definition ARN of this account and region',
+            cause: err,
+          },
+        );
+      }
+      throw err;
+    });
+    return taskDefinitionFromDocument(described);
   }
   const running = targets.find((t) => t.current?.taskDefinition)?.current?.taskDefinition;
   if (!running) {
@@ -182,7 +209,7 @@ export async function main({ signal }: RunContext): Promise<void> {
 
   // Reads only until the plan is complete: a render error leaves AWS as it was.
   const { targets, rendered, latest, previous } = await group('Render the task definition', async () => {
-    const targets = await describeTargets(ecs, inputs, signal);
+    const targets = await describeTargets(ecs, inputs, region, signal);
     const base = await baseDefinition(ecs, inputs, targets, signal);
     const rendered = renderTaskDefinition(base, {
       containerName: inputs.containerName,
