@@ -69,7 +69,8 @@ test('CannotPullContainerError with the circuit breaker: ECS rolls back, the ste
     'rolled-back': 'true',
   });
   const deployment = run.outputs['deployment-id'] ?? '';
-  const error = run.errors.at(-1) ?? '';
+  expect(run.errors).toHaveLength(1);
+  const error = run.errors[0] ?? '';
   // Seen while ECS rolls back, or once it has drained our deployment (a poll is a minute of ECS).
   expect(error).toMatch(
     new RegExp(
@@ -101,7 +102,8 @@ test('CannotPullContainerError without the breaker: fails fast after max-failed-
   expect(run.exitCode).toBe(1);
   expect(run.outputs).toMatchObject({ 'rollout-state': 'FAILED', 'rolled-back': 'true' });
   const deployment = run.outputs['deployment-id'] ?? '';
-  const error = run.errors.at(-1) ?? '';
+  expect(run.errors).toHaveLength(1);
+  const error = run.errors[0] ?? '';
   // At least max-failed-tasks (another may have failed within the last poll, a minute of ECS),
   // one line per stopped task with its reason.
   expect(failedCount(error, deployment, 3)).toBeGreaterThanOrEqual(3);
@@ -110,6 +112,11 @@ test('CannotPullContainerError without the breaker: fails fast after max-failed-
   );
   expect(error).toMatch(new RegExp(`Rolled back to ${previous} \\(deployment ecs-svc/\\d+\\)\\.`));
   expect(run.stdout).toContain(`rolling back pull-nobreaker to ${previous}`);
+  // The rollback's follow prints only what is new: each event once, in the log and the summary.
+  const events = run.stdout.split('\n').filter((line) => /^\d{4}-\S+Z \(service pull-nobreaker\)/.test(line));
+  expect(events).toContain(events.find((line) => line.includes('deployment completed')));
+  expect(new Set(events).size).toBe(events.length);
+  expect(run.summary).toContain(`pull-nobreaker: service events (${events.length})`);
   expect(mutations(w.ecsCalls(mark))).toEqual(['RegisterTaskDefinition', 'UpdateService', 'UpdateService']);
   // Followed to the end: the previous revision is PRIMARY, COMPLETED, alone.
   const service = await w.service(cluster, 'pull-nobreaker');
@@ -126,7 +133,8 @@ test('a crash loop: the error gives the exit code of the container', async () =>
   const run = await w.deploy({ cluster, service: 'crash', image: crashing, 'max-failed-tasks': '10' });
   expect(run.exitCode).toBe(1);
   expect(run.outputs).toMatchObject({ 'rollout-state': 'ROLLED_BACK', 'rolled-back': 'true' });
-  const error = run.errors.at(-1) ?? '';
+  expect(run.errors).toHaveLength(1);
+  const error = run.errors[0] ?? '';
   expect(error).toContain('Essential container in task exited [EssentialContainerExited]');
   expect(error).toContain('container app: exit code 3');
   expect((await w.service(cluster, 'crash')).taskDefinition).toBe(previous);
@@ -144,7 +152,8 @@ test('rollback-on-failure: false leaves the failed revision in place', async () 
   });
   expect(run.exitCode).toBe(1);
   expect(run.outputs).toMatchObject({ 'rollout-state': 'FAILED', 'rolled-back': 'false' });
-  const error = run.errors.at(-1) ?? '';
+  expect(run.errors).toHaveLength(1);
+  const error = run.errors[0] ?? '';
   const deployment = run.outputs['deployment-id'] ?? '';
   expect(failedCount(error, deployment, 2)).toBeGreaterThanOrEqual(2);
   expect(error.split('\n').filter((line) => line.endsWith('container app: exit code 3'))).toHaveLength(
@@ -164,7 +173,8 @@ test('timeout: TIMED_OUT with the last state, then rolled back and followed', as
   expect(run.exitCode).toBe(1);
   expect(run.outputs).toMatchObject({ 'rollout-state': 'TIMED_OUT', 'rolled-back': 'true' });
   const deployment = run.outputs['deployment-id'] ?? '';
-  const error = run.errors.at(-1) ?? '';
+  expect(run.errors).toHaveLength(1);
+  const error = run.errors[0] ?? '';
   expect(error).toContain(
     `Deployment ${deployment} did not finish within 4 s. Last state: PRIMARY ${deployment} slow:2: running 0/1, pending 1`,
   );
@@ -184,7 +194,8 @@ test('circuit-breaker: on (no rollback by ECS): FAILED is seen at once, then the
   expect(run.exitCode).toBe(1);
   expect(run.outputs).toMatchObject({ 'rollout-state': 'FAILED', 'rolled-back': 'true' });
   const deployment = run.outputs['deployment-id'] ?? '';
-  const error = run.errors.at(-1) ?? '';
+  expect(run.errors).toHaveLength(1);
+  const error = run.errors[0] ?? '';
   expect(error).toContain(
     `Deployment ${deployment} failed: ECS deployment circuit breaker: tasks failed to start.`,
   );

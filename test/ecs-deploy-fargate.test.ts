@@ -238,6 +238,34 @@ describe('one service through its life', () => {
     expect(run.stdout).toContain(`Changes from ${tdArn('life-web', 3)}:`);
     expect((await w.service(cluster, 'web')).taskDefinition).toBe(tdArn('life-web', 4));
   });
+  test('desired-count alone starts no deployment: followed until the new tasks run, old events not repeated', async () => {
+    const before = await w.service(cluster, 'web');
+    const mark = w.mark();
+    const run = await w.deploy({ cluster, service: 'web', 'desired-count': '3' });
+    expect(run.errors).toEqual([]);
+    const deployment = before.deployments?.[0]?.id ?? '';
+    expect(run.outputs).toMatchObject({
+      'task-definition-revision': '4',
+      'deployment-id': deployment,
+      'rollout-state': 'COMPLETED',
+    });
+    const log = groupOf(run.stdout, 'Deploy web');
+    expect(log).toContain(`updated web: no new deployment, following ${deployment}`);
+    // Not COMPLETED at once (the PRIMARY stays COMPLETED while it scales): 3 of 3 running.
+    expect(log).toContain(`Deployment ${deployment} completed: 3 of 3 tasks of life-web:4 running`);
+    expect(log).toMatch(/\(service web\) has started 1 tasks/);
+    // The events from before this step are not news: every one printed is newer.
+    const newest = Math.max(...(before.events ?? []).map((e) => e.createdAt?.getTime() ?? 0));
+    const printed = log
+      .split('\n')
+      .flatMap((line) => /^(\d{4}-\S+Z) \(service web\)/.exec(line)?.[1] ?? [])
+      .map((time) => Date.parse(time));
+    expect(printed.length).toBeGreaterThan(0);
+    expect(printed.filter((time) => time <= newest)).toEqual([]);
+    expect(mutations(w.ecsCalls(mark))).toEqual(['UpdateService']);
+    const service = await w.service(cluster, 'web');
+    expect([service.desiredCount, service.runningCount, service.deployments?.length]).toEqual([3, 3, 1]);
+  });
 });
 
 describe('several containers', () => {

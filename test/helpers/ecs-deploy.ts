@@ -54,7 +54,8 @@ async function describeTaskDefinition(ecs: ECSClient, reference: string) {
 
 export async function startEcsWorld(timeScale: number): Promise<EcsWorld> {
   const aws = await startLocalAws({ timeScale });
-  const config = { endpoint: aws.endpoint, region: aws.region, credentials: aws.credentials, maxAttempts: 1 };
+  // Retries: a kept-alive socket the server has just closed resets the next request now and then.
+  const config = { endpoint: aws.endpoint, region: aws.region, credentials: aws.credentials, maxAttempts: 3 };
   const ecs = new ECSClient(config);
   const ecr = new ECRClient(config);
   const host = new URL(aws.httpsUrl).host;

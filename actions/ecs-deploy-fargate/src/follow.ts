@@ -28,6 +28,14 @@ export interface FollowOptions {
   timeoutMs: number;
   /** Events older than this are not printed (those from before the deployment began). */
   since: Date;
+  /** Ids of events listed before this step changed the service: history, never printed. */
+  knownEventIds?: Iterable<string>;
+  /**
+   * Believe COMPLETED only once running == desired, nothing pending and no other deployment, as
+   * without the breaker: for a deployment this step did not start (a desired-count change alone
+   * scales the PRIMARY, which stays COMPLETED while its new tasks start).
+   */
+  settledOnly?: boolean;
   /** One line per event and progress change. */
   log: (line: string) => void;
   signal?: AbortSignal;
@@ -63,7 +71,7 @@ export async function followDeployment(
   options: FollowOptions,
   stats: FollowStats = { describeServicesCalls: 0, events: [] },
 ): Promise<FollowOutcome> {
-  const seen = new Set<string>();
+  const seen = new Set<string>(options.knownEventIds ?? []);
   let lastProgress = '';
   let last: { decision: RolloutDecision; service: Service } | undefined;
   const result = await waitFor({
@@ -93,6 +101,7 @@ export async function followDeployment(
         stoppedTasks,
         maxFailedTasks: options.maxFailedTasks,
         previousTaskDefinition: options.previousTaskDefinition,
+        circuitBreaker: options.settledOnly ? false : undefined,
       });
       last = { decision, service };
       if (decision.status === 'in-progress' && decision.reason !== lastProgress) {

@@ -12,6 +12,7 @@ import {
   UpdateServiceCommand,
   type CreateServiceCommandInput,
   type Service,
+  type ServiceEvent,
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
 import {
@@ -424,11 +425,18 @@ async function deployOne(
       ).service;
   const deploymentId = primaryDeploymentId(deployed);
   if (!deploymentId) throw new ActionError(`ECS started no deployment for ${target.name}`);
+  // An UpdateService that changes neither the task definition nor anything else a deployment is
+  // made of (desired-count alone) starts none: the PRIMARY scales, and stays COMPLETED meanwhile.
+  const started = deploymentId !== primaryDeploymentId(target.current);
   // Events before our deployment began are history, not news (ECS's clock, not the runner's).
   const since = deployed?.deployments?.find((d) => d.id === deploymentId)?.createdAt ?? new Date(0);
-  log(`${target.current ? 'updated' : 'created'} ${target.name}: deployment ${deploymentId}`);
+  log(
+    `${target.current ? 'updated' : 'created'} ${target.name}: ${started ? 'deployment' : 'no new deployment, following'} ${deploymentId}`,
+  );
 
-  const follow = (id: string, previous: string | undefined) =>
+  // Events listed before our change, and those already printed (the rollback's follow sees them again).
+  const eventIds = (events: readonly ServiceEvent[]) => events.flatMap((e) => (e.id ? [e.id] : []));
+  const follow = (id: string, previous: string | undefined, settledOnly: boolean) =>
     followDeployment(
       ecs,
       {
@@ -440,12 +448,14 @@ async function deployOne(
         intervalMs: inputs.pollIntervalMs,
         timeoutMs: inputs.timeoutMs,
         since,
+        knownEventIds: [...eventIds(target.current?.events ?? []), ...eventIds(stats.events)],
+        settledOnly,
         log,
         signal,
       },
       stats,
     );
-  const outcome = await follow(deploymentId, previousTaskDefinition);
+  const outcome = await follow(deploymentId, previousTaskDefinition, !started);
   const base = { service: target.name, serviceArn: deployed?.serviceArn, deploymentId, events: stats.events };
   if (outcome.status === 'completed') {
     log(outcome.decision.reason);
@@ -457,7 +467,8 @@ async function deployOne(
       : outcome.status === 'cancelled'
         ? `Following deployment ${deploymentId} was cancelled`
         : (outcome.decision?.reason ?? 'failed');
-  core.error(why);
+  // Said here, in the timeline; the step's one error annotation, at the end, repeats it.
+  log(why);
   if (outcome.status === 'rolled-back') {
     return { ...base, rolloutState: 'ROLLED_BACK', rolledBack: true, message: why };
   }
@@ -476,7 +487,7 @@ async function deployOne(
     { abortSignal: signal },
   );
   const backId = primaryDeploymentId(back.service);
-  const rollback = backId ? await follow(backId, taskDefinitionArn) : undefined;
+  const rollback = backId ? await follow(backId, taskDefinitionArn, false) : undefined;
   const rolledBack = rollback?.status === 'completed';
   return {
     ...base,
