@@ -237,3 +237,21 @@ test('an API error while following ends the step at once with that error, not at
     w.aws.faults.clear();
   }
 });
+
+test('timeout on a service this step created: TIMED_OUT, nothing to roll back to', async () => {
+  const run = await w.deploy({
+    cluster,
+    service: 'slow-new',
+    'task-definition': taskDefinition('slow-new', [{ name: 'app', image: slow }]),
+    'create-service': 'true',
+    subnets: SUBNET,
+    timeout: '2s',
+  });
+  expect(run.exitCode).toBe(1);
+  expect(run.outputs).toMatchObject({ 'rollout-state': 'TIMED_OUT', 'rolled-back': 'false' });
+  expect(run.errors).toHaveLength(1);
+  expect(run.errors[0]).toContain(`Deployment ${run.outputs['deployment-id']} did not finish within 2 s.`);
+  expect(run.errors[0]).not.toContain('Rolled back');
+  const service = await w.service(cluster, 'slow-new');
+  expect(service.taskDefinition).toBe(run.outputs['task-definition-arn']);
+});

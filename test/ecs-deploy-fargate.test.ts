@@ -238,6 +238,20 @@ describe('one service through its life', () => {
     expect(run.stdout).toContain(`Changes from ${tdArn('life-web', 3)}:`);
     expect((await w.service(cluster, 'web')).taskDefinition).toBe(tdArn('life-web', 4));
   });
+  test('force-new-deployment with nothing changed: a new deployment of the same revision, followed', async () => {
+    const before = await w.service(cluster, 'web');
+    const mark = w.mark();
+    const run = await w.deploy({ cluster, service: 'web', 'force-new-deployment': 'true' });
+    expect(run.errors).toEqual([]);
+    expect(run.outputs).toMatchObject({ 'task-definition-revision': '4', 'rollout-state': 'COMPLETED' });
+    expect(run.outputs['deployment-id']).not.toBe(before.deployments?.[0]?.id);
+    expect(run.stdout).toContain('nothing registered');
+    expect(mutations(w.ecsCalls(mark))).toEqual(['UpdateService']);
+    expect((await w.service(cluster, 'web')).deployments).toEqual([
+      expect.objectContaining({ id: run.outputs['deployment-id'], rolloutState: 'COMPLETED' }),
+    ]);
+  });
+
   test('desired-count alone starts no deployment: followed until the new tasks run, old events not repeated', async () => {
     const before = await w.service(cluster, 'web');
     const mark = w.mark();
@@ -448,6 +462,32 @@ describe('run-task-before-deploy', () => {
       containers: [expect.objectContaining({ name: 'app', exitCode: 0 })],
     });
     expect((await w.service(cluster, 'web')).taskDefinition).toBe(tdArn('migrate-web', 2));
+  });
+
+  test('for a service being created, the one-off task runs on the create-service network settings', async () => {
+    const image = await w.push('migrate/web', 'fresh');
+    const mark = w.mark();
+    const run = await w.deploy({
+      cluster,
+      service: 'fresh',
+      'task-definition': taskDefinition('migrate-fresh', [{ name: 'app', image }]),
+      'create-service': 'true',
+      subnets: SUBNET,
+      'security-groups': 'sg-0123456789abcdef0',
+      'run-task-before-deploy': '["sh", "-c", "exit 0"]',
+    });
+    expect(run.errors).toEqual([]);
+    expect(run.outputs).toMatchObject({ 'run-task-exit-code': '0', 'rollout-state': 'COMPLETED' });
+    expect(mutations(w.ecsCalls(mark))).toEqual(['RegisterTaskDefinition', 'RunTask', 'CreateService']);
+    const listed = await w.ecs.send(
+      new ListTasksCommand({ cluster, family: 'migrate-fresh', desiredStatus: 'STOPPED' }),
+    );
+    const [task] =
+      (await w.ecs.send(new DescribeTasksCommand({ cluster, tasks: listed.taskArns ?? [] }))).tasks ?? [];
+    expect(task?.startedBy).toBe('aws-containers');
+    expect(task?.attachments?.[0]?.details).toEqual(
+      expect.arrayContaining([{ name: 'subnetId', value: SUBNET }]),
+    );
   });
 
   test('exiting non-zero: the step fails and the service is not updated', async () => {
