@@ -255,3 +255,26 @@ test('timeout on a service this step created: TIMED_OUT, nothing to roll back to
   const service = await w.service(cluster, 'slow-new');
   expect(service.taskDefinition).toBe(run.outputs['task-definition-arn']);
 });
+
+test('services: a failed service stops the step before the next one moves', async () => {
+  const created = await w.deploy({
+    cluster,
+    services: 'pair-a,pair-b',
+    'task-definition': taskDefinition('pair', [{ name: 'app', image: good }]),
+    'create-service': 'true',
+    subnets: SUBNET,
+  });
+  expect(created.outputs['rollout-state']).toBe('COMPLETED\nCOMPLETED');
+  const before = (await w.service(cluster, 'pair-b')).taskDefinition;
+  const from = w.mark();
+  const run = await w.deploy({
+    cluster,
+    services: 'pair-a,pair-b',
+    image: await w.missing('failures/web', 'gone'),
+  });
+  expect(run.exitCode).toBe(1);
+  expect(run.outputs['rollout-state']).toBe('ROLLED_BACK\nNOT_STARTED');
+  expect(run.errors[0]).toContain('pair-b: not deployed: pair-a failed first');
+  expect((await w.service(cluster, 'pair-b')).taskDefinition).toBe(before);
+  expect(mutations(w.ecsCalls(from))).toEqual(['RegisterTaskDefinition', 'UpdateService']);
+});

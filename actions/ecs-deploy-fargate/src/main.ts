@@ -329,6 +329,19 @@ export async function main({ signal }: RunContext): Promise<void> {
   let describeServicesCalls = 0;
   const results: ServiceResult[] = [];
   for (const target of targets) {
+    // One failed service stops the rest: the revision is not spread further once it has failed.
+    if (results.some((r) => r.rolloutState !== 'COMPLETED')) {
+      results.push({
+        service: target.name,
+        serviceArn: target.current?.serviceArn,
+        deploymentId: undefined,
+        rolloutState: 'NOT_STARTED',
+        rolledBack: false,
+        message: `not deployed: ${results.find((r) => r.rolloutState !== 'COMPLETED')?.service} failed first`,
+        events: [],
+      });
+      continue;
+    }
     const stats: FollowStats = { describeServicesCalls: 0, events: [] };
     const result = await group(`Deploy ${target.name}`, () =>
       deployOne(ecs, inputs, target, taskDefinitionArn, rendered, stats, signal),
