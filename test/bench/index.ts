@@ -6,6 +6,7 @@ import { ecrPush } from './ecr-push.js';
 const benches: Record<string, () => Promise<void>> = {
   'cold-start': coldStart,
   'ecr-push': ecrPush,
+  'ecs-deploy': async () => (await import('./ecs-deploy.js')).ecsDeploy(),
 };
 
 const requested = process.argv.slice(2);
