@@ -278,3 +278,24 @@ test('services: a failed service stops the step before the next one moves', asyn
   expect((await w.service(cluster, 'pair-b')).taskDefinition).toBe(before);
   expect(mutations(w.ecsCalls(from))).toEqual(['RegisterTaskDefinition', 'UpdateService']);
 });
+
+test('max-failed-tasks before the breaker decides: the step fails fast and leaves the rollback to ECS', async () => {
+  const previous = await establish('pull-early', 'rollback');
+  const mark = w.mark();
+  const run = await w.deploy({
+    cluster,
+    service: 'pull-early',
+    image: await w.missing('failures/web', 'missing-early'),
+  });
+  expect(run.exitCode).toBe(1);
+  // Either the action's max-failed-tasks (3) or the breaker (threshold 3) decides first.
+  const state = run.outputs['rollout-state'];
+  expect(['FAILED', 'ROLLED_BACK']).toContain(state);
+  if (state === 'FAILED') {
+    expect(run.errors[0]).toContain(`The deployment circuit breaker rolls the service back to ${previous}`);
+    expect(run.outputs['rolled-back']).toBe('false');
+  }
+  expect(run.errors[0]).toMatch(CANNOT_PULL);
+  // No second rollback of ours racing the breaker's (it would replace the healthy old tasks).
+  expect(mutations(w.ecsCalls(mark))).toEqual(['RegisterTaskDefinition', 'UpdateService']);
+});

@@ -488,6 +488,18 @@ async function deployOne(
   if (outcome.status === 'cancelled' || !inputs.rollbackOnFailure || !previousTaskDefinition) {
     return { ...base, rolloutState: rolloutStateOf(outcome.status), rolledBack: false, message: why };
   }
+  // Failed tasks with the breaker's rollback on: ECS owns the rollback and is about to do it. A
+  // second rollback of ours would race it and replace the old, healthy tasks.
+  const breaker = (outcome.service ?? deployed)?.deploymentConfiguration?.deploymentCircuitBreaker;
+  if (outcome.status === 'failed' && breaker?.enable && breaker.rollback) {
+    return {
+      ...base,
+      rolloutState: 'FAILED',
+      rolledBack: false,
+      message: `${why}
+The deployment circuit breaker rolls the service back to ${previousTaskDefinition}.`,
+    };
+  }
   // The breaker was off or the timeout hit: put the previous task definition back ourselves.
   log(`rolling back ${target.name} to ${previousTaskDefinition}`);
   const back = await ecs.send(
