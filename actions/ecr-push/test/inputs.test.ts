@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { InputErrors, InputReader, inputEnvName } from '@aws-containers/core';
+import { InputErrors, InputReader, inputsEnv } from '@aws-containers/core';
 import {
   getInputs,
   parseLoginRegistry,
@@ -11,9 +11,7 @@ import {
 } from '../src/inputs.js';
 
 function read(inputs: Record<string, string>): Inputs {
-  const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(inputs)) env[inputEnvName(name)] = value;
-  return getInputs(new InputReader(env));
+  return getInputs(new InputReader(inputsEnv(inputs)));
 }
 
 function errorsOf(inputs: Record<string, string>): string[] {

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InputErrors, InputReader, inputEnvName } from '@aws-containers/core';
+import { InputErrors, InputReader, inputsEnv } from '@aws-containers/core';
 import { parse } from 'yaml';
 import {
   getInputs,
@@ -22,9 +22,7 @@ const actionYml = parse(readFileSync(path.join(here, '../action.yml'), 'utf8')) 
 };
 
 function read(inputs: Record<string, string>): Inputs {
-  const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(inputs)) env[inputEnvName(name)] = value;
-  return getInputs(new InputReader(env));
+  return getInputs(new InputReader(inputsEnv(inputs)));
 }
 
 function errorsOf(inputs: Record<string, string>): string[] {

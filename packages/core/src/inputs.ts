@@ -35,6 +35,14 @@ export function inputEnvName(name: string): string {
   return `INPUT_${name.replace(/ /g, '_').toUpperCase()}`;
 }
 
+/**
+ * The environment the runner gives a step for these inputs (name → value), for an InputReader in
+ * tests or a child process run as the runner runs it.
+ */
+export function inputsEnv(inputs: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(inputs).map(([name, value]) => [inputEnvName(name), value]));
+}
+
 export interface ReadOptions<T> {
   /** An empty or unset input is an error. */
   required?: boolean;

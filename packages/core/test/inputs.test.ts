@@ -3,15 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as core from '@actions/core';
 import { InputError, InputErrors } from '../src/errors.js';
-import { InputReader, inputEnvName } from '../src/inputs.js';
+import { InputReader, inputEnvName, inputsEnv } from '../src/inputs.js';
 import { ParseError } from '../src/parse.js';
 import type { Env } from '../src/inputs.js';
 
 /** A reader over the given inputs, keyed by their action.yml names. */
 function reader(inputs: Record<string, string>): InputReader {
-  const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(inputs)) env[inputEnvName(name)] = value;
-  return new InputReader(env);
+  return new InputReader(inputsEnv(inputs));
 }
 
 /** Reads one input with `read` and returns [value, messages of the errors collected]. */
@@ -29,6 +27,15 @@ describe('raw values follow @actions/core getInput', () => {
     ['wait_for_minutes', 'INPUT_WAIT_FOR_MINUTES'],
   ])('%s is read from %s', (name, variable) => {
     expect(inputEnvName(name)).toBe(variable);
+  });
+
+  test('inputsEnv gives every input its variable, values untouched', () => {
+    expect(inputsEnv({ cluster: 'prod', 'my input': ' x\n', 'task-definition': '' })).toEqual({
+      INPUT_CLUSTER: 'prod',
+      INPUT_MY_INPUT: ' x\n',
+      'INPUT_TASK-DEFINITION': '',
+    });
+    expect(inputsEnv({})).toEqual({});
   });
 
   test.each([
