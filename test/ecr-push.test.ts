@@ -4,8 +4,7 @@ import { spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startLocalAws } from '@aws-containers/local-aws';
-import { buildOciLayout, type OciLayout } from '../packages/local-aws/test/helpers/oci-layout.js';
+import { buildOciLayout, startLocalAws, type OciLayout } from '@aws-containers/local-aws';
 import { requireTool } from '../packages/local-aws/test/helpers/tools.js';
 import { runAction, type ActionRun, type RunOptions } from './helpers/action-runner.js';
 

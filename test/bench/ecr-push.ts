@@ -10,10 +10,7 @@
 // tars (random bytes do not compress) and skopeo would otherwise gzip them on the way, which is
 // not the same work. The order alternates each round so drift hits both alike.
 import { spawn, spawnSync } from 'node:child_process';
-import { randomFillSync, createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { mkdir, open, rename, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getManifestDigest, pushImage, readOciLayout } from '../../packages/core/src/index.js';
@@ -24,6 +21,9 @@ import {
   startRegistry,
   type RunningRegistry,
 } from '../../packages/core/test/helpers/registry-server.js';
+// The builder's own module, not the package's index: the RSS child loads this file too, and should
+// not pay for the emulator it never starts.
+import { buildOciLayout } from '../../packages/local-aws/src/oci-image.js';
 import { repoRoot } from '../helpers/action-runner.js';
 import { formatMs, median } from './stats.js';
 
@@ -34,14 +34,7 @@ const LAYERS = 5;
 const BIG_LAYER_BYTES = 1024 * MiB;
 const RSS_GOAL_MIB = 200;
 const TAG = 'latest';
-const LAYER_TAR = 'application/vnd.oci.image.layer.v1.tar';
 const CHILD_FLAG = '--ecr-push-rss-child';
-
-interface Descriptor {
-  mediaType: string;
-  digest: string;
-  size: number;
-}
 
 interface Layout {
   dir: string;
@@ -51,105 +44,19 @@ interface Layout {
   layerBytes: number;
 }
 
-// ---- an OCI layout of random, uncompressed tar layers, written streaming (never whole in memory)
-
-function tarHeader(name: string, size: number): Buffer {
-  const header = Buffer.alloc(512);
-  const put = (s: string, off: number, len: number): void => void header.write(s, off, len, 'ascii');
-  const octal = (n: number, len: number): string => n.toString(8).padStart(len - 1, '0') + '\0';
-  put(name, 0, 100);
-  put(octal(0o644, 8), 100, 8);
-  put(octal(0, 8), 108, 8);
-  put(octal(0, 8), 116, 8);
-  put(octal(size, 12), 124, 12);
-  put(octal(0, 12), 136, 12);
-  header.fill(' ', 148, 156);
-  put('0', 156, 1);
-  put('ustar\0', 257, 6);
-  put('00', 263, 2);
-  let sum = 0;
-  for (const b of header) sum += b;
-  put(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8);
-  return header;
-}
-
-/** Writes bytes as a blob of the layout; returns its descriptor. */
-async function writeBlob(dir: string, mediaType: string, bytes: Buffer): Promise<Descriptor> {
-  const hex = createHash('sha256').update(bytes).digest('hex');
-  await writeFile(path.join(dir, 'blobs', 'sha256', hex), bytes);
-  return { mediaType, digest: `sha256:${hex}`, size: bytes.length };
-}
-
-/** A one-file tar of `size` random bytes, streamed to disk through a 4 MiB buffer and hashed on the way. */
-async function writeRandomLayer(dir: string, name: string, size: number): Promise<Descriptor> {
-  const temp = path.join(dir, 'blobs', `.${name}.partial`);
-  const file = await open(temp, 'w');
-  const hash = createHash('sha256');
-  let written = 0;
-  const put = async (bytes: Buffer): Promise<void> => {
-    hash.update(bytes);
-    await file.write(bytes);
-    written += bytes.length;
-  };
-  try {
-    await put(tarHeader(name, size));
-    const chunk = Buffer.allocUnsafe(4 * MiB);
-    for (let left = size; left > 0;) {
-      const n = Math.min(left, chunk.length);
-      await put(randomFillSync(chunk, 0, n).subarray(0, n));
-      left -= n;
-    }
-    await put(Buffer.alloc(((512 - (size % 512)) % 512) + 1024));
-  } finally {
-    await file.close();
-  }
-  const hex = hash.digest('hex');
-  await rename(temp, path.join(dir, 'blobs', 'sha256', hex));
-  return { mediaType: LAYER_TAR, digest: `sha256:${hex}`, size: written };
-}
-
+/** An OCI layout of random, uncompressed tar layers, streamed to disk (never whole in memory). */
 async function writeLayout(layerSizes: readonly number[]): Promise<Layout> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'bench-ecr-push-layout-'));
-  await mkdir(path.join(dir, 'blobs', 'sha256'), { recursive: true });
-  const layers: Descriptor[] = [];
-  for (const [i, size] of layerSizes.entries())
-    layers.push(await writeRandomLayer(dir, `layer-${i}.bin`, size));
-  const config = await writeBlob(
-    dir,
-    'application/vnd.oci.image.config.v1+json',
-    Buffer.from(
-      JSON.stringify({
-        created: '2026-01-01T00:00:00Z',
-        architecture: 'amd64',
-        os: 'linux',
-        config: {},
-        rootfs: { type: 'layers', diff_ids: layers.map((l) => l.digest) },
-      }),
-    ),
-  );
-  const manifest = await writeBlob(
-    dir,
-    'application/vnd.oci.image.manifest.v1+json',
-    Buffer.from(
-      JSON.stringify({
-        schemaVersion: 2,
-        mediaType: 'application/vnd.oci.image.manifest.v1+json',
-        config,
-        layers,
-      }),
-    ),
-  );
-  await writeFile(path.join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-  await writeFile(
-    path.join(dir, 'index.json'),
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: 'application/vnd.oci.image.index.v1+json',
-      manifests: [{ ...manifest, annotations: { 'org.opencontainers.image.ref.name': TAG } }],
-    }),
-  );
-  const layerBytes = layers.reduce((n, l) => n + l.size, 0);
-  return { dir, manifestDigest: manifest.digest, blobBytes: layerBytes + config.size, layerBytes };
+  const layout = await buildOciLayout({
+    layers: layerSizes.map((size) => ({ size, gzip: false })),
+    tag: TAG,
+  });
+  const image = layout.images[0]!;
+  return {
+    dir: layout.dir,
+    manifestDigest: layout.top.digest,
+    blobBytes: image.sizeInBytes,
+    layerBytes: image.sizeInBytes - image.config.size,
+  };
 }
 
 // ---- the two pushers

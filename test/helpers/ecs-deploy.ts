@@ -13,8 +13,7 @@ import {
   ListTaskDefinitionsCommand,
   type Service,
 } from '@aws-sdk/client-ecs';
-import { startLocalAws, type LocalAws } from '@aws-containers/local-aws';
-import { buildImage } from '../../packages/local-aws/test/helpers/oci-layout.js';
+import { buildImage, startLocalAws, type LocalAws } from '@aws-containers/local-aws';
 import { passwordFromToken, RegistryClient } from '../../packages/local-aws/test/helpers/registry-client.js';
 import { runAction, type ActionRun } from './action-runner.js';
 

@@ -1,6 +1,7 @@
 // local-aws: a loopback emulator of the AWS APIs aws-containers calls. startLocalAws() starts the
 // one server (HTTP + HTTPS on 127.0.0.1) with every service module plugged in and returns a
 // handle with its URLs, credentials, clock, faults, operation log and per-service admin hooks.
+// buildOciLayout() and buildImage() make the images to push to it, in code.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -32,6 +33,28 @@ export { verifyPresignedStsUrl } from './server.js';
 export { AwsError } from './service.js';
 export type { Identity, ServerInfo } from './service.js';
 export type { EcsAdmin, EcsTimings } from './ecs/index.js';
+export {
+  blobOf,
+  buildImage,
+  buildIndex,
+  buildOciLayout,
+  MEDIA_TYPES,
+  sha256,
+  tarHeader,
+  tarOneFile,
+} from './oci-image.js';
+export type {
+  Blob,
+  BuiltImage,
+  Descriptor,
+  ImageFormat,
+  ImageOptions,
+  LayerSpec,
+  LayoutImage,
+  LayoutOptions,
+  OciLayout,
+  Platform,
+} from './oci-image.js';
 
 export const DEFAULT_ACCOUNT_ID = '000000000000';
 export const DEFAULT_REGION = 'us-east-1';

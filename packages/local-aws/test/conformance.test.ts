@@ -6,9 +6,15 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startLocalAws, type LocalAws } from '../src/index.js';
+import {
+  blobOf,
+  buildImage,
+  buildOciLayout,
+  startLocalAws,
+  type LocalAws,
+  type OciLayout,
+} from '../src/index.js';
 import { ecrClient } from './helpers/clients.js';
-import { blobOf, buildImage, buildOciLayout, type OciLayout } from './helpers/oci-layout.js';
 import { ALL_MANIFEST_TYPES, RegistryClient, type RegistryResponse } from './helpers/registry-client.js';
 import { hasTool, requireTool } from './helpers/tools.js';
 

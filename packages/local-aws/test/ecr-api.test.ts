@@ -26,10 +26,9 @@ import {
   UntagResourceCommand,
   waitUntilImageScanComplete,
 } from '@aws-sdk/client-ecr';
-import { startLocalAws, type LocalAws } from '../src/index.js';
+import { buildImage, buildIndex, startLocalAws, type BuiltImage, type LocalAws } from '../src/index.js';
 import { ecrClient } from './helpers/clients.js';
 import { jsonCall } from './helpers/signing.js';
-import { buildImage, buildIndex, type BuiltImage } from './helpers/oci-layout.js';
 import { passwordFromToken, RegistryClient } from './helpers/registry-client.js';
 
 let aws: LocalAws;

@@ -18,8 +18,7 @@ import {
   type Task,
 } from '@aws-sdk/client-ecs';
 import { jest } from '@jest/globals';
-import { startLocalAws, type LocalAws } from '../src/index.js';
-import { buildImage } from './helpers/oci-layout.js';
+import { buildImage, startLocalAws, type LocalAws } from '../src/index.js';
 import { passwordFromToken, RegistryClient } from './helpers/registry-client.js';
 
 let aws: LocalAws;

@@ -16,9 +16,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startLocalAws, type LocalAws } from '../src/index.js';
+import { blobOf, buildImage, buildIndex, startLocalAws, type LocalAws } from '../src/index.js';
 import { ecrClient } from './helpers/clients.js';
-import { blobOf, buildImage, buildIndex } from './helpers/oci-layout.js';
 import { ALL_MANIFEST_TYPES, passwordFromToken, RegistryClient } from './helpers/registry-client.js';
 
 let aws: LocalAws;

@@ -2,7 +2,7 @@
 // (local-aws's and the reference docker-registry): raw status, headers and bytes, no retries.
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { Blob, BuiltImage } from './oci-layout.js';
+import type { Blob, BuiltImage } from '../../src/index.js';
 
 export interface RegistryResponse {
   status: number;
