@@ -8,16 +8,14 @@
 //      circuit breaker fails the deployment and rolls it back, and the step fails fast saying so;
 //   4. the service is back on the first revision, its rollback COMPLETED.
 // Exit 0 when every step behaved as expected (including the expected failure of step 3).
-import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { createInterface } from 'node:readline';
-import { gzipSync } from 'node:zlib';
 import { CreateClusterCommand, DescribeServicesCommand, ECSClient, type Service } from '@aws-sdk/client-ecs';
-import { startLocalAws, type LocalAws } from '@aws-containers/local-aws';
-import { inputEnv, parseCommandFile, repoRoot } from '../test/helpers/action-runner.js';
+import { buildOciLayout, startLocalAws, type LocalAws } from '@aws-containers/local-aws';
+import {
+  localAwsEnv,
+  runAction,
+  unescapeCommandData,
+  type ActionRun,
+} from '../test/helpers/action-runner.js';
 
 /** Simulated ECS time runs this many times faster than the wall clock. */
 const TIME_SCALE = 20;
@@ -40,94 +38,14 @@ const yellow = (s: string) => paint('33', s);
 const elapsed = (): string => `${((performance.now() - started) / 1000).toFixed(1).padStart(5)}s`;
 const say = (line = ''): void => void process.stdout.write(`${line}\n`);
 
-// ---- a small OCI image layout, built in code
-
-function tarFile(name: string, content: Buffer): Buffer {
-  const header = Buffer.alloc(512);
-  const put = (s: string, off: number, len: number): void => void header.write(s, off, len, 'ascii');
-  const octal = (n: number, len: number): string => n.toString(8).padStart(len - 1, '0') + '\0';
-  put(name, 0, 100);
-  put(octal(0o644, 8), 100, 8);
-  put(octal(0, 8), 108, 8);
-  put(octal(0, 8), 116, 8);
-  put(octal(content.length, 12), 124, 12);
-  put(octal(0, 12), 136, 12);
-  header.fill(' ', 148, 156);
-  put('0', 156, 1);
-  put('ustar\0', 257, 6);
-  put('00', 263, 2);
-  let sum = 0;
-  for (const b of header) sum += b;
-  put(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8);
-  const padding = Buffer.alloc((512 - (content.length % 512)) % 512);
-  return Buffer.concat([header, content, padding, Buffer.alloc(1024)]);
-}
-
-/** Writes a one-layer OCI image layout (tag `latest`) to a new temp dir; returns the dir. */
-function buildOciLayout(labels: Record<string, string>): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'demo-oci-'));
-  mkdirSync(path.join(dir, 'blobs', 'sha256'), { recursive: true });
-  const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
-  const blob = (mediaType: string, bytes: Buffer) => {
-    const digest = sha256(bytes);
-    writeFileSync(path.join(dir, 'blobs', 'sha256', digest.slice(7)), bytes);
-    return { mediaType, digest, size: bytes.length };
-  };
-  const tar = tarFile('app/hello.txt', Buffer.from('hello from the aws-containers demo\n'));
-  const layer = blob('application/vnd.oci.image.layer.v1.tar+gzip', gzipSync(tar));
-  const config = blob(
-    'application/vnd.oci.image.config.v1+json',
-    Buffer.from(
-      JSON.stringify({
-        created: '2026-01-01T00:00:00Z',
-        architecture: 'amd64',
-        os: 'linux',
-        config: { Cmd: ['/app/server'], ExposedPorts: { '8080/tcp': {} }, Labels: labels },
-        rootfs: { type: 'layers', diff_ids: [sha256(tar)] },
-      }),
-    ),
-  );
-  const manifest = blob(
-    'application/vnd.oci.image.manifest.v1+json',
-    Buffer.from(
-      JSON.stringify({
-        schemaVersion: 2,
-        mediaType: 'application/vnd.oci.image.manifest.v1+json',
-        config,
-        layers: [layer],
-      }),
-    ),
-  );
-  writeFileSync(path.join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-  writeFileSync(
-    path.join(dir, 'index.json'),
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: 'application/vnd.oci.image.index.v1+json',
-      manifests: [{ ...manifest, annotations: { 'org.opencontainers.image.ref.name': 'latest' } }],
-    }),
-  );
-  return dir;
-}
-
 // ---- one step, run as the runner runs it, its log streamed
-
-interface StepResult {
-  exitCode: number | null;
-  outputs: Record<string, string>;
-  summary: string;
-  log: string;
-}
-
-const unescapeData = (s: string): string =>
-  s.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
 
 /** A workflow command line (`::group::…`, `::error …::…`) made readable; undefined to drop it. */
 function readableLine(line: string): string | undefined {
   const command = /^::([a-z-]+)(?: [^:]*)?::(.*)$/.exec(line);
   if (!command) return `    ${line}`;
   const [, name, data = ''] = command;
-  const text = unescapeData(data).replace(/\n/g, '\n      ');
+  const text = unescapeCommandData(data).replace(/\n/g, '\n      ');
   switch (name) {
     case 'group':
       return `  ${bold(`▸ ${text}`)}`;
@@ -148,7 +66,7 @@ async function runStep(
   action: string,
   inputs: Record<string, string>,
   env: Record<string, string>,
-): Promise<StepResult> {
+): Promise<ActionRun> {
   say();
   say(bold(`━━ ${title}`));
   say(dim(`   node dist/${action}/index.js`));
@@ -156,57 +74,22 @@ async function runStep(
     const shown = v.includes('\n') || v.length > 100 ? `${v.replace(/\s+/g, ' ').slice(0, 97)}…` : v;
     say(dim(`   ${k}: ${shown}`));
   }
-  const dir = mkdtempSync(path.join(os.tmpdir(), `demo-${action}-`));
-  const files = {
-    GITHUB_OUTPUT: path.join(dir, 'output'),
-    GITHUB_STATE: path.join(dir, 'state'),
-    GITHUB_STEP_SUMMARY: path.join(dir, 'summary'),
-    GITHUB_ENV: path.join(dir, 'env'),
-    GITHUB_PATH: path.join(dir, 'path'),
-    GITHUB_EVENT_PATH: path.join(dir, 'event.json'),
-  };
-  for (const file of Object.values(files)) writeFileSync(file, '');
-  writeFileSync(
-    files.GITHUB_EVENT_PATH,
-    JSON.stringify({
-      repository: { default_branch: 'main', name: 'demo', html_url: 'https://github.com/acme/demo' },
-    }),
-  );
-  const child = spawn(process.execPath, [path.join(repoRoot, 'dist', action, 'index.js')], {
-    cwd: repoRoot,
+  const result = await runAction(action, {
+    inputs,
     env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: process.env.HOME ?? dir,
-      RUNNER_TEMP: dir,
-      GITHUB_ACTIONS: 'true',
       GITHUB_REPOSITORY: 'acme/demo',
       GITHUB_REF: 'refs/heads/main',
       GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567',
-      ...files,
-      ...inputEnv(inputs),
       ...env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    event: { repository: { default_branch: 'main', name: 'demo', html_url: 'https://github.com/acme/demo' } },
+    timeoutMs: 120_000,
+    onLine: (line, stream) => {
+      const readable = stream === 'stdout' ? readableLine(line) : `    ${dim(`stderr: ${line}`)}`;
+      if (readable !== undefined) say(`${dim(elapsed())} ${readable}`);
+    },
   });
-  let log = '';
-  const stdout = createInterface({ input: child.stdout });
-  stdout.on('line', (line) => {
-    log += `${line}\n`;
-    const readable = readableLine(line);
-    if (readable !== undefined) say(`${dim(elapsed())} ${readable}`);
-  });
-  const stderr = createInterface({ input: child.stderr });
-  stderr.on('line', (line) => say(`${dim(elapsed())}     ${dim(`stderr: ${line}`)}`));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-  const exitCode = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  clearTimeout(timer);
-  const result: StepResult = {
-    exitCode,
-    outputs: parseCommandFile(readFileSync(files.GITHUB_OUTPUT, 'utf8')),
-    summary: readFileSync(files.GITHUB_STEP_SUMMARY, 'utf8'),
-    log,
-  };
-  rmSync(dir, { recursive: true, force: true });
+  const { exitCode } = result;
   say(`  ${exitCode === 0 ? green('✔ exit code 0') : red(`✖ exit code ${exitCode}`)}`);
   say(bold('  outputs'));
   for (const [name, value] of Object.entries(result.outputs)) {
@@ -230,14 +113,7 @@ function primaryOf(service: Service | undefined) {
 }
 
 async function run(aws: LocalAws): Promise<void> {
-  const env = {
-    AWS_ENDPOINT_URL: aws.endpoint,
-    AWS_ACCESS_KEY_ID: aws.credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: aws.credentials.secretAccessKey,
-    AWS_REGION: aws.region,
-    // The registry is local-aws's HTTPS port, whose certificate comes from its own CA.
-    NODE_EXTRA_CA_CERTS: aws.caCertPath,
-  };
+  const env = localAwsEnv(aws);
   const ecs = new ECSClient({
     endpoint: aws.endpoint,
     region: aws.region,
@@ -250,20 +126,24 @@ async function run(aws: LocalAws): Promise<void> {
   };
 
   // 1. Push.
-  const layout = buildOciLayout({ 'org.opencontainers.image.title': 'demo-web' });
+  const layout = await buildOciLayout({
+    layers: [{ path: 'app/hello.txt', content: 'hello from the aws-containers demo\n' }],
+    labels: { 'org.opencontainers.image.title': 'demo-web' },
+    containerConfig: { Cmd: ['/app/server'], ExposedPorts: { '8080/tcp': {} } },
+  });
   const pushed = await runStep(
     '1/4  Push a small image built in code, with dist/ecr-push',
     'ecr-push',
     {
       repository: REPOSITORY,
       'create-repository': 'true',
-      'oci-layout': layout,
+      'oci-layout': layout.dir,
       tags: 'v1',
       'docker-login': 'false',
     },
     env,
   );
-  rmSync(layout, { recursive: true, force: true });
+  await layout.cleanup();
   const imageUri = pushed.outputs['image-uri'] ?? '';
   expect(pushed.exitCode === 0, 'the push succeeds');
   expect(/@sha256:[0-9a-f]{64}$/.test(imageUri), 'an image-uri by digest');
@@ -316,7 +196,7 @@ async function run(aws: LocalAws): Promise<void> {
   expect(bad.exitCode === 1, 'the deploy fails (exit code 1)');
   expect(bad.outputs['rollout-state'] === 'ROLLED_BACK', 'rollout-state = ROLLED_BACK');
   expect(bad.outputs['rolled-back'] === 'true', 'rolled-back = true');
-  expect(/CannotPullContainerError/.test(bad.log), 'the log says why: CannotPullContainerError');
+  expect(/CannotPullContainerError/.test(bad.stdout), 'the log says why: CannotPullContainerError');
   expect(
     failedAfter * TIME_SCALE < 15 * 60,
     `it failed in ${failedAfter.toFixed(1)} s (${Math.round(failedAfter * TIME_SCALE)} s of ECS time), long before the 15 min timeout`,

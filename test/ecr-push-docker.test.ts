@@ -18,7 +18,7 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { startLocalAws } from '@aws-containers/local-aws';
-import { runAction, type ActionRun } from './helpers/action-runner.js';
+import { localAwsEnv, pushToMain, runAction, type ActionRun } from './helpers/action-runner.js';
 import { DOCKER, requirePodman, startPodman, type PodmanService } from './helpers/podman.js';
 
 type LocalAws = Awaited<ReturnType<typeof startLocalAws>>;
@@ -50,17 +50,6 @@ function temp(prefix: string): string {
   return dir;
 }
 
-const sha = '0123456789abcdef0123456789abcdef01234567';
-const pushToMain = {
-  env: {
-    GITHUB_EVENT_NAME: 'push',
-    GITHUB_REF: 'refs/heads/main',
-    GITHUB_SHA: sha,
-    GITHUB_REPOSITORY: 'acme/app',
-  },
-  event: { repository: { default_branch: 'main', name: 'app', html_url: 'https://github.com/acme/app' } },
-};
-
 /** One job: its RUNNER_TEMP and HOME (so no test reads or writes the machine's ~/.docker). */
 interface Job {
   runnerTemp: string;
@@ -73,11 +62,7 @@ function job(): Job {
 
 function actionEnv(j: Job, extra: Record<string, string> = {}): Record<string, string> {
   return {
-    AWS_ENDPOINT_URL: aws.endpoint,
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    AWS_REGION: aws.region,
-    NODE_EXTRA_CA_CERTS: aws.caCertPath,
+    ...localAwsEnv(aws),
     RUNNER_TEMP: j.runnerTemp,
     HOME: j.home,
     ...engine?.env,
@@ -219,7 +204,7 @@ withEngine(
     expect(inspected.Digest).toBe(digest);
     expect(inspected.Layers).toHaveLength(1);
     expect(inspected.Labels).toMatchObject({
-      'org.opencontainers.image.revision': sha,
+      'org.opencontainers.image.revision': pushToMain.sha,
       'org.opencontainers.image.source': 'https://github.com/acme/app',
       'org.opencontainers.image.title': 'app',
     });

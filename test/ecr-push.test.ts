@@ -6,7 +6,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { buildOciLayout, startLocalAws, type OciLayout } from '@aws-containers/local-aws';
 import { requireTool } from '../packages/local-aws/test/helpers/tools.js';
-import { runAction, type ActionRun, type RunOptions } from './helpers/action-runner.js';
+import {
+  localAwsEnv,
+  pushToMain,
+  runAction,
+  type ActionRun,
+  type RunOptions,
+} from './helpers/action-runner.js';
 
 type LocalAws = Awaited<ReturnType<typeof startLocalAws>>;
 
@@ -28,27 +34,11 @@ async function layout(layers = [{ size: 64 * 1024 }, { size: 32 * 1024 }]): Prom
   return built;
 }
 
-const sha = '0123456789abcdef0123456789abcdef01234567';
-const pushToMain = {
-  env: {
-    GITHUB_EVENT_NAME: 'push',
-    GITHUB_REF: 'refs/heads/main',
-    GITHUB_SHA: sha,
-    GITHUB_REPOSITORY: 'acme/app',
-  },
-  event: { repository: { default_branch: 'main', name: 'app', html_url: 'https://github.com/acme/app' } },
-};
-
 function push(inputs: Record<string, string>, options: RunOptions = {}): Promise<ActionRun> {
   return runAction('ecr-push', {
     inputs: { 'docker-login': 'false', ...inputs },
     env: {
-      AWS_ENDPOINT_URL: aws.endpoint,
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-      AWS_REGION: aws.region,
-      // proxyEndpoint is local-aws's HTTPS port, whose certificate comes from its own CA.
-      NODE_EXTRA_CA_CERTS: aws.caCertPath,
+      ...localAwsEnv(aws),
       ...pushToMain.env,
       ...options.env,
     },

@@ -43,8 +43,9 @@ import {
   waitUntilServicesStable,
   type RegisterTaskDefinitionCommandInput,
 } from '@aws-sdk/client-ecs';
+import { inputsEnv } from '@aws-containers/core';
 import { startLocalAws, type LocalAws } from '@aws-containers/local-aws';
-import { inputEnv, repoRoot } from '../helpers/action-runner.js';
+import { repoRoot } from '../helpers/action-runner.js';
 import { median } from './stats.js';
 
 const SCALE = 10;
@@ -214,7 +215,7 @@ function runOurs(aws: LocalAws, service: string, image: string): Promise<RunResu
     GITHUB_ACTIONS: 'true',
     GITHUB_EVENT_PATH: path.join(dir, 'event.json'),
     ...files,
-    ...inputEnv({
+    ...inputsEnv({
       cluster: CLUSTER,
       service,
       image,

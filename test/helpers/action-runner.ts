@@ -1,13 +1,41 @@
 // Runs a bundled action exactly as the GitHub runner does: `node dist/<name>/index.js` with
 // INPUT_* variables and the runner's command files, then (optionally) the post step with the
-// state the main step saved.
+// state the main step saved. The e2e tests and the demo run actions through it.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { inputsEnv } from '@aws-containers/core';
+import type { LocalAws } from '@aws-containers/local-aws';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** What points a step's AWS SDK at local-aws, and makes it trust the CA of local-aws's HTTPS registry. */
+export function localAwsEnv(aws: LocalAws): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL: aws.endpoint,
+    AWS_ACCESS_KEY_ID: aws.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: aws.credentials.secretAccessKey,
+    AWS_REGION: aws.region,
+    NODE_EXTRA_CA_CERTS: aws.caCertPath,
+  };
+}
+
+const PUSHED_SHA = '0123456789abcdef0123456789abcdef01234567';
+
+/** A workflow run on a push to main of acme/app: the runner's variables and the event payload. */
+export const pushToMain = {
+  sha: PUSHED_SHA,
+  env: {
+    GITHUB_EVENT_NAME: 'push',
+    GITHUB_REF: 'refs/heads/main',
+    GITHUB_SHA: PUSHED_SHA,
+    GITHUB_REPOSITORY: 'acme/app',
+  },
+  event: { repository: { default_branch: 'main', name: 'app', html_url: 'https://github.com/acme/app' } },
+};
 
 export interface ActionRun {
   exitCode: number | null;
@@ -32,6 +60,8 @@ export interface RunOptions {
   state?: Record<string, string>;
   cwd?: string;
   timeoutMs?: number;
+  /** Called with each line the step prints, as it prints it (the demo shows the log live). */
+  onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
 }
 
 /** Parses a GITHUB_OUTPUT / GITHUB_STATE / GITHUB_ENV file (`k=v` lines and `k<<DELIM` blocks). */
@@ -54,14 +84,9 @@ export function parseCommandFile(text: string): Record<string, string> {
   return result;
 }
 
-function unescapeCommandData(s: string): string {
+/** The data of a workflow command (`::error::…`) as the runner shows it. */
+export function unescapeCommandData(s: string): string {
   return s.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
-}
-
-export function inputEnv(inputs: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(inputs).map(([k, v]) => [`INPUT_${k.replace(/ /g, '_').toUpperCase()}`, v]),
-  );
 }
 
 export async function runAction(name: string, options: RunOptions = {}): Promise<ActionRun> {
@@ -83,7 +108,7 @@ export async function runAction(name: string, options: RunOptions = {}): Promise
     RUNNER_TEMP: dir,
     GITHUB_ACTIONS: 'true',
     ...files,
-    ...inputEnv(options.inputs ?? {}),
+    ...inputsEnv(options.inputs ?? {}),
     ...stateEnv,
     ...options.env,
   };
@@ -97,6 +122,11 @@ export async function runAction(name: string, options: RunOptions = {}): Promise
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const { onLine } = options;
+  if (onLine) {
+    createInterface({ input: child.stdout }).on('line', (line) => onLine(line, 'stdout'));
+    createInterface({ input: child.stderr }).on('line', (line) => onLine(line, 'stderr'));
+  }
   const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
   const exitCode = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   clearTimeout(timer);
@@ -106,7 +136,7 @@ export async function runAction(name: string, options: RunOptions = {}): Promise
     .map((l) => /^::error(?: [^:]*)?::(.*)$/.exec(l)?.[1])
     .filter((m): m is string => m !== undefined)
     .map(unescapeCommandData);
-  return {
+  const run = {
     exitCode,
     stdout,
     stderr,
@@ -117,4 +147,6 @@ export async function runAction(name: string, options: RunOptions = {}): Promise
     errors,
     durationMs,
   };
+  rmSync(dir, { recursive: true, force: true });
+  return run;
 }

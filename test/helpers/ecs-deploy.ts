@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import { buildImage, startLocalAws, type LocalAws } from '@aws-containers/local-aws';
 import { passwordFromToken, RegistryClient } from '../../packages/local-aws/test/helpers/registry-client.js';
-import { runAction, type ActionRun } from './action-runner.js';
+import { localAwsEnv, runAction, type ActionRun } from './action-runner.js';
 
 export const SUBNET = 'subnet-0123456789abcdef0';
 /** A pullable image of another registry: local-aws does not resolve it and it has no labels. */
@@ -96,12 +96,7 @@ export async function startEcsWorld(timeScale: number): Promise<EcsWorld> {
     deploy(inputs, timeoutMs = 60_000) {
       return runAction('ecs-deploy-fargate', {
         inputs: { 'poll-interval': '1s', ...inputs },
-        env: {
-          AWS_ENDPOINT_URL: aws.endpoint,
-          AWS_ACCESS_KEY_ID: 'test',
-          AWS_SECRET_ACCESS_KEY: 'test',
-          AWS_REGION: aws.region,
-        },
+        env: localAwsEnv(aws),
         timeoutMs,
       });
     },
