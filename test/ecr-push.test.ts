@@ -5,7 +5,7 @@ import { copyFileSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildOciLayout, startLocalAws, type OciLayout } from '@aws-containers/local-aws';
-import { requireTool } from '../packages/local-aws/test/helpers/tools.js';
+import { requireTool } from './helpers/tools.js';
 import {
   localAwsEnv,
   pushToMain,

@@ -29,9 +29,10 @@
 // The env it returns sets DOCKER_BUILDKIT=0 whatever is installed: podman's engine has no BuildKit
 // session endpoint, so buildx's docker driver cannot build on it; the classic builder can.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
+import { requireTools } from './tools.js';
 
 /** The docker CLI the tests drive (the runner's is on PATH; this is where it is on our machines). */
 export const DOCKER = 'docker';
@@ -61,53 +62,10 @@ export interface StartPodmanOptions {
   timeoutMs?: number;
 }
 
-/** The absolute path of an executable found on PATH (or `path` itself if it has a slash). */
-export function findTool(path: string): string | undefined {
-  const candidates = path.includes('/')
-    ? [path]
-    : (process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, path));
-  for (const candidate of candidates) {
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
-/** What is missing for a podman-backed docker engine, or undefined when everything is there. */
-export function podmanMissing(extraTools: Record<string, string> = {}): string | undefined {
-  const tools: Record<string, string> = { podman: PODMAN, 'the docker CLI': DOCKER, ...extraTools };
-  const missing = Object.entries(tools).filter(([, path]) => findTool(path) === undefined);
-  return missing.length === 0 ? undefined : missing.map(([name, path]) => `${name} (${path})`).join(', ');
-}
-
-/**
- * `test` when podman, the docker CLI and the `extraTools` (name → path) are present; otherwise
- * `test.skip` with one console line saying what is missing — except under CI (`process.env.CI`),
- * where the tests run and fail, because .ci/run installs them and a silent skip would hide a broken
- * check. The same rule as packages/local-aws/test/helpers/tools.ts, kept apart because actions'
- * tests may not import local-aws.
- */
+/** requireTools (./tools.ts) for podman, the docker CLI and `extraTools` (name → path). */
 export function requirePodman(extraTools: Record<string, string> = {}): jest.It {
-  const missing = podmanMissing(extraTools);
-  if (missing === undefined) return test;
-  if (process.env.CI) {
-    return ((title: string, _fn?: jest.ProvidesCallback, timeout?: number) =>
-      test(
-        title,
-        async () => {
-          throw new Error(`required in CI but not found: ${missing}`);
-        },
-        timeout,
-      )) as unknown as jest.It;
-  }
-  console.warn(
-    `skipping tests that need a podman-backed docker engine: not found: ${missing} (they fail under CI)`,
-  );
-  return test.skip;
+  const tools: Record<string, string> = { podman: PODMAN, 'the docker CLI': DOCKER, ...extraTools };
+  return requireTools(Object.entries(tools).map(([name, path]) => ({ name, path })));
 }
 
 const running = new Set<ChildProcess>();

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ActionError } from '@aws-containers/core';
 import { createDockerCli, jobDockerConfig, parsePushDigest } from '../src/docker.js';
-import { findTool } from '../../../test/helpers/podman.js';
+import { requireTool } from '../../../test/helpers/tools.js';
 
 let dir: string;
 beforeEach(() => {
@@ -116,7 +116,7 @@ describe('probe', () => {
     expect(result).toEqual({ ok: false, reason: 'the docker CLI is not installed (no `docker` on PATH)' });
   });
 
-  const withDocker = findTool('docker') ? test : test.skip;
+  const withDocker = requireTool('the docker CLI', 'docker');
   withDocker('an engine that does not answer: names DOCKER_HOST and what the CLI said', async () => {
     const dockerHost = `unix://${join(dir, 'nobody-listens.sock')}`;
     const result = await createDockerCli({

@@ -26,7 +26,7 @@ import {
 import { DigestMismatchError } from '../src/registry/digest.js';
 import { RegistryError } from '../src/registry/client.js';
 import { NetworkError } from '../src/registry/http.js';
-import { hasTool, requireTools } from './helpers/registry-tools.js';
+import { hasTool, requireTools } from '../../../test/helpers/tools.js';
 import {
   makeDockerArchive,
   makeMultiArchLayout,

@@ -16,7 +16,7 @@ import {
   writeIndex,
   writeLayoutIndex,
 } from './helpers/registry-oci-layout.js';
-import { requireTool } from './helpers/registry-tools.js';
+import { requireTool } from '../../../test/helpers/tools.js';
 
 const withTar = requireTool('GNU tar', '/usr/bin/tar');
 let work: string;

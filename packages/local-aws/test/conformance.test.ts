@@ -16,7 +16,7 @@ import {
 } from '../src/index.js';
 import { ecrClient } from './helpers/clients.js';
 import { ALL_MANIFEST_TYPES, RegistryClient, type RegistryResponse } from './helpers/registry-client.js';
-import { hasTool, requireTool } from './helpers/tools.js';
+import { hasTool, requireTool } from '../../../test/helpers/tools.js';
 
 const AWS_CLI = '/usr/bin/aws';
 const SKOPEO = '/usr/bin/skopeo';

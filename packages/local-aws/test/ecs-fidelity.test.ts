@@ -17,7 +17,7 @@ import { jest } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { startLocalAws, type LocalAws } from '../src/index.js';
-import { requireTool } from './helpers/tools.js';
+import { requireTool } from '../../../test/helpers/tools.js';
 
 jest.setTimeout(120_000);
 

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { AwsError, startLocalAws } from '../src/index.js';
 import type { LocalAws } from '../src/index.js';
 import { rawRequest, signedRequest, signer } from './helpers/signing.js';
-import { requireTool } from './helpers/tools.js';
+import { requireTool } from '../../../test/helpers/tools.js';
 
 const run = promisify(execFile);
 const AWS_CLI = '/usr/bin/aws';
