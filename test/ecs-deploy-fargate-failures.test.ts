@@ -229,6 +229,9 @@ test('an API error while following ends the step at once with that error, not at
     );
     expect(run.errors[0]).toContain('Missing IAM permission ecs:ListTasks');
     expect(run.durationMs).toBeLessThan(10_000);
+    // The outputs still name the deployment that was started, and say its end is unknown.
+    expect(run.outputs['deployment-id']).toMatch(/^ecs-svc\/\d+$/);
+    expect(run.outputs['rollout-state']).toBe('UNKNOWN');
     // Asked once, not retried: access denied is not transient.
     expect(w.aws.opLog.entries({ operation: 'ListTasks', errorCode: 'AccessDeniedException' })).toHaveLength(
       1,

@@ -343,11 +343,43 @@ export async function main({ signal }: RunContext): Promise<void> {
       continue;
     }
     const stats: FollowStats = { describeServicesCalls: 0, events: [] };
-    const result = await group(`Deploy ${target.name}`, () =>
-      deployOne(ecs, inputs, target, taskDefinitionArn, rendered, stats, signal),
-    );
-    describeServicesCalls += stats.describeServicesCalls;
-    results.push(result);
+    let inFlight: { deploymentId: string; serviceArn: string | undefined } | undefined;
+    try {
+      const result = await group(`Deploy ${target.name}`, () =>
+        deployOne(
+          ecs,
+          inputs,
+          target,
+          taskDefinitionArn,
+          rendered,
+          stats,
+          signal,
+          (deploymentId, serviceArn) => {
+            inFlight = { deploymentId, serviceArn };
+          },
+        ),
+      );
+      results.push(result);
+    } catch (err) {
+      // An error while following (an API error, a cancellation): the outputs still say what was
+      // started, and that its end is unknown.
+      const states = targets.map((t, i) =>
+        i < results.length
+          ? results[i]
+          : t === target && inFlight
+            ? { ...inFlight, rolloutState: 'UNKNOWN' }
+            : undefined,
+      );
+      setOutputs({
+        'service-arn': states.map((r) => r?.serviceArn ?? '').join('\n'),
+        'deployment-id': states.map((r) => r?.deploymentId ?? '').join('\n'),
+        'rollout-state': states.map((r) => r?.rolloutState ?? 'NOT_STARTED').join('\n'),
+        'rolled-back': results.some((r) => r.rolledBack),
+      });
+      throw err;
+    } finally {
+      describeServicesCalls += stats.describeServicesCalls;
+    }
   }
   const multi = targets.length > 1;
   setOutputs({
@@ -395,6 +427,7 @@ async function deployOne(
   rendered: RenderedTaskDefinition,
   stats: FollowStats,
   signal: AbortSignal,
+  onDeployed: (deploymentId: string, serviceArn: string | undefined) => void,
 ): Promise<ServiceResult> {
   const log = (line: string) => core.info(line);
   const previousTaskDefinition = target.current?.taskDefinition;
@@ -438,6 +471,7 @@ async function deployOne(
       ).service;
   const deploymentId = primaryDeploymentId(deployed);
   if (!deploymentId) throw new ActionError(`ECS started no deployment for ${target.name}`);
+  onDeployed(deploymentId, deployed?.serviceArn);
   // An UpdateService that changes neither the task definition nor anything else a deployment is
   // made of (desired-count alone) starts none: the PRIMARY scales, and stays COMPLETED meanwhile.
   const started = deploymentId !== primaryDeploymentId(target.current);
