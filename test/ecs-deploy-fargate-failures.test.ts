@@ -10,6 +10,7 @@ import {
   taskDefinition,
   type EcsWorld,
 } from './helpers/ecs-deploy.js';
+import { localAwsEnv, runAction } from './helpers/action-runner.js';
 
 jest.setTimeout(60_000);
 
@@ -300,5 +301,24 @@ test('max-failed-tasks before the breaker decides: the step fails fast and leave
   }
   expect(run.errors[0]).toMatch(CANNOT_PULL);
   // No second rollback of ours racing the breaker's (it would replace the healthy old tasks).
+  expect(mutations(w.ecsCalls(mark))).toEqual(['RegisterTaskDefinition', 'UpdateService']);
+});
+
+test('a cancelled job (SIGTERM while following) stops at once, says so, and leaves the service to ECS', async () => {
+  await establish('cancel', 'rollback');
+  const mark = w.mark();
+  const run = await runAction('ecs-deploy-fargate', {
+    inputs: { cluster, service: 'cancel', image: slow, 'poll-interval': '1s' },
+    env: localAwsEnv(w.aws),
+    signalWhen: { line: /^updated cancel: deployment ecs-svc\/\d+/, signal: 'SIGTERM' },
+    timeoutMs: 60_000,
+  });
+  expect(run.exitCode).toBe(1);
+  expect(run.durationMs).toBeLessThan(15_000);
+  expect(run.errors).toHaveLength(1);
+  expect(run.errors[0]).toMatch(/SIGTERM/);
+  expect(run.outputs['rollout-state']).toBe('CANCELLED');
+  expect(run.outputs['deployment-id']).toMatch(/^ecs-svc\/\d+$/);
+  // No rollback of ours after a cancellation: the deployment goes on in ECS.
   expect(mutations(w.ecsCalls(mark))).toEqual(['RegisterTaskDefinition', 'UpdateService']);
 });

@@ -62,6 +62,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Called with each line the step prints, as it prints it (the demo shows the log live). */
   onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /** Sends `signal` to the step once a stdout line matches `line` (the runner cancelling a job). */
+  signalWhen?: { line: RegExp; signal: NodeJS.Signals };
 }
 
 /** Parses a GITHUB_OUTPUT / GITHUB_STATE / GITHUB_ENV file (`k=v` lines and `k<<DELIM` blocks). */
@@ -122,10 +124,17 @@ export async function runAction(name: string, options: RunOptions = {}): Promise
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const { onLine } = options;
-  if (onLine) {
-    createInterface({ input: child.stdout }).on('line', (line) => onLine(line, 'stdout'));
-    createInterface({ input: child.stderr }).on('line', (line) => onLine(line, 'stderr'));
+  const { onLine, signalWhen } = options;
+  let signalled = false;
+  if (onLine || signalWhen) {
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      onLine?.(line, 'stdout');
+      if (signalWhen && !signalled && signalWhen.line.test(line)) {
+        signalled = true;
+        child.kill(signalWhen.signal);
+      }
+    });
+    if (onLine) createInterface({ input: child.stderr }).on('line', (line) => onLine(line, 'stderr'));
   }
   const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
   const exitCode = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));

@@ -361,8 +361,8 @@ export async function main({ signal }: RunContext): Promise<void> {
       );
       results.push(result);
     } catch (err) {
-      // An error while following (an API error, a cancellation): the outputs still say what was
-      // started, and that its end is unknown.
+      // An API error while following: the outputs still say what was started, and that its end
+      // is unknown.
       const states = targets.map((t, i) =>
         i < results.length
           ? results[i]
