@@ -30,7 +30,7 @@ import {
   type RunContext,
 } from '@aws-containers/core';
 import { createDockerCli, jobDockerConfig, type DockerCli } from './docker.js';
-import { getInputs, type Inputs } from './inputs.js';
+import { getInputs, type ImageSource, type Inputs } from './inputs.js';
 import { planPush, type PushPlan } from './plan.js';
 import { ensureRepository } from './repository.js';
 import { immutableTagError, promoteImage } from './promote.js';
@@ -41,6 +41,7 @@ import { ACTION } from './version.js';
 const STATE_LOGINS = 'dockerLogins';
 const STATE_DOCKER_CONFIG = 'dockerConfig';
 const SCAN_INTERVAL_MS = 5_000;
+const USER_AGENT = `aws-containers-${ACTION.name}/${ACTION.version}`;
 
 interface RegistryLogin {
   host: string;
@@ -147,37 +148,42 @@ interface Pushed {
 
 async function pushDaemonless(
   inputs: Inputs,
+  source: Extract<ImageSource, { kind: 'oci-layout' | 'docker-archive' }>,
   plan: PushPlan,
   registry: RegistryLogin,
   signal: AbortSignal,
 ): Promise<Pushed> {
-  const source = inputs.source;
   const image =
     source.kind === 'oci-layout'
       ? await readOciLayout(source.path, source.ref ? { ref: source.ref } : {})
-      : await readDockerArchive((source as { path: string }).path);
-  const result = await pushImage({
-    registry: registry.endpoint,
-    auth: { username: registry.username, password: registry.password },
-    repository: inputs.repository,
-    image,
-    tags: plan.tags,
-    concurrency: inputs.pushConcurrency,
-    userAgent: `aws-containers-${ACTION.name}/${ACTION.version}`,
-    signal,
-    onProgress: (event) => {
-      if (event.type === 'blob') core.info(`${event.status} ${event.digest} (${event.size} bytes)`);
-      else if (event.type === 'retry')
-        core.info(`retrying ${event.what} in ${event.delayMs} ms: ${event.error}`);
-      else core.info(`manifest ${event.reference} → ${event.digest}`);
-    },
-  });
-  const kind = source.kind === 'oci-layout' ? 'OCI layout' : 'docker archive';
-  return {
-    digest: result.digest,
-    how: `Pushed the ${kind} ${source.kind === 'oci-layout' ? source.path : (source as { path: string }).path} without a docker daemon.`,
-    result,
-  };
+      : await readDockerArchive(source.path);
+  try {
+    const result = await pushImage({
+      registry: registry.endpoint,
+      auth: { username: registry.username, password: registry.password },
+      repository: inputs.repository,
+      image,
+      tags: plan.tags,
+      concurrency: inputs.pushConcurrency,
+      userAgent: USER_AGENT,
+      signal,
+      onProgress: (event) => {
+        if (event.type === 'blob') core.info(`${event.status} ${event.digest} (${event.size} bytes)`);
+        else if (event.type === 'retry')
+          core.info(`retrying ${event.what} in ${event.delayMs} ms: ${event.error}`);
+        else core.info(`manifest ${event.reference} → ${event.digest}`);
+      },
+    });
+    const kind = source.kind === 'oci-layout' ? 'OCI layout' : 'docker archive';
+    return {
+      digest: result.digest,
+      how: `Pushed the ${kind} ${source.path} without a docker daemon.`,
+      result,
+    };
+  } finally {
+    // A docker archive's layers are gzipped into temporary files: they go with the step.
+    await image.close();
+  }
 }
 
 async function pushWithDocker(
@@ -357,12 +363,12 @@ export async function main({ signal }: RunContext): Promise<void> {
       switch (inputs.source.kind) {
         case 'oci-layout':
         case 'docker-archive':
-          return await pushDaemonless(inputs, plan, registry, signal);
+          return await pushDaemonless(inputs, inputs.source, plan, registry, signal);
         case 'promote-from': {
           const client = new RegistryClient({
             registry: registry.endpoint,
             auth: { username: registry.username, password: registry.password },
-            userAgent: `aws-containers-${ACTION.name}/${ACTION.version}`,
+            userAgent: USER_AGENT,
           });
           try {
             const promoted = await promoteImage(ecr, {
