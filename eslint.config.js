@@ -33,4 +33,21 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // Text from outside the workflow must never become a workflow command: actions print through
+    // core's info(), which fences every line (packages/core/src/log.ts), never straight to stdout.
+    files: ['actions/**/src/**/*.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'core',
+          property: 'info',
+          message: 'Print with info() from @aws-containers/core: it fences outside text.',
+        },
+        { object: 'console', property: 'log', message: 'Print with info() from @aws-containers/core.' },
+        { object: 'stdout', property: 'write', message: 'Print with info() from @aws-containers/core.' },
+      ],
+    },
+  },
 );

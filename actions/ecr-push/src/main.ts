@@ -19,6 +19,7 @@ import {
   createAwsClient,
   getGitHubContext,
   group,
+  info,
   maskSecret,
   pushImage,
   readDockerArchive,
@@ -168,10 +169,10 @@ async function pushDaemonless(
       userAgent: USER_AGENT,
       signal,
       onProgress: (event) => {
-        if (event.type === 'blob') core.info(`${event.status} ${event.digest} (${event.size} bytes)`);
+        if (event.type === 'blob') info(`${event.status} ${event.digest} (${event.size} bytes)`);
         else if (event.type === 'retry')
-          core.info(`retrying ${event.what} in ${event.delayMs} ms: ${event.error}`);
-        else core.info(`manifest ${event.reference} → ${event.digest}`);
+          info(`retrying ${event.what} in ${event.delayMs} ms: ${event.error}`);
+        else info(`manifest ${event.reference} → ${event.digest}`);
       },
     });
     const kind = source.kind === 'oci-layout' ? 'OCI layout' : 'docker archive';
@@ -235,7 +236,7 @@ export async function main({ signal }: RunContext): Promise<void> {
   const plan = planPush(inputs, github, new Date());
   const region = resolveRegion(inputs.region);
   const dockerConfig = jobDockerConfig(process.env);
-  const docker = createDockerCli({ dockerConfig, log: (line) => core.info(line), signal });
+  const docker = createDockerCli({ dockerConfig, log: (line) => info(line), signal });
   const engine = plan.needsEngine || inputs.dockerLogin !== 'false' ? await docker.probe() : undefined;
   if (plan.needsEngine && !engine?.ok) {
     throw new ActionError(
@@ -289,12 +290,10 @@ export async function main({ signal }: RunContext): Promise<void> {
         hosts.push(r.host);
         // Saved after each login, so a failure later still logs out of what was logged in to.
         if (!inputs.skipLogout) core.saveState(STATE_LOGINS, JSON.stringify(hosts));
-        core.info(
-          `docker logged in to ${r.host}${inputs.skipLogout ? ' (kept after the job: skip-logout)' : ''}`,
-        );
+        info(`docker logged in to ${r.host}${inputs.skipLogout ? ' (kept after the job: skip-logout)' : ''}`);
       }
     } else {
-      core.info(
+      info(
         `Logged in to ${main.host} for this step (docker-login: ${inputs.dockerLogin}${engine && !engine.ok ? `; ${engine.reason}` : ''})`,
       );
     }
@@ -312,7 +311,7 @@ export async function main({ signal }: RunContext): Promise<void> {
         signal,
       },
     );
-    core.info(
+    info(
       `${result.repository.repositoryUri}: ${result.changes.length > 0 ? result.changes.join('; ') : 'exists, left as it is'}`,
     );
     return result;
@@ -333,7 +332,7 @@ export async function main({ signal }: RunContext): Promise<void> {
   if (inputs.skipIfExists) {
     const existing = await existingTags(ecr, registryId, inputs.repository, plan.tags, signal);
     if (existing.found.length === plan.tags.length && existing.digest) {
-      core.info(`Every tag already points at an image (${plan.tags.join(', ')}): nothing to push`);
+      info(`Every tag already points at an image (${plan.tags.join(', ')}): nothing to push`);
       setOutputs({
         ...outputs,
         image: `${repositoryUri}:${plan.tags[0]}`,
@@ -355,7 +354,7 @@ export async function main({ signal }: RunContext): Promise<void> {
       }).write();
       return;
     }
-    core.info(`Missing tags: ${plan.tags.filter((t) => !existing.found.includes(t)).join(', ')}: pushing`);
+    info(`Missing tags: ${plan.tags.filter((t) => !existing.found.includes(t)).join(', ')}: pushing`);
   }
 
   const pushed = await group(`Push ${inputs.source.kind}`, async (): Promise<Pushed> => {
@@ -396,7 +395,7 @@ export async function main({ signal }: RunContext): Promise<void> {
       throw err;
     }
   });
-  core.info(`${repositoryUri}@${pushed.digest} tagged ${plan.tags.join(', ')}`);
+  info(`${repositoryUri}@${pushed.digest} tagged ${plan.tags.join(', ')}`);
 
   let scan: ScanReport | undefined;
   let decision: ReturnType<typeof gate> | undefined;
@@ -409,12 +408,12 @@ export async function main({ signal }: RunContext): Promise<void> {
           timeoutMs: inputs.scanTimeoutMs,
           intervalMs: SCAN_INTERVAL_MS,
           signal,
-          onProgress: (status) => core.info(`scan ${status}`),
+          onProgress: (status) => info(`scan ${status}`),
         },
       );
-      core.info(`Findings: ${formatCounts(report.counts)}`);
+      info(`Findings: ${formatCounts(report.counts)}`);
       for (const f of report.findings.slice(0, 10))
-        core.info(`  ${f.severity} ${f.name}${f.packageName ? ` (${f.packageName})` : ''}`);
+        info(`  ${f.severity} ${f.name}${f.packageName ? ` (${f.packageName})` : ''}`);
       return report;
     });
     decision = gate(scan.counts, inputs.failOnSeverity);
@@ -460,9 +459,9 @@ export async function post(): Promise<void> {
   const hosts = JSON.parse(core.getState(STATE_LOGINS) || '[]') as string[];
   const dockerConfig = core.getState(STATE_DOCKER_CONFIG);
   if (hosts.length === 0 || !dockerConfig) return;
-  const docker = createDockerCli({ dockerConfig, log: (line) => core.info(line) });
+  const docker = createDockerCli({ dockerConfig, log: (line) => info(line) });
   for (const host of hosts) {
     await docker.logout(host);
-    core.info(`docker logged out of ${host}`);
+    info(`docker logged out of ${host}`);
   }
 }

@@ -1,6 +1,5 @@
 // ecs-deploy-fargate: render, register (only what changed), run a one-off task if asked, update or
 // create each service, follow our deployment to its end, roll back when ECS did not.
-import * as core from '@actions/core';
 import {
   CreateServiceCommand,
   DeregisterTaskDefinitionCommand,
@@ -19,6 +18,7 @@ import {
   ActionError,
   createAwsClient,
   group,
+  info,
   resolveRegion,
   setOutputs,
   type RunContext,
@@ -206,7 +206,7 @@ export async function main({ signal }: RunContext): Promise<void> {
   const inputs = getInputs();
   const region = resolveRegion(inputs.region);
   const ecs = createAwsClient(ECSClient, { region, maxAttempts: inputs.maxAttempts, action: ACTION });
-  const log = (line: string) => core.info(line);
+  const log = (line: string) => info(line);
 
   // Reads only until the plan is complete: a render error leaves AWS as it was.
   const { targets, rendered, latest, previous } = await group('Render the task definition', async () => {
@@ -244,14 +244,14 @@ export async function main({ signal }: RunContext): Promise<void> {
 
   const diff = diffTaskDefinitions(previous, rendered);
   const unchanged = latest !== undefined && isSameDefinition(rendered, latest);
-  core.info(
+  info(
     diff.length > 0
       ? `Changes from ${previous?.taskDefinitionArn ?? 'nothing'}:\n${diff.map((l) => `  ${l}`).join('\n')}`
       : 'No change to the task definition',
   );
 
   if (inputs.dryRun) {
-    core.info(
+    info(
       `dry-run: ${unchanged ? `would reuse ${latest?.taskDefinitionArn}` : `would register a new revision of ${rendered.family}`} and deploy it to ${targets.map((t) => t.name).join(', ')}; nothing was changed`,
     );
     setOutputs({
@@ -396,7 +396,7 @@ export async function main({ signal }: RunContext): Promise<void> {
     services: results,
     runTask,
   }).write();
-  core.info(`DescribeServices calls while following: ${describeServicesCalls}`);
+  info(`DescribeServices calls while following: ${describeServicesCalls}`);
 
   const failed = results.filter((r) => r.rolloutState !== 'COMPLETED');
   if (failed.length > 0) {
@@ -429,7 +429,7 @@ async function deployOne(
   signal: AbortSignal,
   onDeployed: (deploymentId: string, serviceArn: string | undefined) => void,
 ): Promise<ServiceResult> {
-  const log = (line: string) => core.info(line);
+  const log = (line: string) => info(line);
   const previousTaskDefinition = target.current?.taskDefinition;
   const alreadyThere =
     target.current !== undefined &&
@@ -583,6 +583,6 @@ async function deregisterOld(
   } while (nextToken);
   for (const arn of arns.slice(keep).filter((a) => !inUse.includes(a))) {
     await ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: arn }), { abortSignal: signal });
-    core.info(`deregistered ${arn}`);
+    info(`deregistered ${arn}`);
   }
 }

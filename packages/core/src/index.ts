@@ -1,5 +1,6 @@
 // The one way to do each shared thing. Actions import only from here.
 export * from './errors.js';
+export * from './log.js';
 export * from './inputs.js';
 export * from './parse.js';
 export * from './image-ref.js';

@@ -3,7 +3,9 @@
 import { randomUUID } from 'node:crypto';
 import { EOL } from 'node:os';
 import * as core from '@actions/core';
+import { FailureReported } from './errors.js';
 import { formatError } from './format.js';
+import { info } from './log.js';
 import { cancellationSignal } from './poll.js';
 
 export interface RunContext {
@@ -40,9 +42,16 @@ export async function run(main: Step, post?: Step): Promise<void> {
   const fail = (err: unknown) => {
     if (failed) return;
     failed = true;
-    if (err instanceof Error && err.stack) core.debug(err.stack);
-    core.setFailed(formatError(err));
     process.exitCode = 1;
+    // The frames only: the message is what the annotation says, and says once.
+    const frames = err instanceof Error ? stackFrames(err) : '';
+    if (frames) core.debug(frames);
+    if (err instanceof FailureReported) {
+      // Annotated when it happened; the closing line is plain text.
+      if (err.message) info(err.message);
+      return;
+    }
+    core.setFailed(formatError(err));
   };
   // Errors thrown outside the awaited chain (a stray callback) must not crash without a message.
   const onStray = (err: unknown) => {
@@ -62,6 +71,13 @@ export async function run(main: Step, post?: Step): Promise<void> {
     process.off('uncaughtException', onStray);
     process.off('unhandledRejection', onStray);
   }
+}
+
+function stackFrames(err: Error): string {
+  return (err.stack ?? '')
+    .split('\n')
+    .filter((line) => /^\s+at /.test(line))
+    .join('\n');
 }
 
 /**
@@ -176,6 +192,18 @@ export class JobSummary {
       )
       .join('');
     this.parts.push(`<table>${head}${body}</table>`);
+    return this;
+  }
+
+  /** A two-column table of labelled facts (Image, Tags, Size…): the labels are row headers, no header row. */
+  facts(rows: readonly (readonly [string, SummaryCell])[]): this {
+    const body = rows
+      .map(
+        ([label, value]) =>
+          `<tr><th>${escapeHtml(label)}</th><td>${escapeHtml(value == null ? '' : String(value))}</td></tr>`,
+      )
+      .join('');
+    this.parts.push(`<table>${body}</table>`);
     return this;
   }
 

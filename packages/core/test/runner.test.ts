@@ -20,7 +20,7 @@ beforeAll(() => {
     join(dir, 'action.mts'),
     `
 import * as runner from ${JSON.stringify(runnerModule)};
-import { InputError, InputErrors, ActionError } from ${JSON.stringify(errorsModule)};
+import { InputError, InputErrors, ActionError, FailureReported } from ${JSON.stringify(errorsModule)};
 import { waitFor } from ${JSON.stringify(pollModule)};
 
 const scenario = process.argv[2];
@@ -51,6 +51,10 @@ const main: runner.Step = async ({ phase, signal }) => {
     console.log('returned ' + value);
   }
   if (scenario === 'action') throw new ActionError('Repository app is missing.', { hint: 'Create it first.' });
+  if (scenario === 'reported') {
+    console.log('::error::Deployment ecs-svc/1 failed: 3 tasks failed');
+    throw new FailureReported('The service is back on web:6 (rollback COMPLETED).\\n::warning::not a command');
+  }
   if (scenario === 'aws') {
     throw Object.assign(new Error('Rate exceeded'), {
       name: 'ThrottlingException',
@@ -208,6 +212,22 @@ describe('run() in a real process', () => {
     expect(ran.stdout).toMatch(/::debug::.*%0A {4}at /);
   });
 
+  test('a failure already reported ends with exit code 1, one annotation, and a plain closing line', async () => {
+    const ran = await runAction('reported').done;
+    expect(ran.code).toBe(1);
+    expect(errorLines(ran.stdout)).toEqual(['::error::Deployment ecs-svc/1 failed: 3 tasks failed']);
+    expect(ran.stdout).toContain('The service is back on web:6 (rollback COMPLETED).\n');
+    // the closing line is printed through the fence
+    expect(ran.stdout).not.toMatch(/^::warning::/m);
+  });
+
+  test('the debug log holds the stack frames, not the message a second time', async () => {
+    const ran = await runAction('action').done;
+    const debug = ran.stdout.split('\n').filter((l) => l.startsWith('::debug::'));
+    expect(debug.join('\n')).toMatch(/^::debug:: {4}at /m);
+    expect(debug.join('\n')).not.toContain('Repository app is missing');
+  });
+
   test.each(['SIGTERM', 'SIGINT'] as const)(
     '%s cancels main through the signal and fails once',
     async (sig) => {
@@ -312,6 +332,21 @@ describe('escaping', () => {
       '<p>a &lt; b</p>\n<ul><li>x &amp; y</li></ul>\n' +
         '<p><a href="https://github.com/a?b=1&amp;c=2">run &quot;1&quot;</a></p>\n' +
         '<table><tr><th>A</th><th>B</th></tr><tr><td></td><td>3</td></tr></table>\n<pre><code>&lt;x&gt;</code></pre>\n',
+    );
+  });
+
+  test('facts: a table of labelled rows, no header row', () => {
+    expect(
+      new JobSummary()
+        .facts([
+          ['Image', 'app@sha256:<x>'],
+          ['Size', 12],
+          ['Empty', undefined],
+        ])
+        .toString(),
+    ).toBe(
+      '<table><tr><th>Image</th><td>app@sha256:&lt;x&gt;</td></tr><tr><th>Size</th><td>12</td></tr>' +
+        '<tr><th>Empty</th><td></td></tr></table>\n',
     );
   });
 
