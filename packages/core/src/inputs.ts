@@ -84,6 +84,10 @@ export interface ListReadOptions extends ReadOptions<string[]> {
   itemTest?: (item: string) => boolean;
   /** ...described so: "image tags (letters, digits, _ . -, up to 128)". */
   itemExpected?: string;
+  /** At most this many items: a longer list is one error saying the limit, not an error per item. */
+  maxItems?: number;
+  /** An item given twice is an error (a list of services to deploy, say). */
+  unique?: boolean;
 }
 
 export type KeyValuesOptions = ReadOptions<Map<string, string>> & KeyValueOptions;
@@ -106,6 +110,8 @@ const FALSE_WORDS = ['false', 'False', 'FALSE'];
 const BOOLEAN_EXPECTED = 'true or false (also True, TRUE, False, FALSE)';
 const REQUIRED_HINT = 'It is required but was empty or not set';
 const SECRET_HINT = 'The value is not shown because the input is secret';
+/** Bad items of a list reported one by one before the rest are counted. */
+const MAX_ITEM_ERRORS = 10;
 
 export class InputReader {
   private readonly collected: InputError[] = [];
@@ -239,13 +245,36 @@ export class InputReader {
       if (items.length === 0 && options?.required) throw new ParseError(expected, value, 'It has no items');
       return items;
     });
-    // Each bad item is its own error, so a user fixes them all in one go.
-    const test = options?.itemTest;
-    if (test && Array.isArray(result) && this.has(name)) {
-      const bad = result.filter((item) => !test(item));
-      for (const item of bad) this.addError(name, itemExpected, options?.secret ? undefined : item);
-      if (bad.length > 0) return undefined as Read<string[], O>;
+    if (!Array.isArray(result) || !this.has(name)) return result;
+    const max = options?.maxItems;
+    if (max !== undefined && result.length > max) {
+      this.addError(name, `at most ${max} items`, undefined, `It has ${result.length}`);
+      return undefined as Read<string[], O>;
     }
+    // Each bad item is its own error, so a user fixes them all in one go (the first few of them).
+    const test = options?.itemTest;
+    const bad = test ? result.filter((item) => !test(item)) : [];
+    for (const item of bad.slice(0, MAX_ITEM_ERRORS)) {
+      this.addError(name, itemExpected, options?.secret ? undefined : item);
+    }
+    if (bad.length > MAX_ITEM_ERRORS) {
+      this.addError(
+        name,
+        itemExpected,
+        undefined,
+        `${bad.length - MAX_ITEM_ERRORS} more items are not valid`,
+      );
+    }
+    const twice = options?.unique ? [...new Set(result.filter((item, i) => result.indexOf(item) !== i))] : [];
+    for (const item of twice.slice(0, MAX_ITEM_ERRORS)) {
+      this.addError(
+        name,
+        'each item once',
+        options?.secret ? undefined : item,
+        'It is listed more than once',
+      );
+    }
+    if (bad.length > 0 || twice.length > 0) return undefined as Read<string[], O>;
     return result;
   }
 
@@ -257,15 +286,15 @@ export class InputReader {
   /** Inline JSON/YAML or a path to a file (see parseJsonOrYaml), parsed. */
   jsonOrYaml<O extends JsonOrYamlReadOptions>(name: string, options?: O): Read<unknown, O> {
     return this.read(name, options, JSON_OR_YAML_EXPECTED, (value) => {
-      const { value: parsed } = parseJsonOrYaml(value, { cwd: options?.cwd });
+      const { value: parsed, file } = parseJsonOrYaml(value, { cwd: options?.cwd });
       const shape = options?.shape;
       const actual = parsed === null ? 'null' : Array.isArray(parsed) ? 'array' : typeof parsed;
       if (shape !== undefined && actual !== shape) {
         const what = shape === 'object' ? 'a mapping (JSON object)' : 'a sequence (JSON array)';
-        const given = value.includes('\n') ? `${value.split('\n')[0]} …` : value;
+        // A file is named by its path; an inline document is not quoted.
         throw new ParseError(
           `${what} as JSON or YAML, inline or in a file`,
-          given,
+          file === undefined ? undefined : value,
           `It parsed to ${describe(actual)}`,
         );
       }

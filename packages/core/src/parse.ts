@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseDocument } from 'yaml';
+import { cut } from './log.js';
 
 /** Where in a JSON or YAML text (or file) a parse error is. Line and column are 1-based. */
 export interface SourceLocation {
@@ -12,15 +13,23 @@ export interface SourceLocation {
   column: number;
 }
 
-/** A value that does not parse. `given` is the offending part (a line, an item), not always the whole text. */
+/**
+ * A value that does not parse. `given` is the offending part (a line, an item), not always the
+ * whole text; undefined when the text may hold a secret (a KEY=VALUE line, a line of an inline
+ * document), which the hint then points at by line number instead.
+ */
 export class ParseError extends Error {
   constructor(
     readonly expected: string,
-    readonly given: string,
+    readonly given: string | undefined,
     readonly hint?: string,
     readonly location?: SourceLocation,
   ) {
-    super(`Expected ${expected}, got ${JSON.stringify(given)}` + (hint ? `. ${hint}` : ''));
+    super(
+      `Expected ${expected}` +
+        (given === undefined ? '' : `, got ${JSON.stringify(cut(given))}`) +
+        (hint ? `. ${hint}` : ''),
+    );
     this.name = 'ParseError';
   }
 }
@@ -109,13 +118,17 @@ export const KEY_VALUES_EXPECTED = 'KEY=VALUE lines';
  * (and `=`: the line is split at its first `=`). Keys and values are trimmed; blank lines are
  * skipped; an empty value (`KEY=`) is kept as "". A key given twice is an error rather than a
  * silent override, because it is almost always a copy-paste mistake.
+ *
+ * Errors name the line number and the key, never a value or the whole line: these inputs carry
+ * database URLs, tokens and build secrets (`DB-URL=postgres://app:pw@db` has a bad key, and its
+ * line must still not be echoed).
  */
 export function parseKeyValues(text: string, options: KeyValueOptions = {}): Map<string, string> {
   const keyPattern = options.keyPattern ?? ENV_NAME;
   const keyExpected = options.keyExpected ?? ENV_NAME_EXPECTED;
   const result = new Map<string, string>();
   const lineOf = new Map<string, number>();
-  text.split(/\r?\n/).forEach((raw, index) => {
+  text.split(/\r\n|\r|\n/).forEach((raw, index) => {
     const line = raw.trim();
     if (line === '') return;
     const lineNumber = index + 1;
@@ -123,17 +136,17 @@ export function parseKeyValues(text: string, options: KeyValueOptions = {}): Map
     if (eq < 0) {
       throw new ParseError(
         KEY_VALUES_EXPECTED,
-        line,
-        `Line ${lineNumber} has no "=" (one KEY=VALUE per line)`,
+        undefined,
+        `Line ${lineNumber} has no "=" (one KEY=VALUE per line; a value cannot continue on the next line)`,
       );
     }
     const key = line.slice(0, eq).trim();
     const value = line.slice(eq + 1).trim();
     if (!keyPattern.test(key)) {
-      const what = key === '' ? 'an empty key' : `the key ${JSON.stringify(key)}`;
+      const what = key === '' ? 'an empty key' : `the key ${JSON.stringify(cut(key, 40))}`;
       throw new ParseError(
         KEY_VALUES_EXPECTED,
-        line,
+        undefined,
         `Line ${lineNumber} has ${what}; keys are ${keyExpected}`,
       );
     }
@@ -141,8 +154,8 @@ export function parseKeyValues(text: string, options: KeyValueOptions = {}): Map
     if (first !== undefined) {
       throw new ParseError(
         KEY_VALUES_EXPECTED,
-        line,
-        `The key ${JSON.stringify(key)} is set twice, on lines ${first} and ${lineNumber}`,
+        undefined,
+        `The key ${JSON.stringify(cut(key, 40))} is set twice, on lines ${first} and ${lineNumber}`,
       );
     }
     lineOf.set(key, lineNumber);
@@ -208,8 +221,9 @@ function parseText(
   file: { path: string; absolute: string } | undefined,
   json: boolean,
 ): unknown {
-  const given = (location: SourceLocation) =>
-    file ? file.path : (text.split(/\r?\n/)[location.line - 1] ?? '').trim();
+  // A file is named by its path; a line of an inline document is never quoted (it may hold a
+  // secret): the hint points at it by line and column.
+  const given = file?.path;
   const at = (location: SourceLocation) =>
     `${file ? `${file.path}:` : 'line '}${location.line}${file ? ':' : ', column '}${location.column}`;
 
@@ -226,7 +240,7 @@ function parseText(
           : '';
       throw new ParseError(
         'valid JSON',
-        given(location),
+        given,
         `${at(location)}: ${jsonMessage((error as Error).message)}${yamlHint}`,
         location,
       );
@@ -238,9 +252,19 @@ function parseText(
     const pos = first.linePos?.[0] ?? { line: 1, col: 1 };
     const location: SourceLocation = { line: pos.line, column: pos.col, file: file?.absolute };
     const message = first.message.split(/ at line \d+, column \d+/)[0] ?? first.message;
-    throw new ParseError('valid YAML', given(location), `${at(location)}: ${message}`, location);
+    throw new ParseError('valid YAML', given, `${at(location)}: ${message}`, location);
   }
-  return doc.toJS();
+  try {
+    return doc.toJS();
+  } catch (error) {
+    // The yaml library refuses documents whose aliases expand without bound ("billion laughs")
+    // with a ReferenceError: say which input, not just the library's words.
+    throw new ParseError(
+      'valid YAML',
+      given,
+      `It cannot be expanded: ${(error as Error).message} (an alias is used more than 100 times)`,
+    );
+  }
 }
 
 // V8 messages: `Unexpected token '}', "{"a": }" is not valid JSON` or

@@ -8,6 +8,7 @@ import {
   parseImageReference,
 } from '../src/image-ref.js';
 import type { ImageReference } from '../src/image-ref.js';
+import { cut } from '../src/log.js';
 import { ParseError } from '../src/parse.js';
 
 const SHA = 'sha256:' + 'a1'.repeat(32);
@@ -96,7 +97,7 @@ describe('parseImageReference', () => {
       error = e;
     }
     expect(error).toBeInstanceOf(ParseError);
-    expect((error as ParseError).message).toBe(`${expected} ${JSON.stringify(text)}. ${hint}`);
+    expect((error as ParseError).message).toBe(`${expected} ${JSON.stringify(cut(text))}. ${hint}`);
   });
 });
 

@@ -260,6 +260,13 @@ describe('duration', () => {
 
 describe('list', () => {
   const tag = (t: string) => /^[\w][\w.-]{0,127}$/.test(t);
+  test('a 64k-item list is one error that says the limit, not 64k errors', () => {
+    const value = Array.from({ length: 65_536 }, (_, i) => `svc-${i}`).join('\n');
+    expect(readOne(value, (r) => r.list('x', { maxItems: 100, itemTest: tag, unique: true }))).toEqual([
+      undefined,
+      ['Input "x": expected at most 100 items. It has 65536'],
+    ]);
+  });
   test.each([
     ['a,b\nc', {}, ['a', 'b', 'c'], []],
     [' a , ,b ', {}, ['a', 'b'], []],
@@ -296,6 +303,25 @@ describe('list', () => {
       undefined,
       ['Input "x": expected image tags'],
     ],
+    ['a,b,c', { maxItems: 3 }, ['a', 'b', 'c'], []],
+    [
+      'a,b,a,c,b',
+      { unique: true },
+      undefined,
+      [
+        'Input "x": expected each item once, got "a". It is listed more than once',
+        'Input "x": expected each item once, got "b". It is listed more than once',
+      ],
+    ],
+    [
+      Array.from({ length: 15 }, (_, i) => `-bad${i}`).join(','),
+      { itemTest: tag, itemExpected: 'image tags' },
+      undefined,
+      [
+        ...Array.from({ length: 10 }, (_, i) => `Input "x": expected image tags, got "-bad${i}"`),
+        'Input "x": expected image tags. 5 more items are not valid',
+      ],
+    ],
   ])('%j %j', (value, options, expected, messages) => {
     expect(readOne(value, (r) => r.list('x', options))).toEqual([expected, messages]);
   });
@@ -318,13 +344,15 @@ describe('keyValues', () => {
       'A=1\nnope',
       {},
       undefined,
-      ['Input "x": expected KEY=VALUE lines, got "nope". Line 2 has no "=" (one KEY=VALUE per line)'],
+      [
+        'Input "x": expected KEY=VALUE lines. Line 2 has no "=" (one KEY=VALUE per line; a value cannot continue on the next line)',
+      ],
     ],
     [
       'A=1\nA=2',
       {},
       undefined,
-      ['Input "x": expected KEY=VALUE lines, got "A=2". The key "A" is set twice, on lines 1 and 2'],
+      ['Input "x": expected KEY=VALUE lines. The key "A" is set twice, on lines 1 and 2'],
     ],
     [
       'PASSWORD hunter2',
@@ -363,7 +391,7 @@ describe('jsonOrYaml', () => {
       { shape: 'object' as const },
       undefined,
       [
-        'Input "x": expected a mapping (JSON object) as JSON or YAML, inline or in a file, got "[1]". It parsed to a sequence',
+        'Input "x": expected a mapping (JSON object) as JSON or YAML, inline or in a file. It parsed to a sequence',
       ],
     ],
     [
@@ -371,7 +399,7 @@ describe('jsonOrYaml', () => {
       { shape: 'object' as const },
       undefined,
       [
-        'Input "x": expected a mapping (JSON object) as JSON or YAML, inline or in a file, got "- a …". It parsed to a sequence',
+        'Input "x": expected a mapping (JSON object) as JSON or YAML, inline or in a file. It parsed to a sequence',
       ],
     ],
     [
@@ -379,7 +407,7 @@ describe('jsonOrYaml', () => {
       { shape: 'array' as const },
       undefined,
       [
-        'Input "x": expected a sequence (JSON array) as JSON or YAML, inline or in a file, got "{\\"a\\": 1}". It parsed to a mapping',
+        'Input "x": expected a sequence (JSON array) as JSON or YAML, inline or in a file. It parsed to a mapping',
       ],
     ],
     [
@@ -393,7 +421,7 @@ describe('jsonOrYaml', () => {
       {},
       undefined,
       [
-        'Input "x": expected valid YAML, got "a: 1". line 1, column 4: Nested mappings are not allowed in compact mappings',
+        'Input "x": expected valid YAML. line 1, column 4: Nested mappings are not allowed in compact mappings',
       ],
     ],
     [

@@ -126,20 +126,32 @@ describe('parseKeyValues', () => {
   });
 
   test.each([
-    ['A=1\nB', 'Expected KEY=VALUE lines, got "B". Line 2 has no "=" (one KEY=VALUE per line)'],
+    [
+      'A=1\nB',
+      'Expected KEY=VALUE lines. Line 2 has no "=" (one KEY=VALUE per line; a value cannot continue on the next line)',
+    ],
     [
       '=x',
-      'Expected KEY=VALUE lines, got "=x". Line 1 has an empty key; keys are letters, digits and _, not starting with a digit',
+      'Expected KEY=VALUE lines. Line 1 has an empty key; keys are letters, digits and _, not starting with a digit',
     ],
     [
       '1A=x',
-      'Expected KEY=VALUE lines, got "1A=x". Line 1 has the key "1A"; keys are letters, digits and _, not starting with a digit',
+      'Expected KEY=VALUE lines. Line 1 has the key "1A"; keys are letters, digits and _, not starting with a digit',
     ],
     [
       'MY-VAR=x',
-      'Expected KEY=VALUE lines, got "MY-VAR=x". Line 1 has the key "MY-VAR"; keys are letters, digits and _, not starting with a digit',
+      'Expected KEY=VALUE lines. Line 1 has the key "MY-VAR"; keys are letters, digits and _, not starting with a digit',
     ],
-    ['A=1\n\nB=2\nA=3', 'Expected KEY=VALUE lines, got "A=3". The key "A" is set twice, on lines 1 and 4'],
+    ['A=1\n\nB=2\nA=3', 'Expected KEY=VALUE lines. The key "A" is set twice, on lines 1 and 4'],
+    // A secret-bearing value is never echoed, even when its key is what is wrong.
+    [
+      'DB-URL=postgres://app:pw@db',
+      'Expected KEY=VALUE lines. Line 1 has the key "DB-URL"; keys are letters, digits and _, not starting with a digit',
+    ],
+    [
+      'A=1\rpostgres://app:pw@db',
+      'Expected KEY=VALUE lines. Line 2 has no "=" (one KEY=VALUE per line; a value cannot continue on the next line)',
+    ],
   ])('rejects %j', (text, message) => {
     expect(parseError(() => parseKeyValues(text)).message).toBe(message);
   });
@@ -210,11 +222,28 @@ describe('parseJsonOrYaml', () => {
       4,
     ],
     ['a: 1\na: 2', 'a: 2', 'line 2, column 1: Map keys must be unique', 2, 1],
-  ])('inline %j is an error at its line and column', (text, given, hint, line, column) => {
-    const error = parseError(() => parseJsonOrYaml(text));
-    expect(error.given).toBe(given);
-    expect(error.hint).toBe(hint);
-    expect(error.location).toEqual({ line, column, file: undefined });
+  ])(
+    'inline %j is an error at its line and column, without quoting the line',
+    (text, _line, hint, line, column) => {
+      const error = parseError(() => parseJsonOrYaml(text));
+      expect(error.given).toBeUndefined();
+      expect(error.message).toBe(`Expected valid ${/^[{[]/.test(text) ? 'JSON' : 'YAML'}. ${hint}`);
+      expect(error.hint).toBe(hint);
+      expect(error.location).toEqual({ line, column, file: undefined });
+    },
+  );
+
+  test('a YAML alias bomb is a parse error of the input, not a crash', () => {
+    const bomb = [
+      'a: &a [x, x, x, x, x, x, x, x, x, x]',
+      ...'bcdefghij'
+        .split('')
+        .map((k, i) => `${k}: &${k} [${Array(10).fill(`*${'abcdefghij'[i]}`).join(', ')}]`),
+    ].join('\n');
+    const error = parseError(() => parseJsonOrYaml(bomb));
+    expect(error.expected).toBe('valid YAML');
+    expect(error.given).toBeUndefined();
+    expect(error.hint).toMatch(/^It cannot be expanded: .*alias/);
   });
 
   test('a JSON file error names the file, line and column', () => {
