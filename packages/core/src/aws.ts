@@ -1,6 +1,8 @@
 // The one way to make an AWS SDK v3 client. Generic over the client class so that core never
 // imports a service client at runtime: each action bundles only the clients it uses.
 import { ActionError } from './errors.js';
+import { cut } from './log.js';
+import { ParseError, REGION_EXPECTED, parseRegion } from './parse.js';
 
 /** The action that makes the calls; it names itself in every request's user agent. */
 export interface ActionIdentity {
@@ -21,6 +23,8 @@ export interface AwsClientOptions {
   readonly action: ActionIdentity;
   /** Only for the region fallback and AWS_MAX_ATTEMPTS; the SDK itself always reads process.env. */
   readonly env?: NodeJS.ProcessEnv;
+  /** Milliseconds an answer may take once a request is sent; default REQUEST_TIMEOUT_MS. */
+  readonly requestTimeoutMs?: number;
 }
 
 /** Where and what a failed SDK call was: attached to the error by the factory's middleware. */
@@ -45,18 +49,46 @@ export function getAwsCall(err: unknown): AwsCall | undefined {
   return (err as { [AWS_CALL]?: AwsCall })[AWS_CALL];
 }
 
-/** The region the clients use: the input, else AWS_REGION, else AWS_DEFAULT_REGION. */
+/**
+ * The region the clients use: the input, else AWS_REGION, else AWS_DEFAULT_REGION. A region from
+ * the environment is checked as the input is: a malformed one would otherwise surface as a
+ * signature or DNS error from the first call, far from its cause.
+ */
 export function resolveRegion(input: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  const region = [input, env.AWS_REGION, env.AWS_DEFAULT_REGION]
-    .map((r) => r?.trim())
-    .find((r) => r !== undefined && r !== '');
-  if (region === undefined) {
+  const sources: [string, string | undefined][] = [
+    ['the region input', input],
+    ['AWS_REGION', env.AWS_REGION],
+    ['AWS_DEFAULT_REGION', env.AWS_DEFAULT_REGION],
+  ];
+  const found = sources
+    .map(([from, value]) => [from, value?.trim()] as const)
+    .find(([, value]) => value !== undefined && value !== '');
+  if (found === undefined) {
     throw new ActionError('No AWS region: the region input is empty and AWS_REGION is not set.', {
       hint: 'Set the region input, or run aws-actions/configure-aws-credentials with aws-region before this step.',
     });
   }
-  return region;
+  const [from, region] = found as readonly [string, string];
+  try {
+    return parseRegion(region);
+  } catch (error) {
+    if (!(error instanceof ParseError)) throw error;
+    throw new ActionError(
+      `${from} is ${JSON.stringify(cut(region))}, which is not ${REGION_EXPECTED}${error.hint ? ` (${error.hint})` : ''}.`,
+      { hint: 'Set the region input, or fix the aws-region given to aws-actions/configure-aws-credentials.' },
+    );
+  }
 }
+
+/**
+ * Deadlines of every request, so a call that AWS (or a proxy) never answers cannot hold the step:
+ * a connection must open within CONNECTION_TIMEOUT_MS and an answer arrive within
+ * REQUEST_TIMEOUT_MS of the request being sent; each attempt is then retried as a network error.
+ * Waits bound by an input (timeout, scan-timeout, run-task-timeout) also abort their calls at that
+ * deadline through the AbortSignal they pass (waitFor).
+ */
+export const CONNECTION_TIMEOUT_MS = 10_000;
+export const REQUEST_TIMEOUT_MS = 30_000;
 
 // Structural types for the few parts of a smithy client the factory touches; a real SDK client
 // (ECRClient, ECSClient, …) satisfies them without core depending on @smithy/types.
@@ -83,6 +115,7 @@ interface SmithyClientLike {
  * - credentials: the SDK's default chain (environment, web identity, SSO, IMDS, …), never passed here;
  * - endpoint: the SDK's own AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE> (local-aws uses these);
  * - retries: adaptive mode, maxAttempts attempts;
+ * - deadlines: CONNECTION_TIMEOUT_MS to connect, REQUEST_TIMEOUT_MS for an answer, per attempt;
  * - user agent: `aws-containers-<action>/<version>`, so CloudTrail shows which action called;
  * - errors: annotated with the service, operation and endpoint for formatError (see getAwsCall).
  */
@@ -101,6 +134,12 @@ export function createAwsClient<Client extends SmithyClientLike, Config extends 
     // undefined lets the SDK read AWS_MAX_ATTEMPTS itself
     ...(maxAttempts === undefined ? {} : { maxAttempts }),
     retryMode: 'adaptive',
+    requestHandler: {
+      connectionTimeout: CONNECTION_TIMEOUT_MS,
+      // Without it this handler only warns when requestTimeout passes, and the call hangs on.
+      throwOnRequestTimeout: true,
+      requestTimeout: options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
+    },
     customUserAgent: [[`aws-containers-${options.action.name}`, options.action.version]],
   };
   const client = new ClientCtor(config as Config);

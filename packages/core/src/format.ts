@@ -4,6 +4,7 @@
 import { types } from 'node:util';
 import { getAwsCall, safeEndpoint } from './aws.js';
 import { ActionError, InputError, InputErrors } from './errors.js';
+import { cut } from './log.js';
 
 export interface FormatOptions {
   /** For the AWS_ENDPOINT_URL note on network errors. */
@@ -145,7 +146,7 @@ function formatAwsError(err: AwsErrorShape): string {
     meta.requestId ? `request id ${meta.requestId}` : undefined,
     meta.attempts !== undefined && meta.attempts > 1 ? `after ${meta.attempts} attempts` : undefined,
   ].filter((d) => d !== undefined);
-  const message = err.message && err.message !== code ? `: ${oneLine(err.message)}` : '';
+  const message = err.message && err.message !== code ? `: ${oneLine(awsMessage(err.message))}` : '';
   const headline = `${where}: ${code}${message}${details.length ? ` (${details.join(', ')})` : ''}`;
 
   const denied = deniedAction(err.message);
@@ -233,6 +234,48 @@ function formatNetworkError(err: Error, code: string, env: NodeJS.ProcessEnv): s
     );
   }
   return lines.join('\n');
+}
+
+/**
+ * An AWS error message fit to print: a SignatureDoesNotMatch answer quotes the canonical request
+ * and the string to sign it expected (headers, the access key id, the credential scope), which
+ * help nobody reading a CI log and should not be kept there; very long messages are cut.
+ */
+export function awsMessage(message: string): string {
+  const signing =
+    /\s*(?:The Canonical String for this request should have been|The String-to-Sign should have been|Canonical String:|String to Sign:|StringToSign)/i.exec(
+      message,
+    );
+  const kept = signing ? message.slice(0, signing.index) : message;
+  return cut(kept.trim(), 600);
+}
+
+/**
+ * Whether an error is worth trying again later: throttling, a server-side (5xx) error, a network
+ * failure or a timed-out request. Permanent errors (AccessDenied, validation, a missing resource,
+ * bad credentials) are not: waiting does not change them. A follow loop retries the first kind
+ * until its deadline and ends at once on the second.
+ */
+export function isTransientError(err: unknown): boolean {
+  if (!isError(err)) return false;
+  if (isAbort(err)) return false;
+  const aws = err as AwsErrorShape;
+  const code = isAwsServiceError(err) ? awsErrorCode(aws) : undefined;
+  if (code !== undefined && (ACCESS_DENIED.has(code) || BAD_CREDENTIALS.has(code))) return false;
+  if (code !== undefined && THROTTLING.has(code)) return true;
+  if (aws.$retryable !== undefined) return true;
+  if (aws.$fault === 'server') return true;
+  const status = aws.$metadata?.httpStatusCode;
+  if (status !== undefined) return status >= 500 || status === 429;
+  if (
+    err.name === 'TimeoutError' ||
+    err.name === 'RequestTimeout' ||
+    err.name === 'RequestTimeoutException'
+  ) {
+    return true;
+  }
+  const network = errorCode(err);
+  return network !== undefined && NETWORK.has(network);
 }
 
 function oneLine(text: string): string {

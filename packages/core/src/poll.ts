@@ -21,7 +21,11 @@ export interface WaitProgress<T> {
 }
 
 export interface WaitOptions<T> {
-  /** Fetches the current state. A throw (an API error) ends the wait at once with that error. */
+  /**
+   * Fetches the current state. It receives a signal that aborts on cancellation and at the
+   * deadline, to pass to its calls, so a call that never answers cannot hold the wait. A throw
+   * ends the wait at once with that error, unless `retryWhen` says it is worth retrying.
+   */
   check: (signal: AbortSignal) => Promise<T> | T;
   /** True when the wait succeeded. */
   until: (value: T) => boolean;
@@ -36,16 +40,31 @@ export interface WaitOptions<T> {
   timeoutMs: number;
   /** Called after every check that neither finished nor failed the wait. */
   onProgress?: (progress: WaitProgress<T>) => void;
+  /**
+   * Errors of `check` that are worth trying again (isTransientError: throttling, 5xx, resets,
+   * timeouts): the wait backs off (interval, doubling up to MAX_RETRY_DELAY_MS) and checks again
+   * until its deadline. Any other error ends the wait at once, thrown. Default: none is retried.
+   */
+  retryWhen?: (error: unknown) => boolean;
+  /** Called before each retry of a check that failed with a retryable error. */
+  onRetry?: (retry: WaitRetry) => void;
   /** Abort to stop the wait at once (see cancellationSignal). */
   signal?: AbortSignal;
   clock?: Clock;
   sleep?: Sleep;
 }
 
+export interface WaitRetry {
+  readonly error: unknown;
+  /** Consecutive failed checks so far, 1 for the first. */
+  readonly failures: number;
+  readonly delayMs: number;
+}
+
 /**
  * How a wait ended. A value, not an exception: timeouts and failures are expected outcomes that
  * the caller reports in its own words (with the last state seen). Only errors thrown by `check`
- * or the predicates are thrown.
+ * (and not retried) or by the predicates are thrown.
  */
 export type WaitResult<T> =
   | { readonly status: 'done'; readonly value: T; readonly attempts: number; readonly elapsedMs: number }
@@ -59,6 +78,8 @@ export type WaitResult<T> =
   | {
       readonly status: 'timeout';
       readonly last: T | undefined;
+      /** The error of the last check, when the wait ran out while checks were failing or hanging. */
+      readonly lastError?: unknown;
       readonly attempts: number;
       readonly elapsedMs: number;
     }
@@ -80,8 +101,21 @@ export const systemSleep: Sleep = async (ms, signal) => {
   }
 };
 
+/** The longest back-off between two checks that failed with a retryable error. */
+export const MAX_RETRY_DELAY_MS = 30_000;
+/** A check that starts at (or just before) the deadline still gets this long to answer. */
+const LAST_CHECK_MS = 5_000;
+
+/** Thrown into a check's signal when the wait's deadline aborts it. */
+export class DeadlineExceeded extends ActionError {
+  constructor(readonly timeoutMs: number) {
+    super(`No answer before the deadline (${Math.round(timeoutMs / 1000)} s)`);
+    this.name = 'DeadlineExceeded';
+  }
+}
+
 export async function waitFor<T>(options: WaitOptions<T>): Promise<WaitResult<T>> {
-  const { check, until, failWhen, onProgress } = options;
+  const { check, until, failWhen, onProgress, retryWhen, onRetry } = options;
   const clock = options.clock ?? systemClock;
   const sleep = options.sleep ?? systemSleep;
   const signal = options.signal ?? new AbortController().signal;
@@ -94,17 +128,37 @@ export async function waitFor<T>(options: WaitOptions<T>): Promise<WaitResult<T>
   const deadline = start + options.timeoutMs;
   const elapsed = () => clock.now() - start;
   let attempts = 0;
+  let failures = 0;
   let last: T | undefined;
 
   for (;;) {
     if (signal.aborted) return { status: 'cancelled', last, attempts, elapsedMs: elapsed() };
-    const checked = await untilAborted(
-      Promise.resolve().then(() => check(signal)),
-      signal,
-    );
-    if (!checked.settled) return { status: 'cancelled', last, attempts, elapsedMs: elapsed() };
-    const value = checked.value;
+    const checkEnd = Math.max(deadline, clock.now() + Math.min(options.intervalMs, LAST_CHECK_MS));
+    const checked = await runCheck(check, signal, checkEnd - clock.now(), options.timeoutMs);
+    if (checked.kind === 'cancelled') return { status: 'cancelled', last, attempts, elapsedMs: elapsed() };
     attempts += 1;
+    if (checked.kind === 'deadline') {
+      return { status: 'timeout', last, lastError: checked.error, attempts, elapsedMs: elapsed() };
+    }
+    if (checked.kind === 'error') {
+      if (signal.aborted) return { status: 'cancelled', last, attempts, elapsedMs: elapsed() };
+      if (!retryWhen?.(checked.error)) throw checked.error;
+      failures += 1;
+      const remainingMs = deadline - clock.now();
+      if (remainingMs <= 0) {
+        return { status: 'timeout', last, lastError: checked.error, attempts, elapsedMs: elapsed() };
+      }
+      const backoff = Math.min(
+        options.intervalMs * 2 ** (failures - 1),
+        Math.max(options.intervalMs, MAX_RETRY_DELAY_MS),
+      );
+      const delayMs = Math.min(backoff, remainingMs);
+      onRetry?.({ error: checked.error, failures, delayMs });
+      await sleep(delayMs, signal);
+      continue;
+    }
+    failures = 0;
+    const value = checked.value;
     last = value;
 
     const reason = failWhen?.(value);
@@ -118,26 +172,52 @@ export async function waitFor<T>(options: WaitOptions<T>): Promise<WaitResult<T>
   }
 }
 
-/** Settles with the promise, or with `settled: false` the moment `signal` aborts. */
-async function untilAborted<T>(
-  promise: Promise<T>,
-  signal: AbortSignal,
-): Promise<{ settled: true; value: T } | { settled: false }> {
-  if (signal.aborted) {
-    promise.catch(() => undefined);
-    return { settled: false };
-  }
-  let onAbort: () => void = () => undefined;
-  const aborted = new Promise<{ settled: false }>((resolve) => {
-    onAbort = () => resolve({ settled: false });
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
+type CheckOutcome<T> =
+  | { kind: 'value'; value: T }
+  | { kind: 'error'; error: unknown }
+  | { kind: 'deadline'; error: DeadlineExceeded }
+  | { kind: 'cancelled' };
+
+/**
+ * Runs one check with a signal that aborts on cancellation or after `allowMs`, and settles the
+ * moment either happens: a call that ignores its signal is left behind, not waited for. The
+ * watchdog is a real timer (a check that hangs, hangs in real time), unref'd and always cleared.
+ */
+async function runCheck<T>(
+  check: (signal: AbortSignal) => Promise<T> | T,
+  cancel: AbortSignal,
+  allowMs: number,
+  timeoutMs: number,
+): Promise<CheckOutcome<T>> {
+  if (cancel.aborted) return { kind: 'cancelled' };
+  const controller = new AbortController();
+  let settle: (outcome: CheckOutcome<T>) => void = () => undefined;
+  const stopped = new Promise<CheckOutcome<T>>((resolve) => (settle = resolve));
+  const onCancel = () => {
+    controller.abort(cancel.reason);
+    settle({ kind: 'cancelled' });
+  };
+  cancel.addEventListener('abort', onCancel, { once: true });
+  const watchdog = setTimeout(
+    () => {
+      const error = new DeadlineExceeded(timeoutMs);
+      controller.abort(error);
+      settle({ kind: 'deadline', error });
+    },
+    Math.max(0, allowMs),
+  );
+  watchdog.unref?.();
+  const running = Promise.resolve()
+    .then(() => check(controller.signal))
+    .then(
+      (value): CheckOutcome<T> => ({ kind: 'value', value }),
+      (error: unknown): CheckOutcome<T> => ({ kind: 'error', error }),
+    );
   try {
-    return await Promise.race([promise.then((value) => ({ settled: true as const, value })), aborted]);
+    return await Promise.race([running, stopped]);
   } finally {
-    signal.removeEventListener('abort', onAbort);
-    // A check still running after a cancel may fail later; nobody is waiting for it any more.
-    promise.catch(() => undefined);
+    clearTimeout(watchdog);
+    cancel.removeEventListener('abort', onCancel);
   }
 }
 

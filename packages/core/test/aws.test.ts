@@ -3,6 +3,7 @@ import { ECSClient, ListClustersCommand } from '@aws-sdk/client-ecs';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { createAwsClient, getAwsCall, resolveRegion, safeEndpoint } from '../src/aws.js';
 import { ActionError } from '../src/errors.js';
+import { formatError, isTransientError } from '../src/format.js';
 import { awsError, setEnv, startFakeAws } from './fake-aws-server.js';
 import type { FakeAwsServer } from './fake-aws-server.js';
 
@@ -27,6 +28,34 @@ describe('resolveRegion', () => {
     ['trimmed', ' eu-central-1 ', {}, 'eu-central-1'],
   ])('%s', (_name, input, env, expected) => {
     expect(resolveRegion(input, env)).toBe(expected);
+  });
+
+  test.each([
+    [
+      'AWS_REGION',
+      { AWS_REGION: 'us-east-1; curl evil' },
+      /^AWS_REGION is "us-east-1; curl evil", which is not an AWS region/,
+    ],
+    [
+      'AWS_DEFAULT_REGION',
+      { AWS_DEFAULT_REGION: 'US-EAST-1' },
+      /^AWS_DEFAULT_REGION is "US-EAST-1", which is not an AWS region such as us-east-1 \(Region names are lowercase: us-east-1\)/,
+    ],
+    [
+      'an availability zone',
+      { AWS_REGION: 'eu-west-1a' },
+      /That is an availability zone; its region is eu-west-1/,
+    ],
+    ['a long value, cut', { AWS_REGION: 'x'.repeat(500) }, /^AWS_REGION is "x{79}…", which/],
+  ])('a malformed region from %s fails before any call, naming the variable', (_name, env, message) => {
+    let error: unknown;
+    try {
+      resolveRegion(undefined, env);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ActionError);
+    expect((error as ActionError).message).toMatch(message);
   });
 
   test('no region at all is an ActionError with a hint', () => {
@@ -155,6 +184,30 @@ describe('createAwsClient against a local server', () => {
     const sts = createAwsClient(STSClient, { action, maxAttempts: 1 });
     const err = await sts.send(new GetCallerIdentityCommand({})).catch((e: unknown) => e);
     expect(getAwsCall(err)).toMatchObject({ service: 'STS', iamAction: 'sts:GetCallerIdentity' });
+  });
+
+  test('a call that is never answered fails after the request timeout, as a transient error', async () => {
+    process.env.AWS_ENDPOINT_URL = server.url;
+    server.respond({ status: 200, body: {}, hang: true });
+    const ecs = createAwsClient(ECSClient, { action, maxAttempts: 2, requestTimeoutMs: 300 });
+    const started = performance.now();
+    const err = await ecs.send(new ListClustersCommand({})).catch((e: unknown) => e);
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(server.requests).toHaveLength(2);
+    expect(isTransientError(err)).toBe(true);
+    expect(formatError(err)).toMatch(/ECS ListClusters failed/);
+  });
+
+  test('a call carries the abort signal: aborting a hung call ends it at once', async () => {
+    process.env.AWS_ENDPOINT_URL = server.url;
+    server.respond({ status: 200, body: {}, hang: true });
+    const ecs = createAwsClient(ECSClient, { action, maxAttempts: 1 });
+    const started = performance.now();
+    const err = await ecs
+      .send(new ListClustersCommand({}), { abortSignal: AbortSignal.timeout(200) })
+      .catch((e: unknown) => e);
+    expect(performance.now() - started).toBeLessThan(3_000);
+    expect(isTransientError(err)).toBe(false);
   });
 
   test('getAwsCall is undefined for anything else', () => {

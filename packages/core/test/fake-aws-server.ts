@@ -8,6 +8,8 @@ export interface FakeResponse {
   status: number;
   body: unknown;
   headers?: Record<string, string>;
+  /** Never answer (a call that AWS or a proxy leaves hanging). */
+  hang?: boolean;
 }
 
 export interface SeenRequest {
@@ -47,6 +49,7 @@ export async function startFakeAws(): Promise<FakeAwsServer> {
         body,
       });
       const next = (queue.length > 1 ? queue.shift() : queue[0]) as FakeResponse;
+      if (next.hang) return;
       res.writeHead(next.status, {
         'content-type': 'application/x-amz-json-1.1',
         'x-amzn-RequestId': 'req-0001',

@@ -2,7 +2,8 @@ import { DescribeRepositoriesCommand, ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { createAwsClient } from '../src/aws.js';
 import { ActionError, InputError, InputErrors } from '../src/errors.js';
-import { formatError } from '../src/format.js';
+import { awsMessage, formatError, isTransientError } from '../src/format.js';
+import { NetworkError } from '../src/registry/http.js';
 import { awsError, setEnv, startFakeAws } from './fake-aws-server.js';
 import type { FakeAwsServer, FakeResponse } from './fake-aws-server.js';
 
@@ -162,6 +163,24 @@ describe('formatError on real SDK errors from a local server', () => {
     );
   });
 
+  test('a signature mismatch does not print the canonical request or the string to sign', async () => {
+    const text = await ecrFailure(
+      awsError(
+        'InvalidSignatureException',
+        'The request signature we calculated does not match the signature you provided. Check your AWS Secret ' +
+          'Access Key and signing method. Consult the service documentation for details.\n\nThe Canonical String ' +
+          "for this request should have been\n'POST\n/\n\nhost:api.ecr.us-east-1.amazonaws.com\n" +
+          "x-amz-security-token:canonical-secret-material\n'\n\nThe String-to-Sign should have been\n'AWS4-HMAC-SHA256\n" +
+          "20261130T000000Z\n20261130/us-east-1/ecr/aws4_request\nabc123'\n",
+      ),
+    );
+    expect(text).toMatch(
+      /^ECR DescribeRepositories failed: InvalidSignatureException: The request signature we calculated does not match/,
+    );
+    expect(text).not.toContain('canonical-secret-material');
+    expect(text).not.toMatch(/Canonical String|String-to-Sign|aws4_request/);
+  });
+
   test.each<[string, FakeResponse, string]>([
     [
       'AccessDenied with the action and principal in the message',
@@ -267,4 +286,45 @@ describe('formatError on real SDK errors from a local server', () => {
     expect(text).toContain(`AWS_ENDPOINT_URL_ECR is set to ${dead.url}:`);
     expect(text).not.toContain('pw');
   });
+});
+
+describe('awsMessage', () => {
+  test.each([
+    ['short message', 'short message'],
+    ['Denied.\nThe Canonical String for this request should have been\nPOST', 'Denied.'],
+    ['x'.repeat(700), `${'x'.repeat(599)}…`],
+  ])('%j', (message, expected) => {
+    expect(awsMessage(message)).toBe(expected);
+  });
+});
+
+describe('isTransientError', () => {
+  const aws = (name: string, status: number, extra: object = {}) =>
+    Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status }, ...extra });
+  test.each([
+    ['throttling', aws('ThrottlingException', 400), true],
+    ['a 5xx', aws('InternalFailure', 500, { $fault: 'server' }), true],
+    ['503 without a code', aws('Error', 503), true],
+    ['a 429', aws('TooManyRequests', 429), true],
+    ['a reset socket', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), true],
+    ['a timed-out request', Object.assign(new Error('timed out'), { name: 'TimeoutError' }), true],
+    ['AccessDenied', aws('AccessDeniedException', 400), false],
+    ['expired credentials', aws('ExpiredTokenException', 400), false],
+    ['a validation error', aws('InvalidParameterException', 400), false],
+    ['a missing resource', aws('ServiceNotFoundException', 400), false],
+    ['a cancellation', Object.assign(new Error('aborted'), { name: 'AbortError' }), false],
+    ['an ordinary bug', new TypeError('x is undefined'), false],
+    ['not an error', 'ECONNRESET', false],
+  ])('%s → %s', (_name, error, expected) => {
+    expect(isTransientError(error)).toBe(expected);
+  });
+});
+
+test('an untrusted registry certificate names NODE_EXTRA_CA_CERTS, the setting a step has', () => {
+  const cause = Object.assign(new Error('self-signed certificate in certificate chain'), {
+    code: 'SELF_SIGNED_CERT_IN_CHAIN',
+  });
+  const text = formatError(new NetworkError('HEAD', 'https://127.0.0.1:5000/v2/', cause));
+  expect(text).toContain('set NODE_EXTRA_CA_CERTS to the path of its CA certificate');
+  expect(text).not.toMatch(/caFile|\(ca or/);
 });

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { ActionError } from '../src/errors.js';
-import { cancellationSignal, systemSleep, waitFor } from '../src/poll.js';
+import { isTransientError } from '../src/format.js';
+import { DeadlineExceeded, cancellationSignal, systemSleep, waitFor } from '../src/poll.js';
 import type { Clock, Sleep, WaitOptions, WaitProgress } from '../src/poll.js';
 
 /** Time that moves only when the code under test sleeps or a check takes time. */
@@ -140,6 +141,106 @@ describe('waitFor', () => {
     await expect(result).rejects.toBe(denied);
     expect(calls).toBe(2);
     expect(time.sleeps).toEqual([5_000]);
+  });
+
+  const throttled = () =>
+    Object.assign(new Error('Rate exceeded'), {
+      name: 'ThrottlingException',
+      $metadata: { httpStatusCode: 400, attempts: 5 },
+    });
+  const reset = () => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+
+  test('transient errors are retried with a doubling back-off, then the wait goes on', async () => {
+    const time = fakeTime();
+    const errors = [throttled(), reset(), throttled()];
+    let calls = 0;
+    const retries: number[] = [];
+    const result = await waitFor({
+      ...options(time, [pending]),
+      retryWhen: isTransientError,
+      onRetry: ({ delayMs }) => retries.push(delayMs),
+      check: async () => {
+        calls += 1;
+        const error = errors.shift();
+        if (error) throw error;
+        return calls >= 5 ? completed : pending;
+      },
+    });
+    expect(result).toMatchObject({ status: 'done', attempts: 5 });
+    expect(retries).toEqual([5_000, 10_000, 20_000]);
+    // back-off sleeps, then the fixed interval once a check answers again
+    expect(time.sleeps).toEqual([5_000, 10_000, 20_000, 5_000]);
+  });
+
+  test('transient errors until the deadline end as a timeout that carries the last error', async () => {
+    const time = fakeTime();
+    const last = throttled();
+    const result = await waitFor({
+      ...options(time, [pending], { timeoutMs: 30_000 }),
+      retryWhen: isTransientError,
+      check: async () => {
+        throw last;
+      },
+    });
+    expect(result).toMatchObject({ status: 'timeout', last: undefined, lastError: last, elapsedMs: 30_000 });
+    expect(time.sleeps).toEqual([5_000, 10_000, 15_000]);
+  });
+
+  test('a permanent error among transient ones ends the wait at once', async () => {
+    const time = fakeTime();
+    const denied = Object.assign(new Error('not authorized'), {
+      name: 'AccessDeniedException',
+      $metadata: { httpStatusCode: 400 },
+    });
+    const errors = [throttled(), denied];
+    await expect(
+      waitFor({
+        ...options(time, [pending]),
+        retryWhen: isTransientError,
+        check: async () => {
+          throw errors.shift();
+        },
+      }),
+    ).rejects.toBe(denied);
+    expect(time.sleeps).toEqual([5_000]);
+  });
+
+  test('a check that never answers is abandoned at the deadline, its signal aborted', async () => {
+    let seen: AbortSignal | undefined;
+    const started = performance.now();
+    const result = await waitFor({
+      check: (signal) => {
+        seen = signal;
+        return new Promise<Service>(() => undefined);
+      },
+      until: () => false,
+      intervalMs: 100,
+      timeoutMs: 300,
+    });
+    const elapsed = performance.now() - started;
+    expect(result).toMatchObject({ status: 'timeout', last: undefined, attempts: 1 });
+    expect(result.status === 'timeout' && result.lastError).toBeInstanceOf(DeadlineExceeded);
+    expect(seen?.aborted).toBe(true);
+    expect(seen?.reason).toBeInstanceOf(DeadlineExceeded);
+    expect(elapsed).toBeGreaterThanOrEqual(250);
+    expect(elapsed).toBeLessThan(2_000);
+  });
+
+  test('a check that starts at the deadline still gets up to one interval to answer', async () => {
+    let calls = 0;
+    const result = await waitFor({
+      check: async () => {
+        calls += 1;
+        await new Promise((r) => setTimeout(r, calls === 1 ? 0 : 150));
+        return pending;
+      },
+      until: () => false,
+      intervalMs: 200,
+      timeoutMs: 100,
+    });
+    // the second check began at the deadline (100 ms) and answered 150 ms later: not abandoned
+    expect(result).toMatchObject({ status: 'timeout', last: pending, attempts: 2 });
+    expect(result.status === 'timeout' && result.lastError).toBeUndefined();
   });
 
   test('a synchronous throw from check also propagates', async () => {

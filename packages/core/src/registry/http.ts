@@ -63,7 +63,7 @@ export class NetworkError extends ActionError {
       {
         cause,
         hint: /CERT|SELF_SIGNED|ERR_TLS|altnames/i.test(`${cause.code ?? ''} ${cause.message}`)
-          ? "The registry's TLS certificate is not trusted: pass its CA certificate (ca or caFile)"
+          ? "The registry's TLS certificate is not trusted by this runner: set NODE_EXTRA_CA_CERTS to the path of its CA certificate (PEM) in the step's env, or add the CA to the runner's trust store"
           : 'Check that the registry is reachable from this runner (proxy, firewall, DNS)',
       },
     );
