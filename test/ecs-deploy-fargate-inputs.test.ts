@@ -257,7 +257,7 @@ const cases: Array<[string, Record<string, string> | (() => Record<string, strin
   [
     'an environment line without =',
     { service: 'web', environment: 'JUST_A_NAME' },
-    ['environment', 'JUST_A_NAME'],
+    ['environment', 'Line 1 has no "="'],
   ],
   [
     'a task-role-arn that is not a role ARN',

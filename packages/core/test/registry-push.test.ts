@@ -782,7 +782,7 @@ describe('https with a private CA', () => {
           retries: 0,
         }).catch((e: unknown) => e)) as NetworkError;
         expect(untrusted).toBeInstanceOf(NetworkError);
-        expect(untrusted.hint).toContain('pass its CA certificate');
+        expect(untrusted.hint).toContain('set NODE_EXTRA_CA_CERTS');
       } finally {
         await secure.stop();
       }
