@@ -267,10 +267,14 @@ function parseText(
   }
 }
 
-// V8 messages: `Unexpected token '}', "{"a": }" is not valid JSON` or
-// `Expected ',' or '}' after property value in JSON at position 6 (line 1 column 7)`.
+// V8 messages: `Unexpected token '}', "{"a": }" is not valid JSON`, with a long text cut as
+// `..."b": 2 }" is not valid JSON`, or `Expected ',' or '}' after property value in JSON at
+// position 6 (line 1 column 7)`. The quoted text is dropped: it may hold a secret.
 function jsonMessage(message: string): string {
-  return message.replace(/, ".*" is not valid JSON$/s, '').replace(/ in JSON at position \d+.*$/s, '');
+  return message
+    .replace(/,\s*(?:\.\.\.)?".*?(?:\.\.\.)?" is not valid JSON$/s, '')
+    .replace(/^"[^]*" is not valid JSON$/, 'It is not valid JSON')
+    .replace(/ in JSON at position \d+.*$/s, '');
 }
 
 function lineColumn(text: string, offset: number): { line: number; column: number } {

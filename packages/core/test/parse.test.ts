@@ -233,6 +233,13 @@ describe('parseJsonOrYaml', () => {
     },
   );
 
+  test('V8 quotes a cut part of a long JSON text in its message; the error does not', () => {
+    const text = `{"family": "web", "containerDefinitions": [{"name": "app", "environment": [{"name": "PW", "value": "hunter2"},]}]}`;
+    const error = parseError(() => parseJsonOrYaml(text));
+    expect(error.message).toMatch(/^Expected valid JSON\. line 1, column \d+: Unexpected token '\]'$/);
+    expect(error.message).not.toContain('hunter2');
+  });
+
   test('a YAML alias bomb is a parse error of the input, not a crash', () => {
     const bomb = [
       'a: &a [x, x, x, x, x, x, x, x, x, x]',
