@@ -112,8 +112,9 @@ function diffObjects(path: string, before: JsonObject, after: JsonObject, lines:
   const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])];
   for (const key of keys) {
     const at = path === '' ? key : `${path}.${key}`;
-    const a = before[key];
-    const b = after[key];
+    // Own members only: a label or member named "constructor" must not read Object.prototype's.
+    const a = own(before, key);
+    const b = own(after, key);
     if (canonical(a) === canonical(b)) continue;
     if (key === 'containerDefinitions' && path === '') diffContainers(a, b, lines);
     else if ((key === 'environment' || key === 'secrets') && path.startsWith('containerDefinitions[')) {
@@ -165,6 +166,10 @@ function asObject(value: unknown): Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
     ? (value as Record<string, unknown>)
     : {};
+}
+
+function own(object: JsonObject, key: string): Json | undefined {
+  return Object.hasOwn(object, key) ? object[key] : undefined;
 }
 
 function isPlainObject(value: Json | undefined): value is JsonObject {

@@ -217,3 +217,49 @@ describe('diffTaskDefinitions', () => {
     expect(line).toMatch(/^volumes: added \[.*…$/);
   });
 });
+
+describe('members named like Object.prototype properties', () => {
+  test.each([
+    ['a docker label "constructor"', { dockerLabels: new Map([['constructor', 'y']]) }],
+    ['a docker label "toString"', { dockerLabels: new Map([['toString', 'y']]) }],
+  ])('%s: the diff names it instead of crashing', (_name, changes) => {
+    const before = renderTaskDefinition(describeOutput(), {});
+    const after = renderTaskDefinition(describeOutput(), changes);
+    const key = [...changes.dockerLabels.keys()][0];
+    expect(diffTaskDefinitions(before, after)).toEqual([
+      `containerDefinitions[app].dockerLabels: added {"${key}":"y"}`,
+    ]);
+    expect(isSameDefinition(after, before)).toBe(false);
+  });
+
+  test('a top-level "constructor" member of a task definition', () => {
+    const before = renderTaskDefinition(describeOutput(), {});
+    const after = { ...renderTaskDefinition(describeOutput(), {}), constructor: 'x' };
+    expect(diffTaskDefinitions(before, after)).toEqual(['constructor: added x']);
+    expect(diffTaskDefinitions(after, before)).toEqual(['constructor: removed (was x)']);
+  });
+
+  test('docker-labels: constructor=y added to a container that has other labels', () => {
+    const before = renderTaskDefinition(describeOutput(), { dockerLabels: new Map([['team', 'web']]) });
+    const after = renderTaskDefinition(describeOutput(), {
+      dockerLabels: new Map([
+        ['team', 'web'],
+        ['constructor', 'y'],
+      ]),
+    });
+    expect(diffTaskDefinitions(before, after)).toEqual([
+      'containerDefinitions[app].dockerLabels.constructor: added y',
+    ]);
+    expect(diffTaskDefinitions(after, before)).toEqual([
+      'containerDefinitions[app].dockerLabels.constructor: removed (was y)',
+    ]);
+  });
+
+  test('a label present on both sides with "constructor" among them', () => {
+    const before = renderTaskDefinition(describeOutput(), { dockerLabels: new Map([['constructor', 'a']]) });
+    const after = renderTaskDefinition(describeOutput(), { dockerLabels: new Map([['constructor', 'b']]) });
+    expect(diffTaskDefinitions(before, after)).toEqual([
+      'containerDefinitions[app].dockerLabels.constructor: a → b',
+    ]);
+  });
+});
