@@ -80,11 +80,18 @@ test('CannotPullContainerError with the circuit breaker: ECS rolls back, the ste
   );
   expect(error).toMatch(CANNOT_PULL);
   expect(error).toContain('[TaskFailedToStart]');
-  expect(error).toContain('The service runs its previous task definition again');
+  // Then the step followed ECS's rollback to its end, and says so.
+  expect(run.outputs['rollback-state']).toBe('COMPLETED');
+  expect(run.stdout).toMatch(
+    new RegExp(`Rolled back to ${previous} by ECS \\(deployment ecs-svc/\\d+\\): COMPLETED`),
+  );
+  expect(run.stdout).toContain(
+    'pull-breaker: rollout ROLLED_BACK, rollback COMPLETED (the service runs its previous task definition again)',
+  );
   expect(run.stdout).toMatch(
     /\(service pull-breaker\) \(deployment ecs-svc\/\d+\) deployment failed: tasks failed to start\./,
   );
-  expect(run.summary).toContain('<td>ROLLED_BACK</td><td>yes</td>');
+  expect(run.summary).toContain('<td>ROLLED_BACK</td><td>COMPLETED</td><td>yes</td>');
   // ECS rolled back; the step did not roll back again.
   expect(mutations(w.ecsCalls(mark))).toEqual(['RegisterTaskDefinition', 'UpdateService']);
   const service = await w.service(cluster, 'pull-breaker');
@@ -111,8 +118,11 @@ test('CannotPullContainerError without the breaker: fails fast after max-failed-
   expect(error.split('\n').filter((line) => CANNOT_PULL.test(line))).toHaveLength(
     failedCount(error, deployment, 3),
   );
-  expect(error).toMatch(new RegExp(`Rolled back to ${previous} \\(deployment ecs-svc/\\d+\\)\\.`));
+  expect(run.outputs['rollback-state']).toBe('COMPLETED');
   expect(run.stdout).toContain(`rolling back pull-nobreaker to ${previous}`);
+  expect(run.stdout).toMatch(
+    new RegExp(`Rolled back to ${previous} by this step \\(deployment ecs-svc/\\d+\\): COMPLETED`),
+  );
   // The rollback's follow prints only what is new: each event once, in the log and the summary.
   const events = run.stdout.split('\n').filter((line) => /^\d{4}-\S+Z \(service pull-nobreaker\)/.test(line));
   expect(events).toContain(events.find((line) => line.includes('deployment completed')));
@@ -161,7 +171,10 @@ test('rollback-on-failure: false leaves the failed revision in place', async () 
     failedCount(error, deployment, 2),
   );
   expect(error).not.toContain('Rolled back');
-  expect(error).toContain('Look at the stopped tasks and service events above');
+  expect(run.outputs['rollback-state']).toBe('NONE');
+  expect(run.stdout).toContain(
+    'Nothing was rolled back (rollback-on-failure is false): no-rollback is left as it is',
+  );
   expect(mutations(w.ecsCalls(mark))).toEqual(['RegisterTaskDefinition', 'UpdateService']);
   const service = await w.service(cluster, 'no-rollback');
   expect(service.taskDefinition).toBe(run.outputs['task-definition-arn']);
@@ -180,7 +193,8 @@ test('timeout: TIMED_OUT with the last state, then rolled back and followed', as
     `Deployment ${deployment} did not finish within 4 s. Last state: PRIMARY ${deployment} slow:2: running 0/1, pending 1`,
   );
   expect(error).toMatch(/ACTIVE ecs-svc\/\d+ slow:1: running 1\/1/);
-  expect(error).toContain(`Rolled back to ${previous}`);
+  expect(run.outputs['rollback-state']).toBe('COMPLETED');
+  expect(run.stdout).toContain(`Rolled back to ${previous} by this step`);
   const service = await w.service(cluster, 'slow');
   expect(service.taskDefinition).toBe(previous);
   expect(service.deployments).toEqual([
@@ -201,7 +215,8 @@ test('circuit-breaker: on (no rollback by ECS): FAILED is seen at once, then the
     `Deployment ${deployment} failed: ECS deployment circuit breaker: tasks failed to start.`,
   );
   expect(error).toContain('container app: exit code 3');
-  expect(error).toContain(`Rolled back to ${previous}`);
+  expect(run.outputs['rollback-state']).toBe('COMPLETED');
+  expect(run.stdout).toContain(`Rolled back to ${previous} by this step`);
   expect(mutations(w.ecsCalls(mark))).toEqual(['RegisterTaskDefinition', 'UpdateService', 'UpdateService']);
   const service = await w.service(cluster, 'breaker-on');
   expect(service.deployments).toEqual([
@@ -233,6 +248,10 @@ test('an API error while following ends the step at once with that error, not at
     // The outputs still name the deployment that was started, and say its end is unknown.
     expect(run.outputs['deployment-id']).toMatch(/^ecs-svc\/\d+$/);
     expect(run.outputs['rollout-state']).toBe('UNKNOWN');
+    expect(run.outputs['rollback-state']).toBe('UNKNOWN');
+    // The summary is written on this exit path too, and says what stopped the step.
+    expect(run.summary).toContain('The step stopped early');
+    expect(run.summary).toContain('ECS ListTasks failed: AccessDeniedException');
     // Asked once, not retried: access denied is not transient.
     expect(w.aws.opLog.entries({ operation: 'ListTasks', errorCode: 'AccessDeniedException' })).toHaveLength(
       1,
@@ -256,6 +275,10 @@ test('timeout on a service this step created: TIMED_OUT, nothing to roll back to
   expect(run.errors).toHaveLength(1);
   expect(run.errors[0]).toContain(`Deployment ${run.outputs['deployment-id']} did not finish within 2 s.`);
   expect(run.errors[0]).not.toContain('Rolled back');
+  expect(run.outputs['rollback-state']).toBe('NONE');
+  expect(run.stdout).toContain(
+    'Nothing to roll back to: slow-new had no earlier revision (it was created by this step).',
+  );
   const service = await w.service(cluster, 'slow-new');
   expect(service.taskDefinition).toBe(run.outputs['task-definition-arn']);
 });
@@ -278,30 +301,46 @@ test('services: a failed service stops the step before the next one moves', asyn
   });
   expect(run.exitCode).toBe(1);
   expect(run.outputs['rollout-state']).toBe('ROLLED_BACK\nNOT_STARTED');
-  expect(run.errors[0]).toContain('pair-b: not deployed: pair-a failed first');
+  expect(run.outputs['rollback-state']).toBe('COMPLETED\nNONE');
+  expect(run.errors).toHaveLength(1);
+  expect(run.errors[0]).toMatch(/^pair-a: Deployment ecs-svc\/\d+ /);
+  expect(run.stdout).toContain(
+    'pair-b: rollout NOT_STARTED, rollback NONE (not deployed: pair-a failed first)',
+  );
+  expect(run.summary).toContain('pair-b: not deployed: pair-a failed first');
   expect((await w.service(cluster, 'pair-b')).taskDefinition).toBe(before);
   expect(mutations(w.ecsCalls(from))).toEqual(['RegisterTaskDefinition', 'UpdateService']);
 });
 
-test('max-failed-tasks before the breaker decides: the step fails fast and leaves the rollback to ECS', async () => {
-  const previous = await establish('pull-early', 'rollback');
+test('default inputs: the failure is reported at once, then the rollback is followed and rolled-back is true', async () => {
+  const previous = await establish('pull-default', 'rollback');
   const mark = w.mark();
   const run = await w.deploy({
     cluster,
-    service: 'pull-early',
-    image: await w.missing('failures/web', 'missing-early'),
+    service: 'pull-default',
+    image: await w.missing('failures/web', 'missing-default'),
   });
   expect(run.exitCode).toBe(1);
-  // Either the action's max-failed-tasks (3) or the breaker (threshold 3) decides first.
-  const state = run.outputs['rollout-state'];
-  expect(['FAILED', 'ROLLED_BACK']).toContain(state);
-  if (state === 'FAILED') {
-    expect(run.errors[0]).toContain(`The deployment circuit breaker rolls the service back to ${previous}`);
-    expect(run.outputs['rolled-back']).toBe('false');
-  }
+  // The breaker's threshold and max-failed-tasks are both 3 here: whichever decides first, the
+  // service is seen back on the previous revision before the step ends.
+  expect(['FAILED', 'ROLLED_BACK']).toContain(run.outputs['rollout-state']);
+  expect(run.outputs).toMatchObject({ 'rolled-back': 'true', 'rollback-state': 'COMPLETED' });
+  expect(run.errors).toHaveLength(1);
   expect(run.errors[0]).toMatch(CANNOT_PULL);
-  // No second rollback of ours racing the breaker's (it would replace the healthy old tasks).
-  expect(mutations(w.ecsCalls(mark))).toEqual(['RegisterTaskDefinition', 'UpdateService']);
+  expect(run.errors[0]).not.toMatch(/circuit breaker rolls the service back/);
+  // The ::error:: line comes when the failure is decidable, before the rollback is followed.
+  const lines = run.stdout.split('\n');
+  const errorAt = lines.findIndex((l) => l.startsWith('::error::'));
+  const rolledBackAt = lines.findIndex((l) => l.startsWith(`Rolled back to ${previous}`));
+  expect(errorAt).toBeGreaterThanOrEqual(0);
+  expect(rolledBackAt).toBeGreaterThan(errorAt);
+  // One rollback, never two: ECS's, or ours when the step decided first.
+  const updates = mutations(w.ecsCalls(mark)).filter((op) => op === 'UpdateService');
+  expect(updates.length).toBeLessThanOrEqual(2);
+  const service = await w.service(cluster, 'pull-default');
+  expect(service.deployments).toEqual([
+    expect.objectContaining({ status: 'PRIMARY', taskDefinition: previous, rolloutState: 'COMPLETED' }),
+  ]);
 });
 
 test('a cancelled job (SIGTERM while following) stops at once, says so, and leaves the service to ECS', async () => {
@@ -318,6 +357,7 @@ test('a cancelled job (SIGTERM while following) stops at once, says so, and leav
   expect(run.errors).toHaveLength(1);
   expect(run.errors[0]).toMatch(/SIGTERM/);
   expect(run.outputs['rollout-state']).toBe('CANCELLED');
+  expect(run.outputs['rollback-state']).toBe('NONE');
   expect(run.outputs['deployment-id']).toMatch(/^ecs-svc\/\d+$/);
   // No rollback of ours after a cancellation: the deployment goes on in ECS.
   expect(mutations(w.ecsCalls(mark))).toEqual(['RegisterTaskDefinition', 'UpdateService']);

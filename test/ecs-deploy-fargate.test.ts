@@ -83,7 +83,7 @@ describe('one service through its life', () => {
 
     expect(run.summary).toContain('family life-web: first revision');
     expect(run.summary).toContain(
-      '<td>web</td><td>' + firstDeployment + '</td><td>COMPLETED</td><td>no</td>',
+      '<td>web</td><td>' + firstDeployment + '</td><td>COMPLETED</td><td>NONE</td><td>no</td>',
     );
     expect(run.summary).toMatch(/web: service events \(\d+\)/);
     expect(run.summary).toContain('has reached a steady state.');
@@ -130,7 +130,7 @@ describe('one service through its life', () => {
     expect(run.stdout).toContain(
       `Changes from ${tdArn('life-web', 1)}:\n  containerDefinitions[app].image: ${v1} → ${v2}\n::group::`,
     );
-    expect(run.summary).toContain('Task definition changes (1)');
+    expect(run.summary).toContain('Task definition changes from life-web:1 (1)');
     expect(run.summary).toContain(`containerDefinitions[app].image: ${v1} → ${v2}`);
     expect(groupOf(run.stdout, 'Deploy web')).toMatch(/has stopped \d+ running tasks/);
 
@@ -170,8 +170,10 @@ describe('one service through its life', () => {
       'rolled-back': 'false',
     });
     expect(run.stdout).toContain('No change to the task definition');
-    expect(run.stdout).toContain(`${tdArn('life-web', 2)} already has this definition: nothing registered`);
-    expect(run.stdout).toContain(`web already runs ${tdArn('life-web', 2)}: no new deployment`);
+    expect(run.stdout).toContain(
+      `${tdArn('life-web', 2)} (which the service runs) already has this definition: nothing registered`,
+    );
+    expect(run.stdout).toContain('web already runs life-web:2, every task running: nothing to do');
     expect(w.ecsCalls(mark)).not.toContain('RegisterTaskDefinition');
     expect(mutations(w.ecsCalls(mark))).toEqual([]);
     expect(await w.revisions('life-web')).toHaveLength(2);
@@ -447,7 +449,7 @@ describe('run-task-before-deploy', () => {
       'rollout-state': 'COMPLETED',
     });
     expect(groupOf(run.stdout, 'Run the one-off task')).toContain('the task exited 0');
-    expect(run.summary).toMatch(/One-off task arn:aws:ecs:\S+ exited 0\./);
+    expect(run.summary).toMatch(/<th>One-off task<\/th><td>arn:aws:ecs:\S+ exited 0<\/td>/);
     expect(mutations(w.ecsCalls(mark))).toEqual(['RegisterTaskDefinition', 'RunTask', 'UpdateService']);
 
     const listed = await w.ecs.send(

@@ -1,6 +1,8 @@
 // Following one deployment to its end at a fixed pace: DescribeServices (plus the stopped tasks of
-// our deployment) each interval, new service events printed as they happen, and the decision
-// left to rollout.ts. API errors end the wait at once; they are not retried until a timeout.
+// the deployment) each interval, new service events and newly stopped tasks printed as they happen,
+// the decision left to rollout.ts. Throttling, 5xx and network errors are retried with back-off
+// until the deadline (the rollout goes on meanwhile); permanent errors (AccessDenied, validation)
+// end the wait at once. A call that never answers is abandoned at the deadline.
 import {
   DescribeServicesCommand,
   DescribeTasksCommand,
@@ -10,12 +12,18 @@ import {
   type ServiceEvent,
   type Task,
 } from '@aws-sdk/client-ecs';
-import { waitFor, type Clock, type Sleep } from '@aws-containers/core';
-import { decideRollout, newEvents, type RolloutDecision } from './rollout.js';
+import { formatError, isTransientError, waitFor, type Clock, type Sleep } from '@aws-containers/core';
+import { decideRollout, describeStoppedTask, newEvents, type RolloutDecision } from './rollout.js';
 
 export type FollowOutcome =
   | { status: 'completed' | 'failed' | 'rolled-back'; decision: RolloutDecision; service: Service }
-  | { status: 'timed-out'; decision: RolloutDecision | undefined; service: Service | undefined }
+  | {
+      status: 'timed-out';
+      decision: RolloutDecision | undefined;
+      service: Service | undefined;
+      /** Why the last checks failed, when the deadline passed while they were failing or hanging. */
+      lastError?: unknown;
+    }
   | { status: 'cancelled'; decision: RolloutDecision | undefined; service: Service | undefined };
 
 export interface FollowOptions {
@@ -28,38 +36,52 @@ export interface FollowOptions {
   timeoutMs: number;
   /** Events older than this are not printed (those from before the deployment began). */
   since: Date;
-  /** Ids of events listed before this step changed the service: history, never printed. */
+  /** Ids of events already printed or listed before this step changed the service. */
   knownEventIds?: Iterable<string>;
   /**
    * Believe COMPLETED only once running == desired, nothing pending and no other deployment, as
    * without the breaker: for a deployment this step did not start (a desired-count change alone
-   * scales the PRIMARY, which stays COMPLETED while its new tasks start).
+   * scales the PRIMARY, which stays COMPLETED while its new tasks start) and for a rollback.
    */
   settledOnly?: boolean;
-  /** One line per event and progress change. */
+  /** One line per event, stopped task and progress change. */
   log: (line: string) => void;
   signal?: AbortSignal;
   clock?: Clock;
   sleep?: Sleep;
 }
 
+/** What following cost and saw, across every follow of one service (the rollout and its rollback). */
 export interface FollowStats {
   describeServicesCalls: number;
+  /** Every ECS call made while following, retries included. */
+  calls: number;
+  /** Checks that failed with a transient error and were tried again. */
+  retries: number;
   events: ServiceEvent[];
+  /** Ids of the stopped tasks already printed. */
+  stoppedTaskIds: Set<string>;
+}
+
+export function newFollowStats(): FollowStats {
+  return { describeServicesCalls: 0, calls: 0, retries: 0, events: [], stoppedTaskIds: new Set() };
 }
 
 async function stoppedTasksOf(
   ecs: ECSClient,
   cluster: string,
   deploymentId: string,
+  stats: FollowStats,
   signal?: AbortSignal,
 ): Promise<Task[]> {
+  stats.calls++;
   const listed = await ecs.send(
     new ListTasksCommand({ cluster, startedBy: deploymentId, desiredStatus: 'STOPPED' }),
     { abortSignal: signal },
   );
   const arns = (listed.taskArns ?? []).slice(0, 100);
   if (arns.length === 0) return [];
+  stats.calls++;
   const described = await ecs.send(new DescribeTasksCommand({ cluster, tasks: arns }), {
     abortSignal: signal,
   });
@@ -69,14 +91,15 @@ async function stoppedTasksOf(
 export async function followDeployment(
   ecs: ECSClient,
   options: FollowOptions,
-  stats: FollowStats = { describeServicesCalls: 0, events: [] },
+  stats: FollowStats = newFollowStats(),
 ): Promise<FollowOutcome> {
-  const seen = new Set<string>(options.knownEventIds ?? []);
+  const seen = new Set<string>([...(options.knownEventIds ?? []), ...eventIds(stats.events)]);
   let lastProgress = '';
   let last: { decision: RolloutDecision; service: Service } | undefined;
   const result = await waitFor({
     check: async (signal) => {
       stats.describeServicesCalls++;
+      stats.calls++;
       const described = await ecs.send(
         new DescribeServicesCommand({ cluster: options.cluster, services: [options.service] }),
         { abortSignal: signal },
@@ -94,7 +117,13 @@ export async function followDeployment(
         options.log(`${event.createdAt?.toISOString() ?? ''} ${event.message ?? ''}`);
       }
       for (const event of service.events ?? []) if (event.id) seen.add(event.id);
-      const stoppedTasks = await stoppedTasksOf(ecs, options.cluster, options.deploymentId, signal);
+      const stoppedTasks = await stoppedTasksOf(ecs, options.cluster, options.deploymentId, stats, signal);
+      for (const task of stoppedTasks) {
+        const id = task.taskArn ?? '';
+        if (stats.stoppedTaskIds.has(id)) continue;
+        stats.stoppedTaskIds.add(id);
+        options.log(describeStoppedTask(task));
+      }
       const decision = decideRollout({
         service,
         deploymentId: options.deploymentId,
@@ -113,6 +142,12 @@ export async function followDeployment(
     until: ({ decision }) => decision.status === 'completed',
     failWhen: ({ decision }) =>
       decision.status === 'failed' || decision.status === 'rolled-back' ? decision.reason : undefined,
+    retryWhen: isTransientError,
+    onRetry: ({ error, delayMs }) => {
+      stats.retries++;
+      const said = formatError(error).split('\n')[0] ?? '';
+      options.log(`${said}; the rollout goes on, checking again in ${Math.round(delayMs / 1000)} s`);
+    },
     intervalMs: options.intervalMs,
     timeoutMs: options.timeoutMs,
     ...(options.signal ? { signal: options.signal } : {}),
@@ -125,8 +160,17 @@ export async function followDeployment(
     case 'failed':
       return { status: result.value.decision.status as 'failed' | 'rolled-back', ...result.value };
     case 'timeout':
-      return { status: 'timed-out', decision: last?.decision, service: last?.service };
+      return {
+        status: 'timed-out',
+        decision: last?.decision,
+        service: last?.service,
+        ...(result.lastError !== undefined ? { lastError: result.lastError } : {}),
+      };
     case 'cancelled':
       return { status: 'cancelled', decision: last?.decision, service: last?.service };
   }
+}
+
+function eventIds(events: readonly ServiceEvent[]): string[] {
+  return events.flatMap((e) => (e.id ? [e.id] : []));
 }

@@ -89,6 +89,8 @@ export interface Inputs {
   pollIntervalMs: number;
   maxFailedTasks: number;
   rollbackOnFailure: boolean;
+  /** Follow a rollback (ECS's or ours) to its end before the step ends. */
+  waitForRollback: boolean;
   /** The command of a one-off task of the new revision, run before the service is updated. */
   runTaskBeforeDeploy: string[] | undefined;
   runTaskTimeoutMs: number;
@@ -98,6 +100,8 @@ export interface Inputs {
 // ECS names: up to 255 letters, digits, hyphens and underscores; ARNs are accepted as given.
 const ECS_NAME = /^(?:[A-Za-z0-9_-]{1,255}|arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:[a-z-]+\/.+)$/;
 const CONTAINER_NAME = /^[A-Za-z0-9_-]{1,255}$/;
+/** Services one step deploys to: one revision spread further is a release train, not a step. */
+export const MAX_SERVICES = 100;
 const CONTAINER_NAME_EXPECTED = 'a container name (up to 255 letters, digits, - and _)';
 
 // ---------------------------------------------------------------------------------------------
@@ -410,6 +414,8 @@ export function getInputs(reader: InputReader = new InputReader()): Inputs {
   const services = reader.list('services', {
     itemTest: (item) => ECS_NAME.test(item),
     itemExpected: 'ECS service names or ARNs',
+    maxItems: MAX_SERVICES,
+    unique: true,
   });
   const region = reader.region('region');
   const maxAttempts = reader.int('max-attempts', { min: 1, max: 20, default: 5 });
@@ -543,6 +549,7 @@ export function getInputs(reader: InputReader = new InputReader()): Inputs {
   }
   const maxFailedTasks = reader.int('max-failed-tasks', { min: 1, max: 1000, default: 3 });
   const rollbackOnFailure = reader.boolean('rollback-on-failure', { default: true });
+  const waitForRollback = reader.boolean('wait-for-rollback', { default: true });
   const runTaskBeforeDeploy = reader.parsed('run-task-before-deploy', COMMAND_EXPECTED, parseCommand);
   const runTaskTimeoutMs = reader.duration('run-task-timeout', { min: 1000, default: 10 * 60_000 });
   const dryRun = reader.boolean('dry-run', { default: false });
@@ -584,6 +591,7 @@ export function getInputs(reader: InputReader = new InputReader()): Inputs {
     pollIntervalMs,
     maxFailedTasks,
     rollbackOnFailure,
+    waitForRollback,
     runTaskBeforeDeploy,
     runTaskTimeoutMs,
     dryRun,

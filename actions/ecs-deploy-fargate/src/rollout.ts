@@ -20,8 +20,20 @@ export interface RolloutState {
   previousTaskDefinition?: string | undefined;
 }
 
+/**
+ * Why a rollout was decided failed or rolled back; each calls for a different next step:
+ * - `ecs-failed`: ECS marked our deployment FAILED (the circuit breaker, without a rollback yet);
+ * - `failed-tasks`: `maxFailedTasks` of our tasks failed (ECS may not have reacted yet);
+ * - `ecs-rolled-back`: ECS's circuit breaker rolled the service back (observed);
+ * - `replaced`: another deployment (another run, a person) is PRIMARY now: nothing of ours to undo;
+ * - `deleted`: the service is being deleted.
+ */
+export type FailureCause = 'ecs-failed' | 'failed-tasks' | 'ecs-rolled-back' | 'replaced' | 'deleted';
+
 export interface RolloutDecision {
   status: RolloutStatus;
+  /** For `failed` and `rolled-back`: what decided it. */
+  cause?: FailureCause;
   /** Why it failed or rolled back, for a person; a progress line while in progress. */
   reason: string;
   /** Our deployment, when the service still lists it. */
@@ -32,8 +44,10 @@ export interface RolloutDecision {
   failedTasks: string[];
 }
 
-// Tasks stopped for reasons that are not the new revision's fault: scale-in, a Spot reclaim.
-const NOT_FAILURES = new Set(['SpotInterruption', 'TerminationNotice']);
+// Tasks stopped for reasons that are not the new revision's fault: scale-in, a Spot reclaim, and
+// StopTask by a person or another tool (UserInitiated), which ECS's circuit breaker ignores too:
+// counting them would let anyone with ecs:StopTask fail (and roll back) a healthy deployment.
+const NOT_FAILURES = new Set(['SpotInterruption', 'TerminationNotice', 'UserInitiated']);
 
 /** True when a stopped task counts as a failure of the deployment. */
 export function isFailedTask(task: Task): boolean {
@@ -47,13 +61,25 @@ export function describeStoppedTask(task: Task): string {
   const id = task.taskArn?.split('/').at(-1) ?? 'task';
   const revision = task.taskDefinitionArn?.split('/').at(-1);
   const head = `task ${id}${revision ? ` (${revision})` : ''} stopped: ${task.stoppedReason ?? 'no reason given'}${task.stopCode ? ` [${task.stopCode}]` : ''}`;
+  // A container's reason is often the task's stop reason again (CannotPullContainerError): say it once.
+  const said = (reason: string | undefined) =>
+    reason !== undefined && (task.stoppedReason ?? '').includes(reason.trim());
   const containers = (task.containers ?? [])
-    .filter((c) => c.exitCode !== undefined || c.reason !== undefined)
+    .filter((c) => c.exitCode !== undefined || (c.reason !== undefined && !said(c.reason)))
     .map((c) => {
       const exit = c.exitCode !== undefined ? `exit code ${c.exitCode}` : 'no exit code';
-      return `container ${c.name ?? '?'}: ${exit}${c.reason ? ` (${c.reason})` : ''}`;
+      return `container ${c.name ?? '?'}: ${exit}${c.reason && !said(c.reason) ? ` (${c.reason})` : ''}`;
     });
-  return [head, ...containers].join('; ');
+  const notCounted = isFailedTask(task) ? '' : ` (${notCountedBecause(task)}: not counted as a failure)`;
+  return [head + notCounted, ...containers].join('; ');
+}
+
+function notCountedBecause(task: Task): string {
+  if (task.stopCode === 'UserInitiated') return 'stopped with StopTask by a person or another tool';
+  if (task.stopCode === 'SpotInterruption' || task.stopCode === 'TerminationNotice') {
+    return 'its capacity was reclaimed';
+  }
+  return 'scaled in';
 }
 
 /** "running 1/2, pending 1, failed 0" for one deployment. */
@@ -90,9 +116,10 @@ export function decideRollout(state: RolloutState): RolloutDecision {
   const failedTasks = stopped.map(describeStoppedTask);
   const breaker =
     state.circuitBreaker ?? service.deploymentConfiguration?.deploymentCircuitBreaker?.enable ?? false;
-  const decision = (status: RolloutStatus, reason: string): RolloutDecision => ({
+  const decision = (status: RolloutStatus, reason: string, cause?: FailureCause): RolloutDecision => ({
     status,
     reason,
+    ...(cause ? { cause } : {}),
     deployment,
     primary,
     failedTasks,
@@ -104,6 +131,7 @@ export function decideRollout(state: RolloutState): RolloutDecision {
     return decision(
       'failed',
       `The service ${service.serviceName ?? ''} is ${service.status}: it was deleted during the deployment`,
+      'deleted',
     );
   }
 
@@ -119,9 +147,14 @@ export function decideRollout(state: RolloutState): RolloutDecision {
       return decision(
         'failed',
         withTasks(`Deployment ${deploymentId} was replaced by another deployment: ${now}`),
+        'replaced',
       );
     }
-    return decision('rolled-back', withTasks(`Deployment ${deploymentId} was rolled back: ${now}`));
+    return decision(
+      'rolled-back',
+      withTasks(`Deployment ${deploymentId} was rolled back: ${now}`),
+      'ecs-rolled-back',
+    );
   }
 
   if (deployment.rolloutState === 'FAILED') {
@@ -132,9 +165,10 @@ export function decideRollout(state: RolloutState): RolloutDecision {
         withTasks(
           `Deployment ${deploymentId} failed (${why}); the circuit breaker is rolling back to ${revisionOf(primary.taskDefinition)} (deployment ${primary.id})`,
         ),
+        'ecs-rolled-back',
       );
     }
-    return decision('failed', withTasks(`Deployment ${deploymentId} failed: ${why}`));
+    return decision('failed', withTasks(`Deployment ${deploymentId} failed: ${why}`), 'ecs-failed');
   }
 
   const others = deployments.filter((d) => d.id !== deployment.id);
@@ -164,6 +198,7 @@ export function decideRollout(state: RolloutState): RolloutDecision {
       withTasks(
         `Deployment ${deploymentId}: ${failedCount} task${failedCount === 1 ? '' : 's'} failed (max-failed-tasks is ${state.maxFailedTasks})`,
       ),
+      'failed-tasks',
     );
   }
 

@@ -3,12 +3,13 @@
 import {
   DescribeTasksCommand,
   RunTaskCommand,
+  StopTaskCommand,
   type ECSClient,
   type NetworkConfiguration,
   type Task,
   type CapacityProviderStrategyItem,
 } from '@aws-sdk/client-ecs';
-import { ActionError, waitFor } from '@aws-containers/core';
+import { ActionError, formatError, isTransientError, waitFor } from '@aws-containers/core';
 import { describeStoppedTask } from './rollout.js';
 
 export interface OneOffTask {
@@ -69,15 +70,14 @@ export async function runOneOffTask(ecs: ECSClient, options: OneOffTask): Promis
       `run-task-before-deploy could not start a task: ${failure?.reason ?? 'no task'}${failure?.detail ? ` (${failure.detail})` : ''}`,
     );
   }
-  options.log(`started ${task.taskArn}: ${options.command.join(' ')}`);
-  let lastStatus = '';
+  const taskArn = task.taskArn;
+  options.log(`started ${taskArn}: ${JSON.stringify(options.command)}`);
+  let lastStatus = task.lastStatus ?? '';
   const result = await waitFor({
     check: async (signal) => {
       const described = await ecs.send(
-        new DescribeTasksCommand({ cluster: options.cluster, tasks: [task.taskArn as string] }),
-        {
-          abortSignal: signal,
-        },
+        new DescribeTasksCommand({ cluster: options.cluster, tasks: [taskArn] }),
+        { abortSignal: signal },
       );
       const now = described.tasks?.[0] ?? task;
       if (now.lastStatus && now.lastStatus !== lastStatus) {
@@ -87,13 +87,42 @@ export async function runOneOffTask(ecs: ECSClient, options: OneOffTask): Promis
       return now;
     },
     until: (now) => now.lastStatus === 'STOPPED',
+    retryWhen: isTransientError,
+    onRetry: ({ error, delayMs }) =>
+      options.log(
+        `${formatError(error).split('\n')[0]}; checking the task again in ${Math.round(delayMs / 1000)} s`,
+      ),
     intervalMs: options.intervalMs,
     timeoutMs: options.timeoutMs,
     ...(options.signal ? { signal: options.signal } : {}),
   });
-  if (result.status !== 'done') {
+  if (result.status === 'cancelled') {
+    // The runner is about to stop this process: say what is left running, and leave it be.
+    options.log(
+      `Cancelled: the one-off task ${taskArn} is still ${lastStatus || 'running'} in ECS; the service was not updated`,
+    );
     throw new ActionError(
-      `run-task-before-deploy: the task ${task.taskArn} did not stop within ${Math.round(options.timeoutMs / 1000)} s (last status ${lastStatus || 'unknown'}); the service was not updated`,
+      `run-task-before-deploy was cancelled; the task ${taskArn} is still ${lastStatus || 'running'}`,
+    );
+  }
+  if (result.status !== 'done') {
+    // Left running, a migration could go on changing the database after the step failed.
+    const stopped = await ecs
+      .send(
+        new StopTaskCommand({
+          cluster: options.cluster,
+          task: taskArn,
+          reason: `run-task-before-deploy timed out after ${Math.round(options.timeoutMs / 1000)} s`,
+        }),
+        { abortSignal: options.signal },
+      )
+      .then(
+        (answer) => `it was stopped with StopTask (now ${answer.task?.lastStatus ?? 'stopping'})`,
+        (err: unknown) =>
+          `stopping it failed, so it may still be ${lastStatus || 'running'}: ${formatError(err).split('\n')[0]}`,
+      );
+    throw new ActionError(
+      `run-task-before-deploy: the task ${taskArn} did not stop within ${Math.round(options.timeoutMs / 1000)} s (last status ${lastStatus || 'unknown'}); ${stopped}; the service was not updated`,
       { hint: 'Raise run-task-timeout, or look at the task in the ECS console' },
     );
   }

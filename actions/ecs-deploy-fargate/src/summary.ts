@@ -1,60 +1,106 @@
-// The job summary of a deploy: the image, the task definition diff, the timeline, the result.
-import type { ServiceEvent } from '@aws-sdk/client-ecs';
+// The job summary of a deploy, written on every exit path: what was rendered and registered, what
+// each service did (rollout and rollback as observed), the timeline, and what ended the step when
+// it ended early.
 import { JobSummary } from '@aws-containers/core';
+import type { ServiceResult } from './stages.js';
 
-export interface ServiceResult {
-  service: string;
-  serviceArn: string | undefined;
-  deploymentId: string | undefined;
-  /** The rollout-state output: COMPLETED, FAILED, ROLLED_BACK, TIMED_OUT or CANCELLED. */
-  rolloutState: string;
-  rolledBack: boolean;
-  /** What happened, for a person. */
-  message: string;
-  /** The service events seen while following, oldest first. */
-  events: ServiceEvent[];
-}
-
-export interface DeploySummary {
+export interface DeployReport {
   dryRun: boolean;
-  family: string;
-  diff: string[];
+  /** Known once the task definition is rendered. */
+  family: string | undefined;
+  /** The inputs were not valid: the step stopped before any AWS call. */
+  inputErrors: string[] | undefined;
+  diff: string[] | undefined;
+  /** What the diff compares against (`web:6`), undefined for a family's first revision. */
+  diffBase: string | undefined;
   taskDefinitionArn: string | undefined;
-  services: ServiceResult[];
+  /** False when an identical ACTIVE revision was reused. */
+  registered: boolean | undefined;
   runTask: { exitCode: number | undefined; taskArn: string | undefined } | undefined;
+  services: ServiceResult[];
+  calls: { total: number; describeServices: number; retried: number };
+  /** The error that ended the step early, as formatted for the annotation. */
+  stoppedBy: string | undefined;
 }
 
-export function buildSummary(s: DeploySummary): JobSummary {
-  const summary = new JobSummary().heading(
-    s.dryRun ? `ecs-deploy-fargate (dry run): ${s.family}` : `ecs-deploy-fargate: ${s.family}`,
-    2,
-  );
-  if (s.dryRun)
+export function emptyReport(): DeployReport {
+  return {
+    dryRun: false,
+    family: undefined,
+    inputErrors: undefined,
+    diff: undefined,
+    diffBase: undefined,
+    taskDefinitionArn: undefined,
+    registered: undefined,
+    runTask: undefined,
+    services: [],
+    calls: { total: 0, describeServices: 0, retried: 0 },
+    stoppedBy: undefined,
+  };
+}
+
+export function buildSummary(r: DeployReport): JobSummary {
+  const title = `ecs-deploy-fargate${r.dryRun ? ' (dry run)' : ''}${r.family ? `: ${r.family}` : ''}`;
+  const summary = new JobSummary().heading(title, 2);
+  if (r.inputErrors) {
+    summary.paragraph('The inputs are not valid: nothing was changed in AWS.');
+    summary.list(r.inputErrors);
+    return summary;
+  }
+  if (r.dryRun) {
     summary.paragraph('Dry run: rendered, compared and validated; nothing was registered or deployed.');
-  if (s.taskDefinitionArn) summary.paragraph(`Task definition: ${s.taskDefinitionArn}`);
-  summary.details(
-    s.diff.length > 0 ? `Task definition changes (${s.diff.length})` : 'Task definition changes (none)',
-    s.diff.length > 0 ? s.diff.join('\n') : 'The rendered task definition equals the one the service runs.',
-  );
-  if (s.runTask) {
-    summary.paragraph(
-      `One-off task ${s.runTask.taskArn ?? ''} exited ${s.runTask.exitCode ?? 'without a code'}.`,
+  }
+  const facts: [string, string | undefined][] = [];
+  if (r.taskDefinitionArn) {
+    facts.push([
+      'Task definition',
+      `${r.taskDefinitionArn}${r.registered === false ? ' (an identical ACTIVE revision, reused)' : r.registered ? ' (registered by this step)' : ''}`,
+    ]);
+  }
+  if (r.runTask) {
+    facts.push([
+      'One-off task',
+      `${r.runTask.taskArn ?? ''} exited ${r.runTask.exitCode ?? 'without a code'}`,
+    ]);
+  }
+  if (r.calls.total > 0) {
+    facts.push([
+      'ECS calls while following',
+      `${r.calls.total} (DescribeServices ${r.calls.describeServices}${r.calls.retried > 0 ? `; ${r.calls.retried} checks retried after transient errors` : ''})`,
+    ]);
+  }
+  if (facts.length > 0) summary.facts(facts);
+  if (r.diff) {
+    summary.details(
+      r.diff.length > 0
+        ? `Task definition changes from ${r.diffBase ?? 'nothing'} (${r.diff.length})`
+        : 'Task definition changes (none)',
+      r.diff.length > 0
+        ? r.diff.join('\n')
+        : `The rendered task definition equals ${r.diffBase ?? 'the one deployed'}.`,
     );
   }
-  if (s.services.length > 0) {
+  if (r.services.length > 0) {
     summary.table(
-      ['Service', 'Deployment', 'Result', 'Rolled back'],
-      s.services.map((r) => [r.service, r.deploymentId ?? '', r.rolloutState, r.rolledBack ? 'yes' : 'no']),
+      ['Service', 'Deployment', 'Rollout', 'Rollback', 'Rolled back'],
+      r.services.map((s) => [
+        s.service,
+        s.deploymentId ?? '',
+        s.rolloutState,
+        s.rollbackState,
+        s.rolledBack ? 'yes' : 'no',
+      ]),
     );
-    for (const r of s.services) {
-      if (r.rolloutState !== 'COMPLETED') summary.paragraph(`${r.service}: ${r.message}`);
-      if (r.events.length > 0) {
+    for (const s of r.services) {
+      if (s.rolloutState !== 'COMPLETED' && s.message) summary.paragraph(`${s.service}: ${s.message}`);
+      if (s.events.length > 0) {
         summary.details(
-          `${r.service}: service events (${r.events.length})`,
-          r.events.map((e) => `${e.createdAt?.toISOString() ?? ''} ${e.message ?? ''}`).join('\n'),
+          `${s.service}: service events (${s.events.length})`,
+          s.events.map((e) => `${e.createdAt?.toISOString() ?? ''} ${e.message ?? ''}`).join('\n'),
         );
       }
     }
   }
+  if (r.stoppedBy) summary.heading('The step stopped early', 3).code(r.stoppedBy);
   return summary;
 }

@@ -85,6 +85,7 @@ test('defaults: the service current task definition, 15m timeout, 5s polls, 3 fa
     pollIntervalMs: 5000,
     maxFailedTasks: 3,
     rollbackOnFailure: true,
+    waitForRollback: true,
     runTaskBeforeDeploy: undefined,
     runTaskTimeoutMs: 600_000,
     dryRun: false,
@@ -402,6 +403,80 @@ test.each<[string, Record<string, string>, string[]]>([
 ])('%s', (_name, inputs, expected) => {
   const errors = errorsOf(inputs);
   for (const fragment of expected) expect(errors.join('\n')).toContain(fragment);
+});
+
+// §3 of the hardening issue: a value of environment, secrets or docker-labels may be a secret;
+// an inline task definition may hold one too. Errors name the input, line and key, never the value.
+test.each<[string, Record<string, string>, string, string]>([
+  [
+    'environment, bad key',
+    { environment: 'DB-URL=postgres://app:pw@db' },
+    'Line 1 has the key "DB-URL"',
+    'app:pw',
+  ],
+  ['environment, no =', { environment: 'A=1\npostgres://app:pw@db' }, 'Line 2 has no "="', 'app:pw'],
+  [
+    'environment, key twice',
+    { environment: 'A=s3cr3t-one\nA=s3cr3t-two' },
+    'The key "A" is set twice, on lines 1 and 2',
+    's3cr3t',
+  ],
+  [
+    'secrets, bad key',
+    { secrets: 'api key=arn:aws:secretsmanager:eu-west-1:123456789012:secret:k-AbCdEf' },
+    'Line 1 has the key "api key"',
+    'secretsmanager',
+  ],
+  [
+    'docker-labels, bad key',
+    { 'docker-labels': '-x=token-abc123' },
+    'Line 1 has the key "-x"',
+    'token-abc123',
+  ],
+  [
+    'inline task definition, JSON',
+    {
+      'task-definition':
+        '{"family": "web", "containerDefinitions": [{"name": "app", "environment": [{"name": "PW", "value": "hunter2"},]}]}',
+    },
+    'line 1, column',
+    'hunter2',
+  ],
+  [
+    'inline task definition, YAML',
+    { 'task-definition': 'family: web\npassword: hunter2: x\n' },
+    'line 2, column',
+    'hunter2',
+  ],
+])('%s: the error names where, never the value', (_name, inputs, fragment, secret) => {
+  const errors = errorsOf({ ...base, ...inputs }).join('\n');
+  expect(errors).toContain(fragment);
+  expect(errors).not.toContain(secret);
+});
+
+test('a YAML alias bomb in an inline task definition is an error of that input', () => {
+  const bomb = [
+    'a: &a [x, x, x, x, x, x, x, x, x]',
+    ...'bcdefgh'.split('').map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcdefgh'[i]}`).join(', ')}]`),
+  ].join('\n');
+  const errors = errorsOf({ ...base, 'task-definition': bomb });
+  expect(errors).toHaveLength(1);
+  expect(errors[0]).toMatch(/^Input "task-definition": expected valid YAML\. It cannot be expanded/);
+});
+
+test.each<[string, string, string[]]>([
+  [
+    'twice',
+    'web, api\nweb',
+    ['Input "services": expected each item once, got "web". It is listed more than once'],
+  ],
+  [
+    '65536 of them',
+    Array.from({ length: 65_536 }, (_, i) => `svc-${i}`).join('\n'),
+    ['Input "services": expected at most 100 items. It has 65536'],
+  ],
+])('services listed %s: one error, before anything is read', (_name, services, expected) => {
+  expect(errorsOf({ cluster: 'prod', services })).toEqual(expected);
 });
 
 test('every problem is reported at once', () => {

@@ -246,6 +246,44 @@ describe('decideRollout', () => {
     expect(decision.reason).toMatch(reason);
   });
 
+  // What decided a failure picks the next step: whose rollback, or none at all.
+  test.each<[string, Partial<RolloutState>, string | undefined]>([
+    ['in progress', {}, undefined],
+    [
+      'ECS marked it FAILED, still PRIMARY (breaker without rollback)',
+      { service: service([deployment({ rolloutState: 'FAILED' })]) },
+      'ecs-failed',
+    ],
+    [
+      'FAILED and the breaker rolled back',
+      {
+        service: service([
+          deployment({ id: ROLLBACK, taskDefinition: TD6 }),
+          deployment({ status: 'ACTIVE', rolloutState: 'FAILED' }),
+        ]),
+      },
+      'ecs-rolled-back',
+    ],
+    [
+      'gone, the previous revision PRIMARY',
+      { service: service([deployment({ id: ROLLBACK, taskDefinition: TD6 })]), previousTaskDefinition: TD6 },
+      'ecs-rolled-back',
+    ],
+    [
+      'gone, another revision PRIMARY',
+      { service: service([deployment({ id: ROLLBACK, taskDefinition: TD8 })]), previousTaskDefinition: TD6 },
+      'replaced',
+    ],
+    [
+      'max-failed-tasks',
+      { stoppedTasks: [stoppedTask('a'), stoppedTask('b'), stoppedTask('c')] },
+      'failed-tasks',
+    ],
+    ['the service is DRAINING', { service: { ...service([deployment({})]), status: 'DRAINING' } }, 'deleted'],
+  ])('cause: %s', (_name, overrides, cause) => {
+    expect(decideRollout(state(overrides)).cause).toBe(cause);
+  });
+
   test('after the breaker rolled back, the decision names the deployment to follow', () => {
     const decision = decideRollout(
       state({
@@ -306,6 +344,20 @@ describe('stopped tasks', () => {
       { stopCode: undefined, stoppedReason: undefined, containers: [], taskDefinitionArn: undefined },
       'task aaa stopped: no reason given',
     ],
+    [
+      'the container reason that repeats the task reason is said once',
+      {
+        stoppedReason: 'CannotPullContainerError: failed to resolve ref web:nope: not found',
+        containers: [
+          {
+            name: 'app',
+            lastStatus: 'STOPPED',
+            reason: 'CannotPullContainerError: failed to resolve ref web:nope: not found',
+          },
+        ],
+      },
+      'task aaa (web:7) stopped: CannotPullContainerError: failed to resolve ref web:nope: not found [TaskFailedToStart]',
+    ],
   ])('%s', (_name, overrides, line) => {
     const task = stoppedTask('aaa', overrides);
     expect(describeStoppedTask(task)).toBe(line);
@@ -321,8 +373,28 @@ describe('stopped tasks', () => {
         stoppedReason: 'Scaling activity initiated by (deployment ecs-svc/1)',
       },
     ],
+    // StopTask by a person or another tool: ECS's breaker does not count it, nor do we.
+    [{ stopCode: 'UserInitiated' as const, stoppedReason: 'stopped by the on-call engineer' }],
   ])('not a failure: %j', (overrides) => {
     expect(isFailedTask(stoppedTask('aaa', overrides))).toBe(false);
+  });
+
+  test('a task stopped with StopTask is printed as not counted', () => {
+    expect(
+      describeStoppedTask(
+        stoppedTask('aaa', { stopCode: 'UserInitiated', stoppedReason: 'x', containers: [] }),
+      ),
+    ).toBe(
+      'task aaa (web:7) stopped: x [UserInitiated] (stopped with StopTask by a person or another tool: not counted as a failure)',
+    );
+  });
+
+  test('three tasks stopped with StopTask do not fail the deployment', () => {
+    const user = (id: string) =>
+      stoppedTask(id, { stopCode: 'UserInitiated', stoppedReason: 'Task stopped by user' });
+    const decision = decideRollout(state({ stoppedTasks: [user('a'), user('b'), user('c')] }));
+    expect(decision.status).toBe('in-progress');
+    expect(decision.failedTasks).toEqual([]);
   });
 });
 

@@ -3,7 +3,14 @@
 import type { ImageResolution } from '../ecr/index.js';
 import type { JsonService, RequestContext, ServiceFactory } from '../service.js';
 import { createEcsOperations } from './api.js';
-import { DEFAULT_TIMINGS, loadState, type EcsState, type EcsTimings, type ResolvedImage } from './model.js';
+import {
+  DEFAULT_TIMINGS,
+  loadState,
+  regionOf,
+  type EcsState,
+  type EcsTimings,
+  type ResolvedImage,
+} from './model.js';
 import { EcsSimulation, type SchedulingClock } from './sim.js';
 
 export type { EcsTimings } from './model.js';
@@ -24,6 +31,14 @@ export interface EcsAdmin {
   clearUnpullable(): void;
   /** A deep copy of ECS's state (clusters, task definitions, services, tasks), for assertions. */
   snapshot(): EcsState;
+  /**
+   * Adds a service event with this message, as ECS would (newest first in DescribeServices). For
+   * tests of clients that print events: ECS's wording can carry text from outside the workflow.
+   */
+  addServiceEvent(
+    where: { accountId: string; region: string; cluster: string; service: string },
+    message: string,
+  ): void;
 }
 
 /** Looks an image up in the local-aws registry (EcrAdmin.resolveImage). */
@@ -126,6 +141,15 @@ export function createEcsFactory(lookup: RegistryLookup): ServiceFactory<EcsAdmi
           save();
         },
         snapshot: () => structuredClone(s),
+        addServiceEvent(where, message) {
+          const svc = regionOf(s, where.accountId, where.region).services[where.cluster]?.[where.service];
+          if (!svc)
+            throw new Error(
+              `no service ${where.cluster}/${where.service} in ${where.accountId}/${where.region}`,
+            );
+          sim.event(svc, message);
+          save();
+        },
       },
     };
   };
