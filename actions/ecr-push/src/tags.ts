@@ -116,6 +116,16 @@ export interface ComputedTags {
   readonly version: string | undefined;
   /** Rules that gave an invalid tag. Those tags are not in `tags`; report these as input errors. */
   readonly errors: TagError[];
+  /** Rules that gave no tag for this run, each with why, in the user's words (for the log). */
+  readonly skipped: SkippedRule[];
+}
+
+/** A rule that does not apply to the run: `latest` on a tag push, `pr` on a push. */
+export interface SkippedRule {
+  /** The rule as written. */
+  readonly rule: string;
+  /** Why it gives nothing: "the run is not on the default branch (refs/tags/v1.2.3)". */
+  readonly why: string;
 }
 
 export const TAG_RULES_EXPECTED =
@@ -374,6 +384,8 @@ interface RunFacts {
   pr: number | undefined;
   isDefaultBranch: boolean;
   eventName: string | undefined;
+  /** GITHUB_REF, to say what the run is on when a rule does not apply. */
+  ref: string | undefined;
   now: Date;
 }
 
@@ -397,14 +409,15 @@ export function computeTags(rules: readonly TagRule[], context: GitHubContext, n
   const facts = factsOf(context, now);
   const tags: string[] = [];
   const errors: TagError[] = [];
+  const skipped: SkippedRule[] = [];
   for (const rule of rules.length > 0 ? rules : DEFAULT_TAG_RULES) {
     const result = tagOf(rule, facts);
-    if (result === undefined) continue;
     if (result instanceof TagError) errors.push(result);
+    else if (typeof result !== 'string') skipped.push({ rule: rule.source, why: result.why });
     else if (!tags.includes(result)) tags.push(result);
   }
   const version = versionOf(facts);
-  return { tags, labels: labelsOf(context, facts, version), version, errors };
+  return { tags, labels: labelsOf(context, facts, version), version, errors, skipped };
 }
 
 const DEFAULT_TAG_RULES = parseTagRules(DEFAULT_TAGS);
@@ -420,6 +433,7 @@ function factsOf(context: GitHubContext, now: Date): RunFacts {
     pr: isPr ? context.prNumber : undefined,
     isDefaultBranch: context.isDefaultBranch === true,
     eventName: context.eventName,
+    ref: context.ref,
     now,
   };
 }
@@ -443,15 +457,29 @@ function holds(condition: string, facts: RunFacts): boolean {
   }
 }
 
-/** The rule's tag, undefined when the rule does not apply, or a TagError. */
-function tagOf(rule: TagRule, facts: RunFacts): string | TagError | undefined {
+/** The rule's tag, why it gives none in this run, or a TagError. */
+function tagOf(rule: TagRule, facts: RunFacts): string | TagError | { why: string } {
   const on = rule.on ?? (rule.type === 'latest' ? ['default-branch'] : undefined);
-  if (on && !on.some((condition) => holds(condition, facts))) return undefined;
+  if (on && !on.some((condition) => holds(condition, facts))) {
+    return {
+      why:
+        rule.on === undefined
+          ? `the run is not on the default branch (${runOn(facts)})`
+          : `none of its conditions (on=${on.join(',')}) holds for this run (${runOn(facts)})`,
+    };
+  }
 
   let pattern = rule.value;
   if (rule.type === 'semver') {
     const semver = facts.semver;
-    if (!semver) return undefined;
+    if (!semver) {
+      return {
+        why:
+          facts.tag === undefined
+            ? `the run is not on a git tag (${runOn(facts)})`
+            : `the git tag ${facts.tag} is not a semantic version`,
+      };
+    }
     const used = placeholdersOf(pattern);
     if (semver.prerelease && !used.includes('version') && !used.includes('raw')) pattern = '{{version}}';
     else if (
@@ -459,14 +487,17 @@ function tagOf(rule: TagRule, facts: RunFacts): string | TagError | undefined {
       used.includes('major') &&
       !used.some((p) => p !== 'major' && SEMVER_PLACEHOLDERS.includes(p))
     ) {
-      return undefined;
+      return { why: `{{major}} alone gives nothing for a 0.x version (${semver.version})` };
     }
   }
 
+  const missing = [rule.prefix, pattern, rule.suffix]
+    .flatMap(placeholdersOf)
+    .find((name) => !placeholderValue(name, facts));
+  if (missing !== undefined) return { why: noValue(missing, facts) };
   const prefix = expand(rule.prefix, facts);
   const value = expand(pattern, facts);
   const suffix = expand(rule.suffix, facts);
-  if (prefix === undefined || value === undefined || suffix === undefined) return undefined;
 
   const room = MAX_TAG_LENGTH - prefix.length - suffix.length;
   if (room <= 0) {
@@ -490,15 +521,32 @@ function tagOf(rule: TagRule, facts: RunFacts): string | TagError | undefined {
   return tag;
 }
 
-/** Fills in placeholders; undefined when one of them has no value in this run. */
-function expand(template: string, facts: RunFacts): string | undefined {
-  let missing = false;
-  const out = template.replace(PLACEHOLDER, (_, name: string) => {
-    const value = placeholderValue(name, facts);
-    if (value === undefined || value === '') missing = true;
-    return value ?? '';
-  });
-  return missing ? undefined : out;
+/** What the run is on, for a rule that does not apply: the ref, or the event without one. */
+function runOn(facts: RunFacts): string {
+  return facts.ref ?? `${facts.eventName ?? 'an unknown'} event without a ref`;
+}
+
+/** Why a placeholder has no value in this run. */
+function noValue(name: string, facts: RunFacts): string {
+  switch (name) {
+    case 'branch':
+      return `the run is not on a branch (${runOn(facts)})`;
+    case 'tag':
+    case 'raw':
+      return `the run is not on a git tag (${runOn(facts)})`;
+    case 'pr':
+      return `the run is not a pull request (${facts.eventName ?? 'unknown'} event)`;
+    case 'sha':
+    case 'sha-long':
+      return 'the commit is not known (GITHUB_SHA is not set)';
+    default:
+      return `{{${name}}} has no value in this run`;
+  }
+}
+
+/** Fills in placeholders (the caller has checked that each has a value in this run). */
+function expand(template: string, facts: RunFacts): string {
+  return template.replace(PLACEHOLDER, (_, name: string) => placeholderValue(name, facts) ?? '');
 }
 
 function placeholderValue(name: string, facts: RunFacts): string | undefined {

@@ -247,6 +247,40 @@ describe('computeTags: order and duplicates', () => {
   });
 });
 
+describe('computeTags: a rule that gives nothing says why', () => {
+  test.each<[string, EventName, string]>([
+    ['latest', 'v123', 'the run is not on the default branch (refs/tags/v1.2.3)'],
+    ['latest', 'feature', 'the run is not on the default branch (refs/heads/feature/x)'],
+    ['pr', 'main', 'the run is not a pull request (push event)'],
+    ['branch', 'v123', 'the run is not on a branch (refs/tags/v1.2.3)'],
+    ['branch', 'pr', 'the run is not on a branch (refs/pull/42/merge)'],
+    ['tag', 'main', 'the run is not on a git tag (refs/heads/main)'],
+    ['semver:{{version}}', 'main', 'the run is not on a git tag (refs/heads/main)'],
+    ['semver:{{major}}', 'zero', '{{major}} alone gives nothing for a 0.x version (0.4.0)'],
+    ['raw:x-{{tag}}', 'feature', 'the run is not on a git tag (refs/heads/feature/x)'],
+    ['sha prefix={{branch}}-', 'v123', 'the run is not on a branch (refs/tags/v1.2.3)'],
+    [
+      'raw:edge on=default-branch,pr',
+      'feature',
+      'none of its conditions (on=default-branch,pr) holds for this run (refs/heads/feature/x)',
+    ],
+  ])('%s on %s', (rule, event, why) => {
+    const result = tagsFor(rule, event);
+    expect(result.tags).toEqual([]);
+    expect(result.skipped).toEqual([{ rule, why }]);
+  });
+
+  test('a semver rule on a git tag that is not a version', () => {
+    expect(tagsFor('semver:{{version}}', push('refs/tags/release-2024.01')()).skipped).toEqual([
+      { rule: 'semver:{{version}}', why: 'the git tag release-2024.01 is not a semantic version' },
+    ]);
+  });
+
+  test('the default rules on a push to main: one entry per rule that gave nothing', () => {
+    expect(tagsFor('', 'main').skipped.map((s) => s.rule)).toEqual(['semver:{{version}}', 'tag', 'pr']);
+  });
+});
+
 describe('computeTags: values from git are made valid tags', () => {
   const onBranch = (branch: string) => push(`refs/heads/${branch}`)();
   const long = 'a'.repeat(200);
