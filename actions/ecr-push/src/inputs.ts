@@ -112,15 +112,19 @@ export function parseLoginRegistry(value: string): LoginRegistry {
 const PROMOTE_EXPECTED =
   'an image in ECR: a tag, a digest (sha256:…), or another repository of the registry as repo:tag or repo@sha256:…';
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
+const DIGEST_HINT = 'A digest is sha256: followed by 64 lowercase hex digits';
 
 export function parsePromoteReference(value: string): PromoteReference {
   if (DIGEST.test(value)) return { repository: undefined, tag: undefined, digest: value };
+  // `sha256:zz` would otherwise read as the tag "zz" of a repository called "sha256".
+  if (/^sha\d+:/i.test(value)) throw new ParseError(PROMOTE_EXPECTED, value, DIGEST_HINT);
   const at = value.indexOf('@');
   if (at >= 0) {
     const repository = value.slice(0, at);
     const digest = value.slice(at + 1);
-    if (!isValidEcrRepositoryName(repository) || !DIGEST.test(digest))
-      throw new ParseError(PROMOTE_EXPECTED, value);
+    if (!isValidEcrRepositoryName(repository) || !DIGEST.test(digest)) {
+      throw new ParseError(PROMOTE_EXPECTED, value, DIGEST.test(digest) ? undefined : DIGEST_HINT);
+    }
     return { repository, tag: undefined, digest };
   }
   const colon = value.lastIndexOf(':');
@@ -265,7 +269,8 @@ export function getInputs(reader: InputReader = new InputReader()): Inputs {
     itemTest: (p) => /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/.test(p),
     itemExpected: 'platforms such as linux/amd64 or linux/arm64/v8',
   });
-  const image = reader.string('image');
+  // Checked as a reference: a value such as `--help` would otherwise reach docker as an option.
+  const image = reader.imageRef('image')?.original;
   const ociLayout = reader.string('oci-layout');
   const dockerArchive = reader.string('docker-archive');
   const promoteFrom = reader.parsed('promote-from', PROMOTE_EXPECTED, parsePromoteReference);

@@ -196,3 +196,39 @@ test.each([
   const messages = errorsOf(inputs).join('\n');
   for (const fragment of fragments) expect(messages).toContain(fragment);
 });
+
+test.each(['--help', '-q', 'App:Build'])(
+  'image: %s is not an image reference, so it never reaches docker as an option',
+  (image) => {
+    const messages = errorsOf({ repository: 'team/app', image }).join('\n');
+    expect(messages).toContain('Input "image": expected an image reference');
+    expect(messages).toContain(JSON.stringify(image));
+  },
+);
+
+test.each(['sha256:zz', `sha256:${'A'.repeat(64)}`, `sha256:${'a'.repeat(63)}`, 'staging/app@sha256:zz'])(
+  'promote-from: %s is an input error that says what a digest is',
+  (value) => {
+    const messages = errorsOf({ repository: 'team/app', 'promote-from': value }).join('\n');
+    expect(messages).toContain('Input "promote-from"');
+    expect(messages).toContain('A digest is sha256: followed by 64 lowercase hex digits');
+  },
+);
+
+test('build-args errors name the line and the key, never the value', () => {
+  const messages = errorsOf({
+    repository: 'team/app',
+    context: '.',
+    'build-args': 'GOOD=1\nSECRET-KEY=hunter2',
+  }).join('\n');
+  expect(messages).toContain('Input "build-args"');
+  expect(messages).toContain('Line 2 has the key "SECRET-KEY"');
+  expect(messages).not.toContain('hunter2');
+});
+
+test('labels errors name the line and the key, never the value', () => {
+  const messages = errorsOf({ ...base, labels: '-bad=s3cr3t-label-value' }).join('\n');
+  expect(messages).toContain('Input "labels"');
+  expect(messages).toContain('Line 1 has the key "-bad"');
+  expect(messages).not.toContain('s3cr3t');
+});
