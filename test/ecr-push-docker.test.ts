@@ -237,7 +237,7 @@ withEngine(
       tags: 'v1\nsha-0123456',
       pushed: 'true',
     });
-    expect(run.stdout).toContain(`[command]docker tag app:local ${host}/docker/image:v1`);
+    expect(run.stdout).toContain(`[command]docker tag -- app:local ${host}/docker/image:v1`);
     expect(run.summary).toContain('Pushed the local image app:local.');
     expect((await skopeoInspect(`${host}/docker/image:v1`)).Digest).toBe(digest);
     expect(await describeImages('docker/image')).toEqual({ [digest]: ['sha-0123456', 'v1'] });
@@ -297,7 +297,7 @@ withEngine(
 
     const after = await post(j, inputs, run);
     expect({ exitCode: after.exitCode, errors: after.errors }).toEqual({ exitCode: 0, errors: [] });
-    expect(after.stdout).toContain(`[command]docker logout ${host}`);
+    expect(after.stdout).toContain(`[command]docker logout -- ${host}`);
     expect(after.stdout).toContain(`docker logged out of ${host}`);
     expect(after.stdout).not.toContain(secret);
     expect(authsOf(jobConfig)).toEqual({ 'other.example.com': other });

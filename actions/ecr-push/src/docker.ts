@@ -1,5 +1,15 @@
 // The docker CLI, behind a small interface: every command is spawned without a shell, with its
 // arguments as an array, and the one secret it ever gets (a registry password) goes on stdin.
+// Every user value that docker takes as a positional argument (an image, a reference, a context, a
+// host) comes after `--`, so a value such as `--help` is never read as an option; values of
+// options (`--tag`, `--build-arg`…) are checked inputs that cannot start with `-`.
+//
+// Why our own spawn and not @actions/exec (3.0.0): exec takes no AbortSignal and gives no handle on
+// the child, so a cancelled step could not stop a running `docker build` or `docker push`. Measured with a stand-in docker whose push
+// sleeps 3 s (actions/ecr-push/test/docker-cancel.test.ts): ours stops the CLI 6 ms after the
+// abort, under exec it ran its whole push, 3011 ms. The `[command]` line is echoed as exec echoes
+// it, with each build-argument value shown as *** (a value may be a token the runner does not
+// know to mask).
 //
 // All commands run with DOCKER_CONFIG set to a job-scoped folder (jobDockerConfig): a login lands
 // there, and a logout removes it only from there, so two jobs on one self-hosted runner cannot log
@@ -163,9 +173,14 @@ function entries(values: ReadonlyMap<string, string> | Readonly<Record<string, s
   return values instanceof Map ? [...values.entries()] : Object.entries(values);
 }
 
-/** A command line for the log; arguments with spaces or quotes are shown JSON-quoted. */
-function commandLine(args: readonly string[]): string {
-  return ['docker', ...args].map((a) => (a === '' || /[\s"'\\]/.test(a) ? JSON.stringify(a) : a)).join(' ');
+/**
+ * The command line as the log shows it (`[command]docker …`): arguments with spaces or quotes are
+ * JSON-quoted, and the value of each `--build-arg KEY=VALUE` is shown as *** (a build argument may
+ * carry a token the runner does not know to mask).
+ */
+export function echoedCommand(args: readonly string[]): string {
+  const shown = args.map((a, i) => (args[i - 1] === '--build-arg' ? a.replace(/=[\s\S]*$/, '=***') : a));
+  return ['docker', ...shown].map((a) => (a === '' || /[\s"'\\]/.test(a) ? JSON.stringify(a) : a)).join(' ');
 }
 
 function failure(what: string, result: RunResult, hint: string): ActionError {
@@ -173,7 +188,8 @@ function failure(what: string, result: RunResult, hint: string): ActionError {
   return new ActionError(`${what} failed (exit code ${result.code ?? 'none: killed'})${lines}`, { hint });
 }
 
-function isRemoteContext(context: string): boolean {
+/** A git or https URL (or git@host:…), which docker fetches itself, rather than a local folder. */
+export function isRemoteContext(context: string): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(context) || context.startsWith('git@');
 }
 
@@ -226,7 +242,7 @@ export function createDockerCli(options: DockerCliOptions): DockerCli {
   let buildxAnswer: Promise<boolean> | undefined;
 
   function run(args: string[], runOptions: RunOptions = {}): Promise<RunResult> {
-    log(`[command]${commandLine(args)}`);
+    log(`[command]${echoedCommand(args)}`);
     return new Promise((resolvePromise, reject) => {
       let child;
       try {
@@ -379,10 +395,13 @@ export function createDockerCli(options: DockerCliOptions): DockerCli {
         config.credHelpers = { ...helpers, [registryHost]: '' };
         return true;
       });
-      const result = await runOrExplain(['login', '--username', username, '--password-stdin', registryHost], {
-        stdin: password,
-        stream: true,
-      });
+      const result = await runOrExplain(
+        ['login', '--username', username, '--password-stdin', '--', registryHost],
+        {
+          stdin: password,
+          stream: true,
+        },
+      );
       if (result.code !== 0) {
         throw failure(
           `docker login to ${registryHost}`,
@@ -393,7 +412,7 @@ export function createDockerCli(options: DockerCliOptions): DockerCli {
     },
 
     async logout(registryHost) {
-      const result = await runOrExplain(['logout', registryHost], { stream: true });
+      const result = await runOrExplain(['logout', '--', registryHost], { stream: true });
       if (result.code !== 0) {
         throw failure(
           `docker logout from ${registryHost}`,
@@ -468,7 +487,7 @@ export function createDockerCli(options: DockerCliOptions): DockerCli {
         for (const [key, value] of entries(build.buildArgs)) args.push('--build-arg', `${key}=${value}`);
         for (const [key, value] of entries(build.labels)) args.push('--label', `${key}=${value}`);
         for (const tag of build.tags) args.push('--tag', tag);
-        args.push(context);
+        args.push('--', context);
 
         const result = await runOrExplain(args, {
           stream: true,
@@ -493,7 +512,14 @@ export function createDockerCli(options: DockerCliOptions): DockerCli {
           }
         }
         if (!imageId && !build.push) {
-          const inspect = await run(['image', 'inspect', '--format', '{{.Id}}', build.tags[0] as string]);
+          const inspect = await run([
+            'image',
+            'inspect',
+            '--format',
+            '{{.Id}}',
+            '--',
+            build.tags[0] as string,
+          ]);
           if (inspect.code === 0) imageId = normaliseImageId(inspect.stdout);
         }
         if (!imageId) throw new ActionError('docker build succeeded but reported no image id');
@@ -509,7 +535,7 @@ export function createDockerCli(options: DockerCliOptions): DockerCli {
     },
 
     async tag(source, target) {
-      const result = await runOrExplain(['tag', source, target], { stream: true });
+      const result = await runOrExplain(['tag', '--', source, target], { stream: true });
       if (result.code !== 0) {
         throw failure(
           `docker tag ${source} ${target}`,
@@ -520,7 +546,7 @@ export function createDockerCli(options: DockerCliOptions): DockerCli {
     },
 
     async push(ref) {
-      const result = await runOrExplain(['push', ref], { stream: true });
+      const result = await runOrExplain(['push', '--', ref], { stream: true });
       if (result.code !== 0) {
         const output = result.tail.join('\n');
         const hint =
@@ -538,7 +564,7 @@ export function createDockerCli(options: DockerCliOptions): DockerCli {
     },
 
     async imageExists(ref) {
-      const result = await runOrExplain(['image', 'inspect', '--format', '{{.Id}}', ref]);
+      const result = await runOrExplain(['image', 'inspect', '--format', '{{.Id}}', '--', ref]);
       if (result.code === 0) return true;
       if (/no such image|image not known|not found/i.test(result.stderr)) return false;
       throw failure(`docker image inspect ${ref}`, result, 'Check that the docker engine is running.');
