@@ -289,7 +289,15 @@ test.each([
     'fail-on-severity': failOn,
   });
   expect(run.exitCode).toBe(exitCode);
-  expect(JSON.parse(run.outputs['scan-findings'] ?? '{}')).toEqual({ HIGH: 1, LOW: 1 });
+  // Every severity, zeros included (consumers read fromJSON(...).CRITICAL without a fallback).
+  expect(JSON.parse(run.outputs['scan-findings'] ?? '{}')).toEqual({
+    CRITICAL: 0,
+    HIGH: 1,
+    MEDIUM: 0,
+    LOW: 1,
+    INFORMATIONAL: 0,
+    UNDEFINED: 0,
+  });
   expect(run.summary).toContain('CVE-2026-0001');
   if (exitCode === 1) {
     expect(run.errors[0]).toContain('1 finding(s) at or above HIGH');

@@ -5,7 +5,7 @@ import {
   type DescribeImageScanFindingsCommandOutput,
   type ECRClient,
 } from '@aws-sdk/client-ecr';
-import { ActionError, waitFor } from '@aws-containers/core';
+import { ActionError, formatError, isTransientError, waitFor } from '@aws-containers/core';
 import type { Severity } from './inputs.js';
 
 /** Most severe first: the order of the table and of the gate. */
@@ -20,17 +20,27 @@ export const SEVERITY_ORDER: readonly Severity[] = [
 
 export type SeverityCounts = Partial<Record<Severity, number>>;
 
+/** A count for every severity, zeros included, in SEVERITY_ORDER: the `scan-findings` output. */
+export type AllSeverityCounts = Record<Severity, number>;
+
+/** Every severity with its count, zeros included, most severe first. */
+export function allCounts(counts: SeverityCounts): AllSeverityCounts {
+  return Object.fromEntries(SEVERITY_ORDER.map((s) => [s, counts[s] ?? 0])) as AllSeverityCounts;
+}
+
+/** A finding as the scanner wrote it: every text in it comes from outside the workflow. */
 export interface Finding {
   name: string;
   severity: Severity;
   /** The package and version, when the scanner names one. */
   packageName: string | undefined;
+  description: string | undefined;
   uri: string | undefined;
 }
 
 export interface ScanReport {
   status: string;
-  counts: SeverityCounts;
+  counts: AllSeverityCounts;
   /** The most severe findings first, basic and enhanced alike. */
   findings: Finding[];
 }
@@ -49,9 +59,9 @@ function asSeverity(value: string | undefined): Severity {
 /** The report in our terms from one DescribeImageScanFindings page (pure). */
 export function scanReport(output: DescribeImageScanFindingsCommandOutput): ScanReport {
   const scan = output.imageScanFindings;
-  const counts: SeverityCounts = {};
+  const counts = allCounts({});
   for (const [severity, count] of Object.entries(scan?.findingSeverityCounts ?? {})) {
-    counts[asSeverity(severity)] = (counts[asSeverity(severity)] ?? 0) + (count ?? 0);
+    counts[asSeverity(severity)] += count ?? 0;
   }
   const basic: Finding[] = (scan?.findings ?? []).map((f) => ({
     name: f.name ?? 'unnamed finding',
@@ -63,6 +73,7 @@ export function scanReport(output: DescribeImageScanFindingsCommandOutput): Scan
       ]
         .filter(Boolean)
         .join(' ') || undefined,
+    description: f.description,
     uri: f.uri,
   }));
   const enhanced: Finding[] = (scan?.enhancedFindings ?? []).map((f) => {
@@ -71,6 +82,7 @@ export function scanReport(output: DescribeImageScanFindingsCommandOutput): Scan
       name: f.packageVulnerabilityDetails?.vulnerabilityId ?? f.title ?? 'unnamed finding',
       severity: asSeverity(f.severity),
       packageName: pkg ? [pkg.name, pkg.version].filter(Boolean).join(' ') : undefined,
+      description: f.description,
       uri: f.packageVulnerabilityDetails?.sourceUrl,
     };
   });
@@ -100,7 +112,10 @@ export interface ScanTarget {
 
 /**
  * Waits for the scan of an image to complete, polling every `intervalMs`. An image with no scan
- * (scan on push off) gets one started. API errors end the wait at once.
+ * (scan on push off) gets one started. Every call carries the wait's signal, which aborts at the
+ * deadline, so a DescribeImageScanFindings that never answers cannot hold the step past
+ * `timeoutMs`; transient errors (throttling, 5xx, resets, timeouts) are retried with back-off
+ * until then, others end the wait at once.
  */
 export async function waitForScan(
   ecr: ECRClient,
@@ -110,11 +125,15 @@ export async function waitForScan(
     intervalMs: number;
     signal?: AbortSignal;
     onProgress?: (status: string) => void;
+    /** Told of each transient error before the call is tried again (the text is AWS's). */
+    onRetry?: (error: string, delayMs: number) => void;
   },
 ): Promise<ScanReport> {
   const imageId = { imageDigest: target.imageDigest };
   let started = false;
-  const describe = async (): Promise<DescribeImageScanFindingsCommandOutput | undefined> => {
+  const describe = async (
+    signal: AbortSignal,
+  ): Promise<DescribeImageScanFindingsCommandOutput | undefined> => {
     try {
       return await ecr.send(
         new DescribeImageScanFindingsCommand({
@@ -123,19 +142,19 @@ export async function waitForScan(
           imageId,
           maxResults: 1000,
         }),
-        { abortSignal: options.signal },
+        { abortSignal: signal },
       );
     } catch (err) {
       if (!(err instanceof Error && err.name === 'ScanNotFoundException') || started) throw err;
-      started = true;
       await ecr.send(
         new StartImageScanCommand({
           registryId: target.registryId,
           repositoryName: target.repositoryName,
           imageId,
         }),
-        { abortSignal: options.signal },
+        { abortSignal: signal },
       );
+      started = true;
       return undefined;
     }
   };
@@ -150,6 +169,8 @@ export async function waitForScan(
     },
     intervalMs: options.intervalMs,
     timeoutMs: options.timeoutMs,
+    retryWhen: isTransientError,
+    onRetry: ({ error, delayMs }) => options.onRetry?.(formatError(error).split('\n')[0] ?? '', delayMs),
     ...(options.signal ? { signal: options.signal } : {}),
     onProgress: ({ value }) => options.onProgress?.(value?.imageScanStatus?.status ?? 'not started'),
   });
@@ -158,11 +179,18 @@ export async function waitForScan(
       return scanReport(result.value as DescribeImageScanFindingsCommandOutput);
     case 'failed':
       throw new ActionError(`The image scan of ${target.imageDigest} did not complete: ${result.reason}`);
-    case 'timeout':
+    case 'timeout': {
+      const last =
+        result.lastError === undefined
+          ? ''
+          : `; the last call: ${formatError(result.lastError).split('\n')[0]}`;
       throw new ActionError(
-        `The image scan of ${target.imageDigest} did not complete within ${Math.round(options.timeoutMs / 1000)} s (last status: ${result.last?.imageScanStatus?.status ?? 'not started'})`,
-        { hint: 'Raise scan-timeout, or check the repository scanning configuration' },
+        `The image scan of ${target.imageDigest} did not complete within ${Math.round(options.timeoutMs / 1000)} s (scan-timeout; last status: ${result.last?.imageScanStatus?.status ?? 'not started'}${last})`,
+        {
+          hint: 'The image is pushed and tagged. Raise scan-timeout, or check the repository scanning configuration and ECR’s health',
+        },
       );
+    }
     case 'cancelled':
       throw new ActionError('Waiting for the image scan was cancelled');
   }

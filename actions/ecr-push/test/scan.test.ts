@@ -1,5 +1,5 @@
 import type { DescribeImageScanFindingsCommandOutput } from '@aws-sdk/client-ecr';
-import { formatCounts, gate, scanReport, type SeverityCounts } from '../src/scan.js';
+import { allCounts, formatCounts, gate, scanReport, type SeverityCounts } from '../src/scan.js';
 import type { Severity } from '../src/inputs.js';
 
 test.each<[string, SeverityCounts, Severity | 'NONE', { failed: boolean; atOrAbove: number }]>([
@@ -49,16 +49,30 @@ test('the report merges basic and enhanced findings, most severe first', () => {
   } as unknown as DescribeImageScanFindingsCommandOutput;
   expect(scanReport(output)).toEqual({
     status: 'COMPLETE',
-    counts: { LOW: 1, CRITICAL: 1, HIGH: 1 },
+    counts: { CRITICAL: 1, HIGH: 1, MEDIUM: 0, LOW: 1, INFORMATIONAL: 0, UNDEFINED: 0 },
     findings: [
       {
         name: 'CVE-2',
         severity: 'CRITICAL',
         packageName: 'openssl 3.0.1',
+        description: undefined,
         uri: 'https://example.test/CVE-2',
       },
-      { name: 'CVE-1', severity: 'LOW', packageName: 'zlib 1.2', uri: undefined },
+      { name: 'CVE-1', severity: 'LOW', packageName: 'zlib 1.2', description: undefined, uri: undefined },
     ],
   });
   expect(formatCounts({ HIGH: 2 })).toBe('CRITICAL 0, HIGH 2, MEDIUM 0, LOW 0, INFORMATIONAL 0, UNDEFINED 0');
+});
+
+test('scan-findings gives every severity, zeros included, when nothing was found', () => {
+  const output = {
+    $metadata: {},
+    imageScanStatus: { status: 'COMPLETE' },
+    imageScanFindings: { findingSeverityCounts: {}, findings: [] },
+  } as unknown as DescribeImageScanFindingsCommandOutput;
+  const zeros = { CRITICAL: 0, HIGH: 0, MEDIUM: 0, LOW: 0, INFORMATIONAL: 0, UNDEFINED: 0 };
+  expect(scanReport(output).counts).toEqual(zeros);
+  expect(JSON.stringify(allCounts({ HIGH: 2 }))).toBe(
+    '{"CRITICAL":0,"HIGH":2,"MEDIUM":0,"LOW":0,"INFORMATIONAL":0,"UNDEFINED":0}',
+  );
 });
