@@ -106,7 +106,9 @@ function splitUrl(url: string): { rawPath: string; rawQuery: string } {
   return q < 0 ? { rawPath: url, rawQuery: '' } : { rawPath: url.slice(0, q), rawQuery: url.slice(q + 1) };
 }
 
-const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+// Unref'd: a long latency fault (a call that never answers) must not keep a stopped server's
+// process alive.
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 const stackOf = (error: unknown): string => (error as Error)?.stack ?? String(error);
 
