@@ -375,7 +375,7 @@ test('login-registries are skipped with a warning when docker-login: auto finds 
   );
   expect(run.errors).toEqual([]);
   expect(run.stdout).toMatch(
-    /::warning::login-registries: docker is not logged in \(no docker engine answers/,
+    /::warning::login-registries: docker is not logged in \(docker-login: auto, and no docker engine answers/,
   );
   expect(aws.opLog.actions()).not.toContain('ecr-public:GetAuthorizationToken');
 });

@@ -1,5 +1,5 @@
 import { ActionError, RegistryError } from '@aws-containers/core';
-import { refusedImmutableTag } from '../src/main.js';
+import { refusedImmutableTag } from '../src/stages.js';
 
 const ecrMessage =
   "The image tag 'v2' already exists in the 'team/app' repository and cannot be overwritten because the tag is immutable.";

@@ -71,3 +71,34 @@ test.each([
 ])('%j fails before any AWS call', (inputs, message) => {
   expect(problems(inputs)).toContain(message);
 });
+
+test('paths are resolved once, against the workspace: the path checked is the path read', () => {
+  expect(plan({ 'oci-layout': 'layout:v1' }).source).toEqual({
+    kind: 'oci-layout',
+    path: path.join(workspace, 'layout'),
+    ref: 'v1',
+  });
+  expect(plan({ context: 'app' }).source).toMatchObject({
+    kind: 'context',
+    context: path.join(workspace, 'app'),
+    dockerfile: path.join(workspace, 'app', 'Dockerfile'),
+  });
+  expect(plan({ context: '.', dockerfile: 'app/Dockerfile' }).source).toMatchObject({
+    context: workspace,
+    dockerfile: path.join(workspace, 'app', 'Dockerfile'),
+  });
+});
+
+test('a remote context is left to docker, unchecked and unresolved', () => {
+  expect(plan({ context: 'https://github.com/acme/app.git#main' }).source).toMatchObject({
+    kind: 'context',
+    context: 'https://github.com/acme/app.git#main',
+    dockerfile: undefined,
+  });
+});
+
+test('the rules that give no tag are in the plan, with why', () => {
+  expect(plan({ 'oci-layout': 'layout', tags: 'sha\nlatest' }).skippedRules).toEqual([
+    { rule: 'latest', why: 'the run is not on the default branch (refs/heads/feature/x)' },
+  ]);
+});
