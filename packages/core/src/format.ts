@@ -278,6 +278,7 @@ export function isTransientError(err: unknown): boolean {
   return network !== undefined && NETWORK.has(network);
 }
 
+/** Every kind of line break a log reader or the runner splits on becomes one space. */
 function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ').trim();
+  return text.replace(/\s*[\r\n\u0085\u2028\u2029]+\s*/g, ' ').trim();
 }
