@@ -26,6 +26,7 @@ import {
   deregisterOld,
   planDeploy,
   registerRevision,
+  ServiceNotChanged,
   type DeployTarget,
   type ServiceResult,
   type StageContext,
@@ -197,6 +198,12 @@ async function deploy(report: DeployReport, signal: AbortSignal): Promise<void> 
         ),
       );
       report.services[report.services.indexOf(entry)] = result;
+    } catch (err) {
+      // ECS refused the change: nothing started, the service is as it was.
+      if (err instanceof ServiceNotChanged) {
+        Object.assign(entry, { rolloutState: 'NOT_STARTED', rollbackState: 'NONE', message: err.message });
+      }
+      throw err;
     } finally {
       report.calls.total += stats.calls;
       report.calls.describeServices += stats.describeServicesCalls;

@@ -98,8 +98,9 @@ function revisionOf(taskDefinition: string | undefined): string {
 /**
  * Where our deployment stands. In order:
  * - the service is gone (DRAINING or INACTIVE): failed;
- * - our deployment is no longer listed, or INACTIVE: rolled back (or failed when a different
- *   revision than the previous one is PRIMARY now: another deployment replaced ours);
+ * - our deployment is no longer listed, INACTIVE, or no longer PRIMARY without having FAILED:
+ *   rolled back when the previous revision is PRIMARY now, otherwise failed (replaced: another
+ *   deployment took over);
  * - its rolloutState is FAILED: rolled back when another deployment is PRIMARY (the breaker's
  *   rollback), failed otherwise;
  * - it is PRIMARY with rolloutState COMPLETED: completed; without the circuit breaker (or without a
@@ -135,14 +136,22 @@ export function decideRollout(state: RolloutState): RolloutDecision {
     );
   }
 
-  if (!deployment || deployment.status === 'INACTIVE') {
+  // Ours is gone, or another deployment took PRIMARY from it while it was not FAILED (ECS's
+  // breaker marks it FAILED before rolling back, so that is another UpdateService).
+  const superseded =
+    deployment !== undefined &&
+    deployment.status !== 'PRIMARY' &&
+    deployment.rolloutState !== 'FAILED' &&
+    primary !== undefined &&
+    primary.id !== deployment.id;
+  if (!deployment || deployment.status === 'INACTIVE' || superseded) {
     const now = primary
       ? `deployment ${primary.id} (${revisionOf(primary.taskDefinition)}) is PRIMARY now`
       : 'the service lists no PRIMARY deployment';
+    // Back on the revision it ran before: rolled back. Anything else: another deployment.
     const replaced =
       primary !== undefined &&
-      state.previousTaskDefinition !== undefined &&
-      primary.taskDefinition !== state.previousTaskDefinition;
+      (state.previousTaskDefinition === undefined || primary.taskDefinition !== state.previousTaskDefinition);
     if (replaced) {
       return decision(
         'failed',

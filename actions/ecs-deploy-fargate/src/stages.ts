@@ -416,15 +416,40 @@ async function startDeployment(
     return (await ctx.ecs.send(new CreateServiceCommand(request.create), { abortSignal: ctx.signal }))
       .service;
   } catch (err) {
-    // Say what state things are in: the revision exists, the service did not move.
-    const state = target.current
-      ? `${target.name} still runs ${revisionName(previous)}`
-      : `${target.name} was not created`;
+    // Say what state things are in. An error AWS answered with changed nothing: the revision
+    // exists, the service did not move. Without an answer (a timeout, a reset) it may have.
+    const verb = target.current ? 'Updating' : 'Creating';
+    const registeredNote = `${revisionName(taskDefinitionArn)} is registered`;
+    if (answeredByAws(err)) {
+      const state = target.current
+        ? `${target.name} still runs ${revisionName(previous)}`
+        : `${target.name} was not created`;
+      throw new ServiceNotChanged(
+        `${verb} the service ${target.name} failed: ${state}; ${registeredNote} but not deployed`,
+        err,
+      );
+    }
     throw new ActionError(
-      `${target.current ? 'Updating' : 'Creating'} the service ${target.name} failed: ${state}; ${revisionName(taskDefinitionArn)} is registered but not deployed`,
-      { cause: err },
+      `${verb} the service ${target.name} failed without an answer from ECS: it may or may not have changed; ${registeredNote}`,
+      {
+        cause: err,
+        hint: `Look at the service ${target.name} in the ECS console before running the step again`,
+      },
     );
   }
+}
+
+/** CreateService or UpdateService was refused by ECS: the service is as it was before the step. */
+export class ServiceNotChanged extends ActionError {
+  constructor(message: string, cause: unknown) {
+    super(message, { cause });
+    this.name = 'ServiceNotChanged';
+  }
+}
+
+function answeredByAws(err: unknown): boolean {
+  const status = (err as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+  return status !== undefined && status >= 400 && status < 500;
 }
 
 function lastSeen(service: Service, deploymentId: string): string {
@@ -485,7 +510,11 @@ async function rollBack(
     rollbackDeployment = outcome.decision.primary;
     owner = 'ECS';
   } else {
-    const now = await describeService(ctx, request.cluster, target.name, stats).catch(() => undefined);
+    // Bounded: when DescribeServices hangs (the reason a rollout timed out, perhaps), this read
+    // must not hold the step for the SDK's attempts; unknown then, and the rollback goes on.
+    const now = await describeService(ctx, request.cluster, target.name, stats, REREAD_MS).catch(
+      () => undefined,
+    );
     rollbackDeployment = ecsRollback(now);
     owner = 'ECS';
     if (!rollbackDeployment) {
@@ -554,16 +583,20 @@ async function rollBack(
   return { state, message };
 }
 
+/** How long the one read before a rollback may take. */
+const REREAD_MS = 10_000;
+
 async function describeService(
   ctx: StageContext,
   cluster: string,
   service: string,
   stats: FollowStats,
+  deadlineMs: number,
 ): Promise<Service | undefined> {
   stats.describeServicesCalls++;
   stats.calls++;
   const described = await ctx.ecs.send(new DescribeServicesCommand({ cluster, services: [service] }), {
-    abortSignal: ctx.signal,
+    abortSignal: AbortSignal.any([ctx.signal, AbortSignal.timeout(deadlineMs)]),
   });
   return described.services?.[0];
 }

@@ -143,6 +143,7 @@ describe('decideRollout', () => {
         service: service([
           deployment({ id: ROLLBACK, taskDefinition: TD6, rolloutState: 'COMPLETED', runningCount: 2 }),
         ]),
+        previousTaskDefinition: TD6,
       },
       'rolled-back',
       /^Deployment ecs-svc\/1+ was rolled back: deployment ecs-svc\/3+ \(web:6\) is PRIMARY now$/,
@@ -172,9 +173,28 @@ describe('decideRollout', () => {
           deployment({ status: 'INACTIVE' }),
           deployment({ id: ROLLBACK, taskDefinition: TD6 }),
         ]),
+        previousTaskDefinition: TD6,
       },
       'rolled-back',
       /was rolled back/,
+    ],
+    [
+      'ours gone and nothing known to have run before: another deployment, not a rollback',
+      { service: service([deployment({ id: ROLLBACK, taskDefinition: TD6 })]) },
+      'failed',
+      /^Deployment ecs-svc\/1+ was replaced by another deployment: deployment ecs-svc\/3+ \(web:6\) is PRIMARY now$/,
+    ],
+    [
+      'ours still listed but no longer PRIMARY, not FAILED: another UpdateService took over',
+      {
+        service: service([
+          deployment({ id: ROLLBACK, taskDefinition: TD8 }),
+          deployment({ status: 'ACTIVE', rolloutState: 'IN_PROGRESS' }),
+        ]),
+        previousTaskDefinition: TD6,
+      },
+      'failed',
+      /^Deployment ecs-svc\/1+ was replaced by another deployment: deployment ecs-svc\/3+ \(web:8\) is PRIMARY now$/,
     ],
     [
       'no deployment at all',
