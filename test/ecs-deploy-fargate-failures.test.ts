@@ -118,6 +118,14 @@ test('CannotPullContainerError without the breaker: fails fast after max-failed-
   expect(error.split('\n').filter((line) => CANNOT_PULL.test(line))).toHaveLength(
     failedCount(error, deployment, 3),
   );
+  // Each thing once: a task's reason is not repeated as its container's, and the debug log holds
+  // no second copy of the failure.
+  for (const line of error.split('\n').filter((l) => CANNOT_PULL.test(l))) {
+    expect(line.match(/CannotPullContainerError/g)).toHaveLength(1);
+  }
+  expect(
+    run.stdout.split('\n').filter((l) => l.startsWith('::debug::') && l.includes('CannotPullContainerError')),
+  ).toEqual([]);
   expect(run.outputs['rollback-state']).toBe('COMPLETED');
   expect(run.stdout).toContain(`rolling back pull-nobreaker to ${previous}`);
   expect(run.stdout).toMatch(

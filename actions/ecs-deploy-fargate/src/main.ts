@@ -20,14 +20,17 @@ import { newFollowStats } from './follow.js';
 import { getInputs, type Inputs } from './inputs.js';
 import { revisionName } from './plan.js';
 import { resolveLoadBalancers, type RenderedTaskDefinition } from './render.js';
-import { oneOffVerdict, runOneOffTask } from './run-task.js';
+import { oneOffVerdict, runOneOffTask, type OneOffTask } from './run-task.js';
 import {
   deployService,
   deregisterOld,
   planDeploy,
   registerRevision,
   ServiceNotChanged,
+  type DeployPlan,
   type DeployTarget,
+  type PlanRequest,
+  type ServiceDeployRequest,
   type ServiceResult,
   type StageContext,
 } from './stages.js';
@@ -53,39 +56,10 @@ async function deploy(report: DeployReport, signal: AbortSignal): Promise<void> 
   const region = resolveRegion(inputs.region);
   report.dryRun = inputs.dryRun;
   const ecs = createAwsClient(ECSClient, { region, maxAttempts: inputs.maxAttempts, action: ACTION });
-  const ctx: StageContext = {
-    ecs,
-    log: info,
-    onFailure: (message) => core.error(fence(message)),
-    signal,
-  };
+  const ctx: StageContext = { ecs, log: info, onFailure: (message) => core.error(fence(message)), signal };
 
   // Reads only until the plan is complete: a render error leaves AWS as it was.
-  const plan = await group('Render the task definition', () =>
-    planDeploy(ctx, {
-      cluster: inputs.cluster,
-      region,
-      services: inputs.services,
-      createService: inputs.createService,
-      source: inputs.taskDefinition,
-      changes: {
-        containerName: inputs.containerName,
-        image: inputs.image,
-        images: inputs.images,
-        environment: inputs.environment,
-        secrets: inputs.secrets,
-        command: inputs.command,
-        logConfiguration: inputs.logConfiguration,
-        dockerLabels: inputs.dockerLabels,
-        cpu: inputs.cpu,
-        memory: inputs.memory,
-        taskRoleArn: inputs.taskRoleArn,
-        executionRoleArn: inputs.executionRoleArn,
-        tags: inputs.tags,
-        source: inputs.taskDefinition.kind === 'registered' ? 'task-definition-family' : 'task-definition',
-      },
-    }),
-  );
+  const plan = await group('Render the task definition', () => planDeploy(ctx, planRequest(inputs, region)));
   report.family = plan.family;
   report.diff = plan.diff;
   report.diffBase = plan.diffBase ? revisionName(plan.diffBase) : undefined;
@@ -94,7 +68,6 @@ async function deploy(report: DeployReport, signal: AbortSignal): Promise<void> 
       ? `Changes from ${plan.diffBase?.taskDefinitionArn ?? 'nothing'}:\n${plan.diff.map((l) => `  ${l}`).join('\n')}`
       : `No change to the task definition: it equals ${plan.diffBase?.taskDefinitionArn ?? 'the one deployed'}`,
   );
-
   if (inputs.dryRun) {
     report.taskDefinitionArn = plan.reuse?.taskDefinitionArn;
     report.registered = plan.reuse ? false : undefined;
@@ -109,93 +82,63 @@ async function deploy(report: DeployReport, signal: AbortSignal): Promise<void> 
   report.taskDefinitionArn = taskDefinitionArn;
   report.registered = registered.registered;
 
-  if (inputs.runTaskBeforeDeploy) {
-    const command = inputs.runTaskBeforeDeploy;
-    report.runTask = await group('Run the one-off task', async () => {
-      const container =
-        inputs.containerName ??
-        plan.rendered.containerDefinitions.find((c) => c.essential !== false)?.name ??
-        (plan.rendered.containerDefinitions[0]?.name as string);
-      const service = plan.targets.find((t) => t.current)?.current;
-      const result = await runOneOffTask(ecs, {
-        cluster: inputs.cluster,
-        taskDefinitionArn,
-        container,
-        command,
-        networkConfiguration:
-          service?.networkConfiguration ??
-          (inputs.createServiceSettings.subnets.length > 0
-            ? createServiceRequest(
-                inputs,
-                plan.targets[0]?.name ?? 'run-task',
-                taskDefinitionArn,
-                plan.rendered,
-              ).networkConfiguration
-            : undefined),
-        capacityProviderStrategy: service?.capacityProviderStrategy,
-        timeoutMs: inputs.runTaskTimeoutMs,
-        intervalMs: inputs.pollIntervalMs,
-        log: info,
-        signal,
-      });
-      const verdict = oneOffVerdict(result.task, container);
-      report.runTask = { exitCode: verdict.exitCode, taskArn: result.task.taskArn };
-      if (verdict.failure) {
-        throw new ActionError(
-          `run-task-before-deploy failed: ${verdict.failure}; the service was not updated`,
-          {
-            hint: `Task ${result.task.taskArn}: ${result.task.stoppedReason ?? 'see its logs'}`,
-          },
-        );
-      }
-      info('the task exited 0');
-      return report.runTask;
-    });
+  const command = inputs.runTaskBeforeDeploy;
+  if (command) {
+    await group('Run the one-off task', () =>
+      runOneOff(
+        ctx,
+        oneOffRequest(inputs, plan, taskDefinitionArn, command),
+        (ran) => (report.runTask = ran),
+      ),
+    );
   }
 
-  const multi = plan.targets.length > 1;
-  for (const target of plan.targets) {
-    // One failed service stops the rest: the revision is not spread further once it has failed.
+  await deployServices(
+    ctx,
+    plan.targets.map((target) => serviceRequest(inputs, plan, target, taskDefinitionArn)),
+    report,
+  );
+  const failed = report.services.filter((r) => r.rolloutState !== 'COMPLETED');
+  if (failed.length > 0) {
+    // Each failure was annotated when it was decidable; this closing line says how it all ended.
+    throw new FailureReported(failed.map(closingLine).join('\n'));
+  }
+  if (inputs.keepRevisions !== undefined) {
+    const keep = inputs.keepRevisions;
+    await group('Deregister old revisions', () => deregisterOld(ctx, plan.family, keep, [taskDefinitionArn]));
+  }
+}
+
+/**
+ * Deploys each service in turn, recording each result in the report as it is known. One failed
+ * service stops the rest: the revision is not spread further once it has failed.
+ */
+async function deployServices(
+  ctx: StageContext,
+  requests: ServiceDeployRequest[],
+  report: DeployReport,
+): Promise<void> {
+  for (const request of requests) {
     const failedFirst = report.services.find((r) => r.rolloutState !== 'COMPLETED');
     if (failedFirst) {
-      report.services.push(notStarted(target, `not deployed: ${failedFirst.service} failed first`));
+      report.services.push(notStarted(request.target, `not deployed: ${failedFirst.service} failed first`));
       continue;
     }
     const stats = newFollowStats();
     // Until the stage returns, the service's state is unknown: an error escaping it says so.
     const entry: ServiceResult = {
-      ...notStarted(target, 'the step ended before this service was deployed'),
+      ...notStarted(request.target, 'the step ended before this service was deployed'),
       rolloutState: 'UNKNOWN',
       rollbackState: 'UNKNOWN',
     };
     report.services.push(entry);
     try {
-      const result = await group(`Deploy ${target.name}`, () =>
-        deployService(
-          ctx,
-          {
-            cluster: inputs.cluster,
-            target,
-            taskDefinitionArn,
-            create: target.current
-              ? undefined
-              : createServiceRequest(inputs, target.name, taskDefinitionArn, plan.rendered),
-            desiredCount: inputs.desiredCount,
-            forceNewDeployment: inputs.forceNewDeployment,
-            maxFailedTasks: inputs.maxFailedTasks,
-            intervalMs: inputs.pollIntervalMs,
-            timeoutMs: inputs.timeoutMs,
-            rollbackOnFailure: inputs.rollbackOnFailure,
-            waitForRollback: inputs.waitForRollback,
-            label: multi ? `${target.name}: ` : '',
-          },
-          stats,
-          (deploymentId, serviceArn) => {
-            entry.deploymentId = deploymentId;
-            entry.serviceArn = serviceArn;
-            entry.message = `the step ended while deployment ${deploymentId} was in progress; its end is unknown`;
-          },
-        ),
+      const result = await group(`Deploy ${request.target.name}`, () =>
+        deployService(ctx, request, stats, (deploymentId, serviceArn) => {
+          entry.deploymentId = deploymentId;
+          entry.serviceArn = serviceArn;
+          entry.message = `the step ended while deployment ${deploymentId} was in progress; its end is unknown`;
+        }),
       );
       report.services[report.services.indexOf(entry)] = result;
     } catch (err) {
@@ -214,28 +157,115 @@ async function deploy(report: DeployReport, signal: AbortSignal): Promise<void> 
   info(
     `ECS calls while following: ${report.calls.total} (DescribeServices ${report.calls.describeServices})`,
   );
+}
 
-  const failed = report.services.filter((r) => r.rolloutState !== 'COMPLETED');
-  if (failed.length > 0) {
-    // Each failure was annotated when it was decidable; this closing line says how it all ended.
-    throw new FailureReported(
-      failed
-        .map(
-          (r) =>
-            `${r.service}: rollout ${r.rolloutState}, rollback ${r.rollbackState}` +
-            (r.rolledBack
-              ? ' (the service runs its previous task definition again)'
-              : r.rolloutState === 'NOT_STARTED'
-                ? ` (${r.message})`
-                : ''),
-        )
-        .join('\n'),
-    );
+/** The one-off task, run to its end; a non-zero exit fails the step before any service moves. */
+async function runOneOff(
+  ctx: StageContext,
+  request: OneOffTask,
+  record: (ran: NonNullable<DeployReport['runTask']>) => void,
+): Promise<void> {
+  const result = await runOneOffTask(ctx.ecs, { ...request, signal: ctx.signal });
+  const verdict = oneOffVerdict(result.task, request.container);
+  record({ exitCode: verdict.exitCode, taskArn: result.task.taskArn });
+  if (verdict.failure) {
+    throw new ActionError(`run-task-before-deploy failed: ${verdict.failure}; the service was not updated`, {
+      hint: `Task ${result.task.taskArn}: ${result.task.stoppedReason ?? 'see its logs'}`,
+    });
   }
-  if (inputs.keepRevisions !== undefined) {
-    const keep = inputs.keepRevisions;
-    await group('Deregister old revisions', () => deregisterOld(ctx, plan.family, keep, [taskDefinitionArn]));
-  }
+  ctx.log('the task exited 0');
+}
+
+function closingLine(r: ServiceResult): string {
+  const note = r.rolledBack
+    ? ' (the service runs its previous task definition again)'
+    : r.rolloutState === 'NOT_STARTED'
+      ? ` (${r.message})`
+      : '';
+  return `${r.service}: rollout ${r.rolloutState}, rollback ${r.rollbackState}${note}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// From the inputs to the stages' typed requests
+
+function planRequest(inputs: Inputs, region: string): PlanRequest {
+  return {
+    cluster: inputs.cluster,
+    region,
+    services: inputs.services,
+    createService: inputs.createService,
+    source: inputs.taskDefinition,
+    changes: {
+      containerName: inputs.containerName,
+      image: inputs.image,
+      images: inputs.images,
+      environment: inputs.environment,
+      secrets: inputs.secrets,
+      command: inputs.command,
+      logConfiguration: inputs.logConfiguration,
+      dockerLabels: inputs.dockerLabels,
+      cpu: inputs.cpu,
+      memory: inputs.memory,
+      taskRoleArn: inputs.taskRoleArn,
+      executionRoleArn: inputs.executionRoleArn,
+      tags: inputs.tags,
+      source: inputs.taskDefinition.kind === 'registered' ? 'task-definition-family' : 'task-definition',
+    },
+  };
+}
+
+function oneOffRequest(
+  inputs: Inputs,
+  plan: DeployPlan,
+  taskDefinitionArn: string,
+  command: string[],
+): OneOffTask {
+  const containers = plan.rendered.containerDefinitions;
+  const container =
+    inputs.containerName ??
+    containers.find((c) => c.essential !== false)?.name ??
+    (containers[0]?.name as string);
+  // The network of the (first) existing service, else that of the service to be created.
+  const service = plan.targets.find((t) => t.current)?.current;
+  const created =
+    inputs.createServiceSettings.subnets.length > 0
+      ? createServiceRequest(inputs, plan.targets[0]?.name ?? 'run-task', taskDefinitionArn, plan.rendered)
+      : undefined;
+  return {
+    cluster: inputs.cluster,
+    taskDefinitionArn,
+    container,
+    command,
+    networkConfiguration: service?.networkConfiguration ?? created?.networkConfiguration,
+    capacityProviderStrategy: service?.capacityProviderStrategy,
+    timeoutMs: inputs.runTaskTimeoutMs,
+    intervalMs: inputs.pollIntervalMs,
+    log: info,
+  };
+}
+
+function serviceRequest(
+  inputs: Inputs,
+  plan: DeployPlan,
+  target: DeployTarget,
+  taskDefinitionArn: string,
+): ServiceDeployRequest {
+  return {
+    cluster: inputs.cluster,
+    target,
+    taskDefinitionArn,
+    create: target.current
+      ? undefined
+      : createServiceRequest(inputs, target.name, taskDefinitionArn, plan.rendered),
+    desiredCount: inputs.desiredCount,
+    forceNewDeployment: inputs.forceNewDeployment,
+    maxFailedTasks: inputs.maxFailedTasks,
+    intervalMs: inputs.pollIntervalMs,
+    timeoutMs: inputs.timeoutMs,
+    rollbackOnFailure: inputs.rollbackOnFailure,
+    waitForRollback: inputs.waitForRollback,
+    label: plan.targets.length > 1 ? `${target.name}: ` : '',
+  };
 }
 
 function notStarted(target: DeployTarget, message: string): ServiceResult {
