@@ -319,6 +319,43 @@ describe('deadlines and transient errors', () => {
     );
   });
 
+  test('run-task-timeout holds while DescribeTasks never answers; the task is then stopped', async () => {
+    await establish('one-off-hung', 'rollback');
+    const run = await deployWhile(
+      {
+        cluster,
+        service: 'one-off-hung',
+        image: good,
+        'docker-labels': 'v=2',
+        'run-task-before-deploy': 'sleep 3600',
+        'run-task-timeout': '3s',
+      },
+      /^started arn:aws:ecs:/,
+      async () => {
+        w.aws.faults.arm({ kind: 'latency', service: 'ecs', operation: 'DescribeTasks', latencyMs: 600_000 });
+      },
+    );
+    expect(run.exitCode).toBe(1);
+    expect(run.durationMs).toBeLessThan(20_000);
+    expect(run.errors[0]).toMatch(/did not stop within 3 s .*it was stopped with StopTask/);
+    expect((await w.service(cluster, 'one-off-hung')).taskDefinition).toBe(
+      `${ACCOUNT_ARN}:task-definition/one-off-hung:1`,
+    );
+  });
+
+  test('a malformed AWS_REGION is an error that names it, before any call', async () => {
+    const mark = w.mark();
+    const run = await runAction('ecs-deploy-fargate', {
+      inputs: { cluster, service: 'web', image: good },
+      env: { ...localAwsEnv(w.aws), AWS_REGION: 'us-east-1\nx' },
+    });
+    expect(run.exitCode).toBe(1);
+    expect(run.errors).toEqual([
+      'AWS_REGION is "us-east-1\\nx", which is not an AWS region such as us-east-1.\nSet the region input, or fix the aws-region given to aws-actions/configure-aws-credentials.',
+    ]);
+    expect(w.ecsCalls(mark)).toEqual([]);
+  });
+
   test('throttling while following is waited out, not a failure; the summary counts the retried checks', async () => {
     await establish('throttled', 'rollback');
     const run = await deployWhile(
