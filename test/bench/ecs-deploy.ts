@@ -446,7 +446,7 @@ export async function ecsDeploy(): Promise<void> {
     const foBase = results['fail-off/baseline'] ?? [];
     // 3. DescribeServices per successful deploy.
     const printed = goodOurs.map((r) =>
-      Number(/DescribeServices calls while following: (\d+)/.exec(r.stdout)?.[1]),
+      Number(/ECS calls while following: \d+ \(DescribeServices (\d+)\)/.exec(r.stdout)?.[1]),
     );
 
     const oursMedian = median(oursLag);
