@@ -504,7 +504,8 @@ describe('outside text cannot command the runner', () => {
       service: 'command-sink',
       image: good,
       'docker-labels': 'v=2',
-      'run-task-before-deploy': JSON.stringify(['sh', '-c', `exit 0 # ${HOSTILE_TEXT}`]),
+      // The script is exactly "exit 0" (local-aws's documented one-off form); the rest is $0.
+      'run-task-before-deploy': JSON.stringify(['sh', '-c', 'exit 0', HOSTILE_TEXT]),
     });
     expect(leakedCommands(run.stdout)).toEqual([]);
     expect(run.stdout).toContain(PWNED);
