@@ -29,6 +29,7 @@ import {
   internalFailure,
   queryNamespace,
   sendError,
+  sendEc2Query,
   sendJson,
   sendQuery,
 } from './platform/protocols.js';
@@ -538,6 +539,7 @@ export class LocalAwsServer {
       });
     }
     const xmlns = service.xmlNamespace ?? queryNamespace(service.signingName, service.version);
+    const protocol: Protocol = service.flavour === 'ec2' ? 'ec2' : 'query';
     // Failures are logged with the claimed scope's region until the signature names the signer.
     const failed: LoggedCall = {
       requestId,
@@ -546,7 +548,7 @@ export class LocalAwsServer {
       accessKeyId: claimedAccessKeyId(r),
       region: scope?.region,
     };
-    const fail = (error: AwsError) => this.sendFailure(res, 'query', error, failed, xmlns);
+    const fail = (error: AwsError) => this.sendFailure(res, protocol, error, failed, xmlns);
 
     const signer = verifySignature(
       { method: req.method ?? 'GET', rawPath: r.rawPath, rawQuery: r.rawQuery, headers: r.headers, body },
@@ -557,7 +559,7 @@ export class LocalAwsServer {
         skewMs: service.skewMs ?? FIVE_MINUTES,
         ...(service.presignedMaxAgeMs !== undefined ? { presignedMaxAgeMs: service.presignedMaxAgeMs } : {}),
       },
-      'query',
+      protocol,
     );
     if (signer instanceof AwsError) return fail(signer);
     const { identity, region } = signer;
@@ -580,7 +582,7 @@ export class LocalAwsServer {
       { requestId, service: service.signingName, operation: action, identity, region },
       res,
       fail,
-      'query',
+      protocol,
     );
     if (answered) return;
 
@@ -591,7 +593,7 @@ export class LocalAwsServer {
     } catch (error) {
       return fail(this.operationFailure(error, `${service.signingName}:${action}`, requestId));
     }
-    sendQuery(res, action, resultXml, xmlns, requestId);
+    (protocol === 'ec2' ? sendEc2Query : sendQuery)(res, action, resultXml, xmlns, requestId);
     this.record({
       requestId,
       service: service.signingName,

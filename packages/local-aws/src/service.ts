@@ -91,6 +91,12 @@ export interface QueryService {
   skewMs?: number;
   /** Lifetime of presigned URLs from X-Amz-Date, ms (default: X-Amz-Expires; STS: 15 min). */
   presignedMaxAgeMs?: number;
+  /**
+   * 'ec2': EC2's flavour of Query. The operation's XML goes straight into <{Action}Response>
+   * after <requestId> (no <{Action}Result>), and errors are
+   * <Response><Errors><Error>…</Error></Errors><RequestID>…</RequestID></Response>.
+   */
+  flavour?: 'ec2';
 }
 
 /**

@@ -5,7 +5,8 @@ import { AwsError } from '../service.js';
 import type { FaultKind } from './faults.js';
 import type { SigV4ErrorKind } from './sigv4.js';
 
-export type Protocol = 'json1.1' | 'query';
+/** 'ec2' is EC2's flavour of Query: same requests and error codes, its own response framing. */
+export type Protocol = 'json1.1' | 'query' | 'ec2';
 
 // ---------------------------------------------------------------------------------------------
 // AWS JSON 1.1
@@ -102,6 +103,38 @@ export function sendQueryError(res: ServerResponse, error: AwsError, xmlns: stri
   res.end(payload);
 }
 
+/** EC2's answer: the members straight under <{Action}Response>, after a lower-case <requestId>. */
+export function sendEc2Query(
+  res: ServerResponse,
+  action: string,
+  resultXml: string,
+  xmlns: string,
+  requestId: string,
+): void {
+  const payload =
+    `<?xml version="1.0" encoding="UTF-8"?>\n<${action}Response xmlns="${xmlns}">\n` +
+    `  <requestId>${requestId}</requestId>\n  ${resultXml}\n</${action}Response>\n`;
+  res.writeHead(200, {
+    'Content-Type': 'text/xml;charset=UTF-8',
+    'Content-Length': Buffer.byteLength(payload),
+    'x-amzn-RequestId': requestId,
+  });
+  res.end(payload);
+}
+
+/** EC2's error: <Response><Errors><Error>, no namespace and no Type, and <RequestID> in capitals. */
+export function sendEc2Error(res: ServerResponse, error: AwsError, requestId: string): void {
+  const payload =
+    `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>${xmlEscape(error.code)}</Code>` +
+    `<Message>${xmlEscape(error.message)}</Message></Error></Errors><RequestID>${requestId}</RequestID></Response>\n`;
+  res.writeHead(error.statusCode, {
+    'Content-Type': 'text/xml;charset=UTF-8',
+    'Content-Length': Buffer.byteLength(payload),
+    'x-amzn-RequestId': requestId,
+  });
+  res.end(payload);
+}
+
 export function sendError(
   res: ServerResponse,
   protocol: Protocol,
@@ -110,6 +143,7 @@ export function sendError(
   xmlns = queryNamespace('sts', '2011-06-15'),
 ): void {
   if (protocol === 'json1.1') sendJsonError(res, error, requestId);
+  else if (protocol === 'ec2') sendEc2Error(res, error, requestId);
   else sendQueryError(res, error, xmlns, requestId);
 }
 
@@ -139,7 +173,10 @@ export function faultError(
   override: { code?: string; message?: string; status?: number } = {},
 ): AwsError {
   const defaults: Record<typeof kind, [string, string, number]> = {
-    throttling: [protocol === 'json1.1' ? 'ThrottlingException' : 'Throttling', 'Rate exceeded', 400],
+    throttling:
+      protocol === 'ec2'
+        ? ['RequestLimitExceeded', 'Request limit exceeded.', 503]
+        : [protocol === 'json1.1' ? 'ThrottlingException' : 'Throttling', 'Rate exceeded', 400],
     'internal-error': [
       'InternalFailure',
       'The request processing has failed because of an unknown error, exception or failure.',
