@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createEcr } from './ecr/index.js';
 import { createEcrPublic } from './ecr-public/index.js';
+import { createEc2, type Ec2Admin } from './ec2/index.js';
 import { createEcsFactory } from './ecs/index.js';
+import { createElbv2, type Elbv2Admin } from './elbv2/index.js';
 import { LocalClock } from './platform/clock.js';
 import type { ClockMode } from './platform/clock.js';
 import { FaultInjector } from './platform/faults.js';
@@ -33,6 +35,14 @@ export { verifyPresignedStsUrl } from './server.js';
 export { AwsError } from './service.js';
 export type { Identity, ServerInfo } from './service.js';
 export type { EcsAdmin, EcsTimings } from './ecs/index.js';
+export type { Ec2Admin, Ec2Network, NetworkInterface, NetworkInterfaceSpec } from './ec2/index.js';
+export type {
+  Elbv2Admin,
+  Elbv2Integration,
+  Elbv2Timings,
+  TargetGroupInfo,
+  TargetHealthChange,
+} from './elbv2/index.js';
 export {
   blobOf,
   buildImage,
@@ -117,6 +127,8 @@ export interface LocalAws {
   admin: {
     ecr: ReturnType<typeof createEcr>['admin'];
     ecs: ReturnType<ReturnType<typeof createEcsFactory>>['admin'];
+    ec2: Ec2Admin;
+    elbv2: Elbv2Admin;
   };
   /** Verifies a presigned STS GetCallerIdentity URL (an EKS token) as STS would. */
   verifyPresignedUrl(url: string, headers?: Record<string, string>): Identity | AwsError;
@@ -179,7 +191,9 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   const sts = createSts(env);
   const ecrPublic = createEcrPublic(env);
   const ecs = createEcsFactory((query) => ecr.admin.resolveImage(query))(env);
-  for (const module of [sts, ecr, ecrPublic, ecs] as ServiceModule[]) server.mount(module);
+  const ec2 = createEc2(env);
+  const elbv2 = createElbv2({ ...env, network: ec2.admin });
+  for (const module of [sts, ecr, ecrPublic, ecs, ec2, elbv2] as ServiceModule[]) server.mount(module);
   for (const factory of options.modules ?? []) server.mount(factory(env));
 
   let info;
@@ -210,7 +224,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     faults,
     opLog,
     state,
-    admin: { ecr: ecr.admin, ecs: ecs.admin },
+    admin: { ecr: ecr.admin, ecs: ecs.admin, ec2: ec2.admin, elbv2: elbv2.admin },
     verifyPresignedUrl: (url, headers) => server.verifyPresignedUrl(url, headers),
     stop: () =>
       (stopped ??= (async () => {
