@@ -47,6 +47,8 @@ import {
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const MAX_TAGS = 50;
+/** ECR's limit on wildcards (*) in one tagPatternList entry. */
+const MAX_PATTERN_WILDCARDS = 4;
 
 /** host:port of the registry: the HTTPS listener (what docker on podman and skopeo trust with the CA). */
 export function registryHost(server: ServerInfo): string {
@@ -1030,8 +1032,15 @@ export function lifecyclePolicyProblem(text: string): string | undefined {
       const lists = ['tagPrefixList', 'tagPatternList'].filter(
         (k) => Array.isArray(sel[k]) && (sel[k] as unknown[]).length > 0,
       );
-      if (lists.length !== 1)
-        return `${at}.selection: tagPrefixList or tagPatternList is required when tagStatus is tagged`;
+      if (lists.length === 0) return 'Must specify tagPrefixList or tagPatternList when tagStatus=TAGGED.';
+      if (lists.length > 1)
+        return 'If policy has a tagged rule, it must specify only one of tagPrefixList or tagPatternList';
+    }
+    const patterns = Array.isArray(sel.tagPatternList) ? (sel.tagPatternList as unknown[]) : [];
+    for (const pattern of patterns) {
+      const wildcards = typeof pattern === 'string' ? pattern.split('*').length - 1 : 0;
+      if (wildcards > MAX_PATTERN_WILDCARDS)
+        return `${at}.selection.tagPatternList: '${String(pattern)}' has ${wildcards} wildcards (*); a pattern may have at most ${MAX_PATTERN_WILDCARDS}`;
     }
     if (!['imageCountMoreThan', 'sinceImagePushed'].includes(sel.countType as string)) {
       return `${at}.selection.countType must be imageCountMoreThan or sinceImagePushed`;
@@ -1046,5 +1055,11 @@ export function lifecyclePolicyProblem(text: string): string | undefined {
     if (typeof action !== 'object' || action === null || action.type !== 'expire')
       return `${at}.action.type must be expire`;
   }
+  // The catch-all rule is evaluated last: no rule may come after it.
+  const highest = Math.max(...priorities);
+  const early = (rules as Array<Record<string, unknown>>).find(
+    (r) => (r.selection as Record<string, unknown>).tagStatus === 'any' && r.rulePriority !== highest,
+  );
+  if (early) return 'Rule for tagStatus=ANY must have the lowest priority per storage class';
   return undefined;
 }
