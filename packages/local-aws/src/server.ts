@@ -46,6 +46,8 @@ import {
 import type { CredentialLookup, VerifyOptions, WireRequest } from './platform/sigv4.js';
 import type { LocalStateStore } from './platform/state.js';
 import type { TlsMaterial } from './platform/tls.js';
+import { adminRefusal } from './platform/admin-guard.js';
+import { declaresTooMuch, discardBody, readBodyWithin } from './platform/bodies.js';
 
 /** Requests to the AWS APIs carry small bodies; the registry (an HttpRoute) streams its own. */
 const MAX_API_BODY = 16 * 1024 * 1024;
@@ -65,6 +67,8 @@ export interface ServerConfig {
   signatureClock: 'real' | 'simulated';
   /** Where server-side failures are reported (one line each). */
   logError: (line: string) => void;
+  /** More for GET /_local-aws/health (the registry hosts). */
+  health?: () => Record<string, unknown>;
 }
 
 /** One line of the operation log, before the server adds the time and the action. */
@@ -82,24 +86,29 @@ interface CallRecord {
 /** A call as the operation log names it, before its outcome. */
 type LoggedCall = Omit<CallRecord, 'status' | 'errorCode'>;
 
-class BodyTooLarge extends Error {}
+const isAdminPath = (rawPath: string) => rawPath === '/_local-aws' || rawPath.startsWith('/_local-aws/');
 
-function readBody(req: IncomingMessage, limit = MAX_API_BODY): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        reject(new BodyTooLarge());
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
+/** Listens on 127.0.0.1:port (0: ephemeral); resolves with the port. */
+function listenOn(server: Server, port: number): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    try {
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve((server.address() as AddressInfo).port);
+      });
+    } catch (error) {
+      reject(error as Error);
+    }
   });
+}
+
+/** 403 for an admin request from outside (admin-guard.ts); its body, if any, is drained. */
+function refuseAdmin(req: IncomingMessage, res: ServerResponse, reason: string): void {
+  discardBody(req);
+  const payload = JSON.stringify({ error: `local-aws admin endpoints refuse this request: ${reason}` }) + '\n';
+  res.writeHead(403, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) });
+  res.end(payload);
 }
 
 function splitUrl(url: string): { rawPath: string; rawQuery: string } {
@@ -173,6 +182,8 @@ export class LocalAwsServer {
   readonly routes: HttpRoute[] = [];
   private httpServer: Server | undefined;
   private httpsServer: Server | undefined;
+  /** HTTPS listeners of the registries of other accounts and regions (registry/hosts.ts). */
+  private readonly registryServers: Server[] = [];
   private serverInfo: ServerInfo | undefined;
 
   private readonly routeEnv: RouteEnv;
@@ -207,21 +218,12 @@ export class LocalAwsServer {
   }
 
   async listen(port = 0, httpsPort = 0): Promise<ServerInfo> {
-    const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
-    this.httpServer = createHttpServer({ keepAliveTimeout: 5000 }, handler);
-    this.httpsServer = createHttpsServer({ key: this.config.tls.key, cert: this.config.tls.cert }, handler);
-    const listen = (server: Server, p: number) =>
-      new Promise<number>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(p, '127.0.0.1', () => {
-          server.off('error', reject);
-          resolve((server.address() as AddressInfo).port);
-        });
-      });
-    const httpPort = await listen(this.httpServer, port);
+    this.httpServer = this.withHandlers(createHttpServer({ keepAliveTimeout: 5000 }));
+    this.httpsServer = this.httpsListener();
+    const httpPort = await listenOn(this.httpServer, port);
     let actualHttps: number;
     try {
-      actualHttps = await listen(this.httpsServer, httpsPort);
+      actualHttps = await listenOn(this.httpsServer, httpsPort);
     } catch (error) {
       await this.close();
       throw error;
@@ -243,17 +245,58 @@ export class LocalAwsServer {
         server.close(() => resolve());
         server.closeAllConnections();
       });
-    await Promise.all([close(this.httpServer), close(this.httpsServer)]);
+    await Promise.all([this.httpServer, this.httpsServer, ...this.registryServers].map(close));
+  }
+
+  /**
+   * One more HTTPS listener on 127.0.0.1 serving everything the others do: the host of another
+   * account's or region's registry. Resolves with its port (`port` 0: ephemeral).
+   */
+  async openRegistryListener(port: number): Promise<number> {
+    const server = this.httpsListener();
+    const actual = await listenOn(server, port);
+    this.registryServers.push(server);
+    return actual;
   }
 
   verifyPresignedUrl(url: string, headers: Record<string, string> = {}): Identity | AwsError {
-    return verifyPresignedStsUrl(url, headers, this.config.identities, this.signatureNow());
+    return verifyPresignedStsUrl(url, headers, this.config.identities, this.credentialNow());
+  }
+
+  /**
+   * The time credentials are checked against: SigV4 request dates and presigned URLs, and the
+   * expiry of the registry tokens ECR hands out. Wall time by default (clients sign and read
+   * expiresAt with their own clock), the simulated clock with signatureClock 'simulated'.
+   */
+  credentialNow(): number {
+    return this.config.signatureClock === 'simulated' ? this.config.clock.now() : Date.now();
   }
 
   // -------------------------------------------------------------------------------------------
 
-  private signatureNow(): number {
-    return this.config.signatureClock === 'simulated' ? this.config.clock.now() : Date.now();
+  private httpsListener(): Server {
+    return this.withHandlers(createHttpsServer({ key: this.config.tls.key, cert: this.config.tls.cert }));
+  }
+
+  /**
+   * Every request goes to handle(). One that waits for `100 Continue` gets it unless its declared
+   * body is over the API limit: then it is answered 413 at once and never sends the body.
+   */
+  private withHandlers(server: Server): Server {
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res));
+    server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+      if (!this.refusesBodyUnread(req)) res.writeContinue();
+      else res.setHeader('Connection', 'close');
+      void this.handle(req, res);
+    });
+    return server;
+  }
+
+  /** An AWS API request (not admin, not a route) whose declared body is over the limit. */
+  private refusesBodyUnread(req: IncomingMessage): boolean {
+    const { rawPath } = splitUrl(req.url ?? '/');
+    if (isAdminPath(rawPath) || this.routes.some((r) => rawPath.startsWith(r.prefix))) return false;
+    return declaresTooMuch(req, MAX_API_BODY);
   }
 
   private record(entry: CallRecord): void {
@@ -283,7 +326,9 @@ export class LocalAwsServer {
         res.setHeader('Date', new Date(this.config.clock.now()).toUTCString());
       }
       const { rawPath, rawQuery } = splitUrl(req.url ?? '/');
-      if (rawPath === '/_local-aws' || rawPath.startsWith('/_local-aws/')) {
+      if (isAdminPath(rawPath)) {
+        const refusal = adminRefusal(req);
+        if (refusal) return refuseAdmin(req, res, refusal);
         return await this.handleAdmin(req, res, rawPath, rawQuery);
       }
       const route = this.routes.find((r) => rawPath.startsWith(r.prefix));
@@ -336,26 +381,25 @@ export class LocalAwsServer {
     }
   }
 
+  /**
+   * The body of an API request; undefined when it is over the limit and was answered 413 through
+   * `fail` (which logs it) — before reading when Content-Length says so, else once the limit is
+   * passed. Either way the rest of the body is drained, not reset.
+   */
   private async readApiBody(
     req: IncomingMessage,
-    res: ServerResponse,
-    protocol: Protocol,
-    requestId: string,
+    fail: (error: AwsError) => void,
   ): Promise<Buffer | undefined> {
-    try {
-      return await readBody(req);
-    } catch (error) {
-      if (error instanceof BodyTooLarge) {
-        sendError(
-          res,
-          protocol,
-          new AwsError('RequestEntityTooLargeException', 'Request body too large', 413),
-          requestId,
-        );
-        return undefined;
-      }
-      throw error;
+    const tooLarge = new AwsError('RequestEntityTooLargeException', 'Request body too large', 413);
+    if (declaresTooMuch(req, MAX_API_BODY)) {
+      discardBody(req);
+      fail(tooLarge);
+      return undefined;
     }
+    const body = await readBodyWithin(req, MAX_API_BODY);
+    if (body !== 'too-large') return body;
+    fail(tooLarge);
+    return undefined;
   }
 
   /**
@@ -424,8 +468,6 @@ export class LocalAwsServer {
     },
   ): Promise<void> {
     const { requestId } = r;
-    const body = await this.readApiBody(req, res, 'json1.1', requestId);
-    if (!body) return;
     const dot = r.target.lastIndexOf('.');
     const prefix = dot < 0 ? r.target : r.target.slice(0, dot);
     const operationName = dot < 0 ? '' : r.target.slice(dot + 1);
@@ -441,13 +483,15 @@ export class LocalAwsServer {
       region: scope?.region,
     };
     const fail = (error: AwsError) => this.sendFailure(res, 'json1.1', error, failed);
+    const body = await this.readApiBody(req, fail);
+    if (!body) return;
 
     // Authenticate.
     const signer = verifySignature(
       { method: req.method ?? 'POST', rawPath: r.rawPath, rawQuery: r.rawQuery, headers: r.headers, body },
       {
         credentials: this.config.identities,
-        now: this.signatureNow(),
+        now: this.credentialNow(),
         skewMs: service?.skewMs ?? FIVE_MINUTES,
         ...(service ? { service: service.signingName } : {}),
       },
@@ -498,16 +542,37 @@ export class LocalAwsServer {
     this.record({ requestId, service: serviceName, operation: operationName, identity, region, status: 200 });
   }
 
+  /** A Query request refused before its body was read: framed and logged as far as its scope tells. */
+  private queryBodyFailure(
+    res: ServerResponse,
+    r: { rawQuery: string; headers: Record<string, string>; requestId: string },
+    scope: ReturnType<typeof claimedScope>,
+    error: AwsError,
+  ): void {
+    const service = scope ? this.queryServices.get(scope.service) : undefined;
+    const call: LoggedCall = {
+      requestId: r.requestId,
+      service: service?.signingName ?? scope?.service ?? 'unknown',
+      operation: new URLSearchParams(r.rawQuery).get('Action') ?? '',
+      accessKeyId: claimedAccessKeyId(r),
+      region: scope?.region,
+    };
+    if (!service) return this.sendFailure(res, 'query', error, call);
+    const xmlns = service.xmlNamespace ?? queryNamespace(service.signingName, service.version);
+    this.sendFailure(res, service.flavour === 'ec2' ? 'ec2' : 'query', error, call, xmlns);
+  }
+
   private async handleQuery(
     req: IncomingMessage,
     res: ServerResponse,
     r: { rawPath: string; rawQuery: string; headers: Record<string, string>; requestId: string },
   ): Promise<void> {
     const { requestId } = r;
+    const scope = claimedScope(r);
     const body =
       req.method === 'GET' || req.method === 'HEAD'
         ? Buffer.alloc(0)
-        : await this.readApiBody(req, res, 'query', requestId);
+        : await this.readApiBody(req, (error) => this.queryBodyFailure(res, r, scope, error));
     if (!body) return;
     const params = new URLSearchParams(r.rawQuery);
     const contentType = r.headers['content-type'] ?? '';
@@ -515,7 +580,6 @@ export class LocalAwsServer {
       for (const [k, v] of new URLSearchParams(body.toString('utf8'))) params.append(k, v);
     }
     const action = params.get('Action');
-    const scope = claimedScope(r);
     const signed = signatureLocation(r) !== 'none';
     let service = scope ? this.queryServices.get(scope.service) : undefined;
     if (!service && !signed && action) service = this.queryServices.get('sts');
@@ -554,7 +618,7 @@ export class LocalAwsServer {
       { method: req.method ?? 'GET', rawPath: r.rawPath, rawQuery: r.rawQuery, headers: r.headers, body },
       {
         credentials: this.config.identities,
-        now: this.signatureNow(),
+        now: this.credentialNow(),
         service: service.signingName,
         skewMs: service.skewMs ?? FIVE_MINUTES,
         ...(service.presignedMaxAgeMs !== undefined ? { presignedMaxAgeMs: service.presignedMaxAgeMs } : {}),
@@ -645,7 +709,8 @@ export class LocalAwsServer {
   }
 
   // -------------------------------------------------------------------------------------------
-  // Admin API for out-of-process users (no auth: the server listens on loopback only)
+  // Admin API for out-of-process users (no auth: loopback only, and refused to browsers' foreign
+  // pages by admin-guard.ts before it gets here)
 
   private async handleAdmin(
     req: IncomingMessage,
@@ -662,7 +727,9 @@ export class LocalAwsServer {
       res.end(payload);
     };
     const readJson = async (): Promise<Record<string, unknown>> => {
-      const text = (await readBody(req, 1024 * 1024)).toString('utf8');
+      const body = await readBodyWithin(req, 1024 * 1024);
+      if (body === 'too-large') throw new Error('the request body is over 1 MiB');
+      const text = body.toString('utf8');
       if (text.trim() === '') return {};
       const parsed = JSON.parse(text) as unknown;
       if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
@@ -692,6 +759,7 @@ export class LocalAwsServer {
             })),
           ],
           routes: this.routes.map((r) => r.prefix),
+          ...this.config.health?.(),
         });
       }
       if (path === '/_local-aws/ca.crt' && method === 'GET') {

@@ -73,6 +73,63 @@ describe('admin endpoints', () => {
   });
 });
 
+describe('admin endpoints refuse browsers on other sites (DNS rebinding, cross-site requests)', () => {
+  const port = () => new URL(local.endpoint).port;
+  test.each([
+    { name: 'Host 127.0.0.1:<port>', headers: () => ({ host: `127.0.0.1:${port()}` }), status: 200 },
+    { name: 'Host localhost:<port>', headers: () => ({ host: `localhost:${port()}` }), status: 200 },
+    { name: 'Host [::1]:<port>', headers: () => ({ host: `[::1]:${port()}` }), status: 200 },
+    {
+      name: "the server's own Origin",
+      headers: () => ({ host: `127.0.0.1:${port()}`, origin: `http://localhost:${port()}` }),
+      status: 200,
+    },
+    { name: 'Host evil.example (DNS rebinding)', headers: () => ({ host: 'evil.example' }), status: 403 },
+    { name: 'Host evil.example:<port>', headers: () => ({ host: `evil.example:${port()}` }), status: 403 },
+    { name: 'Host 127.0.0.1 on another port', headers: () => ({ host: '127.0.0.1:1' }), status: 403 },
+    { name: 'Host 127.0.0.1 without the port', headers: () => ({ host: '127.0.0.1' }), status: 403 },
+    {
+      name: 'Origin http://evil.example',
+      headers: () => ({ host: `127.0.0.1:${port()}`, origin: 'http://evil.example' }),
+      status: 403,
+    },
+    { name: 'Origin null', headers: () => ({ host: `127.0.0.1:${port()}`, origin: 'null' }), status: 403 },
+    {
+      name: 'Origin of another local port',
+      headers: () => ({ host: `127.0.0.1:${port()}`, origin: 'http://localhost:3000' }),
+      status: 403,
+    },
+    {
+      name: 'Sec-Fetch-Site cross-site (a page elsewhere, no Origin)',
+      headers: () => ({ host: `127.0.0.1:${port()}`, 'sec-fetch-site': 'cross-site' }),
+      status: 403,
+    },
+  ])('GET /_local-aws/state with $name: $status', async ({ headers, status }) => {
+    const res = await rawRequest(`${local.endpoint}/_local-aws/state`, { headers: headers() });
+    expect(res.status).toBe(status);
+    if (status === 403) expect(res.body).not.toContain('secret');
+  });
+
+  test('a cross-site POST arms no fault and a rebinding DELETE clears nothing', async () => {
+    local.faults.clear();
+    const armed = await rawRequest(`${local.endpoint}/_local-aws/faults`, {
+      method: 'POST',
+      headers: { origin: 'http://evil.example', 'content-type': 'text/plain' },
+      body: JSON.stringify({ kind: 'drop', service: '*' }),
+    });
+    expect(armed.status).toBe(403);
+    expect(local.faults.list()).toEqual([]);
+    local.faults.arm({ kind: 'latency', service: 'nothing', latencyMs: 1 });
+    const cleared = await rawRequest(`${local.endpoint}/_local-aws/faults`, {
+      method: 'DELETE',
+      headers: { host: `evil.example:${port()}` },
+    });
+    expect(cleared.status).toBe(403);
+    expect(local.faults.list()).toHaveLength(1);
+    local.faults.clear();
+  });
+});
+
 describe('never crashes', () => {
   test('garbage of every kind gets a 4xx, and the server keeps serving', async () => {
     const target = { 'x-amz-target': `${TEST_TARGET}.Echo` };

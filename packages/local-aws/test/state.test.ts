@@ -1,5 +1,5 @@
 // The state store: namespaces in memory, or persisted atomically under a data dir and reloaded.
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalStateStore, startLocalAws } from '../src/index.js';
@@ -41,6 +41,19 @@ test('a namespace written with dataDir survives stop and start', async () => {
   const files = readdirSync(dir);
   expect(files).toEqual(expect.arrayContaining(['ca', 'state.json']));
   expect(files.filter((f) => f.endsWith('.tmp'))).toEqual([]);
+});
+
+test('state.json is readable by its owner only: it holds the key that signs registry tokens', async () => {
+  // Even where an older local-aws left it world-readable.
+  writeFileSync(join(dir, 'state.json'), '{"format": 1, "namespaces": {}}', { mode: 0o644 });
+  const local = await startLocalAws({ dataDir: dir });
+  try {
+    local.state.save();
+    expect(statSync(join(dir, 'state.json')).mode & 0o777).toBe(0o600);
+  } finally {
+    await local.stop();
+  }
+  expect(statSync(join(dir, 'state.json')).mode & 0o777).toBe(0o600);
 });
 
 test('a corrupt state file is a clear error at start, not silent data loss', () => {

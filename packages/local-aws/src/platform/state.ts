@@ -1,7 +1,8 @@
 // The one state store. Each service keeps a JSON-serialisable namespace (a live object it mutates
 // and then save()s). Without a data dir everything is in memory; with one, the namespaces are
 // written to <dataDir>/state.json atomically (temp file + rename) on every save() and loaded back
-// at start. Blobs do not go in here: services keep files under `dataDir` themselves.
+// at start. Blobs do not go in here: services keep files under `dataDir` themselves. state.json is
+// written mode 0600: it holds the secret that signs registry tokens.
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StateStore } from '../service.js';
@@ -65,7 +66,7 @@ export class LocalStateStore implements StateStore {
     const file = join(this.dataDir, FILE);
     const temp = `${file}.${process.pid}.${++this.writes}.tmp`;
     const body: Persisted = { format: FORMAT, namespaces: this.snapshot() };
-    writeFileSync(temp, JSON.stringify(body));
+    writeFileSync(temp, JSON.stringify(body), { mode: 0o600 });
     renameSync(temp, file);
   }
 }
