@@ -86,7 +86,10 @@ export interface LocalAwsOptions {
   credentials?: CredentialSpec | CredentialSpec[];
   /** Persist state (state.json) and blobs here and reload them at start. Default: memory only. */
   dataDir?: string;
-  /** Where the CA lives; an existing ca.crt + ca.key there is reused. Default <dataDir>/ca or a temp dir. */
+  /**
+   * Where the CA certificate lives (ca.crt, alone); its key is kept in `<caDir>-private/`. An
+   * existing CA there is reused. Default <dataDir>/ca, or a temp dir.
+   */
   caDir?: string;
   /** Simulated time runs this many times faster than wall time (60: a minute per second). */
   timeScale?: number;
@@ -161,12 +164,13 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   const faults = new FaultInjector();
   const opLog = new OpLog();
 
+  // A temp CA lives in a folder of its own, with its private sibling (platform/tls.ts) inside.
   let tempCaDir: string | undefined;
   const caDir = options.caDir
     ? resolve(options.caDir)
     : dataDir
       ? join(dataDir, 'ca')
-      : (tempCaDir = mkdtempSync(join(tmpdir(), 'local-aws-ca-')));
+      : join((tempCaDir = mkdtempSync(join(tmpdir(), 'local-aws-'))), 'ca');
   const tls = prepareTls(caDir);
 
   const server = new LocalAwsServer({

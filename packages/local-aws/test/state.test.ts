@@ -37,9 +37,9 @@ test('a namespace written with dataDir survives stop and start', async () => {
   } finally {
     await second.stop();
   }
-  // Atomic writes leave no temp files behind; the CA lives beside the state.
+  // Atomic writes leave no temp files behind; the CA lives beside the state, its key apart.
   const files = readdirSync(dir);
-  expect(files).toEqual(expect.arrayContaining(['ca', 'state.json']));
+  expect(files).toEqual(expect.arrayContaining(['ca', 'ca-private', 'state.json']));
   expect(files.filter((f) => f.endsWith('.tmp'))).toEqual([]);
 });
 

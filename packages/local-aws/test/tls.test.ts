@@ -3,7 +3,7 @@
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Agent } from 'node:https';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
@@ -56,12 +56,17 @@ test('the AWS SDK over HTTPS with the CA trusted', async () => {
   expect(out.Arn).toBe('arn:aws:iam::000000000000:root');
 });
 
-test('a CA dir that already holds a CA is reused across restarts', async () => {
-  const caDir = mkdtempSync(join(tmpdir(), 'local-aws-ca-test-'));
+test('the CA folder holds ca.crt alone; the key, 0600 in <caDir>-private, makes the CA reused across restarts', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'local-aws-ca-test-'));
+  const caDir = join(root, 'ca');
   try {
     const first = await startLocalAws({ caDir });
     const pem = readFileSync(first.caCertPath, 'utf8');
     await first.stop();
+    expect(readdirSync(caDir)).toEqual(['ca.crt']);
+    expect(readdirSync(join(root, 'ca-private'))).toEqual(['ca.key']);
+    expect(statSync(join(root, 'ca-private', 'ca.key')).mode & 0o777).toBe(0o600);
+    expect(statSync(join(root, 'ca-private')).mode & 0o777).toBe(0o700);
     const second = await startLocalAws({ caDir });
     try {
       expect(second.caCertPath).toBe(join(caDir, 'ca.crt'));
@@ -72,6 +77,38 @@ test('a CA dir that already holds a CA is reused across restarts', async () => {
       await second.stop();
     }
   } finally {
-    rmSync(caDir, { recursive: true, force: true });
+    rmSync(root, { recursive: true, force: true });
   }
+});
+
+test('a key an earlier local-aws kept beside ca.crt is moved out, and that CA still serves', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'local-aws-ca-test-'));
+  const caDir = join(root, 'ca');
+  try {
+    const first = await startLocalAws({ caDir });
+    const pem = readFileSync(first.caCertPath, 'utf8');
+    await first.stop();
+    // The layout before: ca.crt and ca.key side by side, no private folder.
+    mkdirSync(caDir, { recursive: true });
+    writeFileSync(join(caDir, 'ca.key'), readFileSync(join(root, 'ca-private', 'ca.key')));
+    rmSync(join(root, 'ca-private'), { recursive: true });
+    const second = await startLocalAws({ caDir });
+    try {
+      expect(readdirSync(caDir)).toEqual(['ca.crt']);
+      expect(readFileSync(second.caCertPath, 'utf8')).toBe(pem);
+      expect((await rawRequest(`${second.httpsUrl}/_local-aws/health`, { ca: pem })).status).toBe(200);
+    } finally {
+      await second.stop();
+    }
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('a temp CA folder and its private sibling are removed at stop', async () => {
+  const temp = await startLocalAws();
+  const caDir = join(temp.caCertPath, '..');
+  expect(readdirSync(caDir)).toEqual(['ca.crt']);
+  await temp.stop();
+  expect(() => statSync(join(caDir, '..'))).toThrow();
 });

@@ -3,13 +3,28 @@
 // with a leaf certificate it signs for localhost, 127.0.0.1 and ::1. Trust the CA file
 // (curl --cacert, NODE_EXTRA_CA_CERTS, /etc/containers/certs.d/<host:port>/ca.crt,
 // skopeo --dest-cert-dir) and clients verify the server like any other.
+//
+// The CA folder holds ca.crt alone, so it can be handed to tools as a certs.d-style folder: the
+// containers libraries (skopeo, podman) read every *.key there as a client key and refuse one
+// without its certificate ("missing client certificate ca.cert for key ca.key"). The CA's key
+// lives in a private sibling folder, <caDir>-private/ca.key.
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import forge from 'node-forge';
 
 export interface TlsMaterial {
   caCertPath: string;
+  /** The CA's private key, outside the CA folder. */
+  caKeyPath: string;
   caCertPem: string;
   /** The server's leaf certificate and key, PEM. */
   cert: string;
@@ -109,14 +124,38 @@ function createLeafCert(caCertPem: string, caKeyPem: string, keys: KeyPair): str
   return forge.pki.certificateToPem(cert);
 }
 
+/** Where the CA's key is kept: a private folder beside the CA folder, never inside it. */
+export function caKeyDir(caDir: string): string {
+  return join(dirname(caDir), `${basename(caDir)}-private`);
+}
+
+/** Moves a key an earlier local-aws left beside ca.crt into the private folder. */
+function moveStrayKey(stray: string, target: string): void {
+  if (!existsSync(stray)) return;
+  if (existsSync(target)) {
+    // Already moved once (a copy was restored?): drop the stray copy only if it is the same key.
+    if (readFileSync(stray, 'utf8') === readFileSync(target, 'utf8')) rmSync(stray);
+    return;
+  }
+  try {
+    renameSync(stray, target);
+  } catch {
+    copyFileSync(stray, target);
+    rmSync(stray);
+  }
+}
+
 /**
- * The CA (created, or reused when caDir already holds ca.crt + ca.key) and a fresh leaf
- * certificate for this start.
+ * The CA (created, or reused when caDir holds ca.crt and its key is in the private folder) and a
+ * fresh leaf certificate for this start.
  */
 export function prepareTls(caDir: string): TlsMaterial {
   mkdirSync(caDir, { recursive: true });
+  const keyDir = caKeyDir(caDir);
+  mkdirSync(keyDir, { recursive: true, mode: 0o700 });
   const caCertPath = join(caDir, 'ca.crt');
-  const caKeyPath = join(caDir, 'ca.key');
+  const caKeyPath = join(keyDir, 'ca.key');
+  moveStrayKey(join(caDir, 'ca.key'), caKeyPath);
   let caCertPem: string;
   let caKeyPem: string;
   if (existsSync(caCertPath) && existsSync(caKeyPath)) {
@@ -131,5 +170,5 @@ export function prepareTls(caDir: string): TlsMaterial {
   }
   cachedLeafKey ??= newKeyPair();
   const cert = createLeafCert(caCertPem, caKeyPem, cachedLeafKey);
-  return { caCertPath, caCertPem, cert, key: cachedLeafKey.privateKeyPem };
+  return { caCertPath, caKeyPath, caCertPem, cert, key: cachedLeafKey.privateKeyPem };
 }
