@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createEcr } from './ecr/index.js';
+import { createEcr, type EcrAdmin } from './ecr/index.js';
 import { createEcrPublic } from './ecr-public/index.js';
 import { createEc2, type Ec2Admin } from './ec2/index.js';
 import { createEcsFactory } from './ecs/index.js';
@@ -18,6 +18,7 @@ import type { CredentialSpec } from './platform/identities.js';
 import { OpLog } from './platform/oplog.js';
 import { LocalStateStore } from './platform/state.js';
 import { prepareTls } from './platform/tls.js';
+import { RegistryHosts, type RegistryAddress } from './registry/hosts.js';
 import { LocalAwsServer } from './server.js';
 import type { AwsError, Identity, ServiceFactory, ServiceModule } from './service.js';
 import { createSts } from './sts/index.js';
@@ -43,6 +44,7 @@ export type {
   TargetGroupInfo,
   TargetHealthChange,
 } from './elbv2/index.js';
+export type { RegistryAddress } from './registry/hosts.js';
 export {
   blobOf,
   buildImage,
@@ -114,6 +116,18 @@ export interface LocalAws {
   endpoint: string;
   httpUrl: string;
   httpsUrl: string;
+  /**
+   * host:port of the registry of the default account and region (the host of httpsUrl): what its
+   * repositoryUri and GetAuthorizationToken's proxyEndpoint name.
+   */
+  registryHost: string;
+  /**
+   * host:port of another account's (and region's) registry, its listener opened if needed. Each
+   * registry has its own host, as on AWS; defaults: the default account and region.
+   */
+  registryHostFor(accountId?: string, region?: string): Promise<string>;
+  /** Every registry host opened so far, the default first. */
+  registries(): RegistryAddress[];
   /** The CA certificate (PEM) that signed the HTTPS certificate. */
   caCertPath: string;
   accountId: string;
@@ -128,7 +142,7 @@ export interface LocalAws {
   state: LocalStateStore;
   /** Per-service hooks for tests. */
   admin: {
-    ecr: ReturnType<typeof createEcr>['admin'];
+    ecr: EcrAdmin;
     ecs: ReturnType<ReturnType<typeof createEcsFactory>>['admin'];
     ec2: Ec2Admin;
     elbv2: Elbv2Admin;
@@ -173,7 +187,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       : join((tempCaDir = mkdtempSync(join(tmpdir(), 'local-aws-'))), 'ca');
   const tls = prepareTls(caDir);
 
-  const server = new LocalAwsServer({
+  const server: LocalAwsServer = new LocalAwsServer({
     accountId,
     region,
     identities,
@@ -184,16 +198,22 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     tls,
     signatureClock: options.signatureClock ?? 'real',
     logError: options.logError ?? ((line) => console.error(line)),
+    health: (): Record<string, unknown> => ({ registries: hosts.list() }),
   });
+  const hosts: RegistryHosts = new RegistryHosts({
+    state,
+    open: (port: number): Promise<number> => server.openRegistryListener(port),
+  });
+  const credentialNow = () => server.credentialNow();
   const env = {
     clock,
     state,
     verifyPresignedUrl: (url: string, headers?: Record<string, string>) =>
       server.verifyPresignedUrl(url, headers),
   };
-  const ecr = createEcr(env);
+  const ecr = createEcr({ hosts, credentialNow })(env);
   const sts = createSts(env);
-  const ecrPublic = createEcrPublic(env);
+  const ecrPublic = createEcrPublic({ credentialNow })(env);
   const ecs = createEcsFactory((query) => ecr.admin.resolveImage(query))(env);
   const ec2 = createEc2(env);
   const elbv2 = createElbv2({ ...env, network: ec2.admin });
@@ -203,7 +223,12 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   let info;
   try {
     info = await server.listen(options.port ?? 0, options.httpsPort ?? 0);
+    const httpsPort = Number(new URL(info.httpsUrl).port);
+    const httpPort = Number(new URL(info.httpUrl).port);
+    hosts.setDefault(accountId, region, httpsPort, [httpPort], Boolean(options.httpsPort));
+    await hosts.reopenSaved();
   } catch (error) {
+    await server.close();
     clock.dispose();
     if (tempCaDir) rmSync(tempCaDir, { recursive: true, force: true });
     throw error;
@@ -215,6 +240,10 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     endpoint: info.httpUrl,
     httpUrl: info.httpUrl,
     httpsUrl: info.httpsUrl,
+    registryHost: new URL(info.httpsUrl).host,
+    registryHostFor: async (registryAccount = accountId, registryRegion = region) =>
+      (await hosts.ensure(registryAccount, registryRegion)).host,
+    registries: () => hosts.list(),
     caCertPath: info.caCertPath,
     accountId,
     region,

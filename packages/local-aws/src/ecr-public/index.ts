@@ -7,8 +7,17 @@ import { AwsError, type JsonService, type ServiceFactory } from '../service.js';
 export const ECR_PUBLIC_TARGET_PREFIX = 'SpencerFrontendService';
 const TOKEN_LIFETIME_MS = 12 * 3600_000;
 
-export const createEcrPublic: ServiceFactory<Record<string, never>> = () => {
-  const service: JsonService = {
+/** `credentialNow`: the clock tokens are issued on, as for ECR's (the server's credential clock). */
+export function createEcrPublic({
+  credentialNow,
+}: {
+  credentialNow: () => number;
+}): ServiceFactory<Record<string, never>> {
+  return () => ({ services: [ecrPublicService(credentialNow)], routes: [], admin: {} });
+}
+
+function ecrPublicService(credentialNow: () => number): JsonService {
+  return {
     protocol: 'json1.1',
     signingName: 'ecr-public',
     targetPrefix: ECR_PUBLIC_TARGET_PREFIX,
@@ -24,11 +33,10 @@ export const createEcrPublic: ServiceFactory<Record<string, never>> = () => {
         return {
           authorizationData: {
             authorizationToken: Buffer.from(`AWS:${password}`).toString('base64'),
-            expiresAt: new Date(ctx.clock.now() + TOKEN_LIFETIME_MS),
+            expiresAt: new Date(credentialNow() + TOKEN_LIFETIME_MS),
           },
         };
       },
     },
   };
-  return { services: [service], routes: [], admin: {} };
-};
+}

@@ -1,6 +1,6 @@
 // The ECR control plane (AWS JSON 1.1, target prefix AmazonEC2ContainerRegistry_V20150921).
 // Shapes, validation and error codes follow the ECR API reference; timestamps are epoch seconds.
-import { AwsError, type JsonOperation, type RequestContext, type ServerInfo } from '../service.js';
+import { AwsError, type JsonOperation, type RequestContext } from '../service.js';
 import type { BlobStore } from '../registry/blobs.js';
 import { mintPassword, TOKEN_LIFETIME_MS } from './auth.js';
 import {
@@ -50,17 +50,24 @@ const MAX_TAGS = 50;
 /** ECR's limit on wildcards (*) in one tagPatternList entry. */
 const MAX_PATTERN_WILDCARDS = 4;
 
-/** host:port of the registry: the HTTPS listener (what docker on podman and skopeo trust with the CA). */
-export function registryHost(server: ServerInfo): string {
-  return new URL(server.httpsUrl || server.httpUrl).host;
-}
-
 const secs = (ms: number): number => ms / 1000;
+
+/** What the operations need to know of the server beyond the request. */
+export interface EcrServerFacts {
+  /**
+   * host:port of the registry of an account and region: an HTTPS listener whose certificate comes
+   * from the local-aws CA (what docker on podman and skopeo trust). Opened before the call.
+   */
+  registryHost(accountId: string, region: string): string;
+  /** The time registry tokens expire on (the server's credential clock). */
+  credentialNow(): number;
+}
 
 export function createEcrOperations(
   ecr: EcrState,
   blobs: BlobStore,
   save: () => void,
+  facts: EcrServerFacts,
 ): Record<string, JsonOperation> {
   // ---- lookups and errors ----
   const registryFor = (input: Input, ctx: RequestContext): RegistryState => {
@@ -87,12 +94,12 @@ export function createEcrOperations(
       `The image with imageId ${idText(id)} does not exist within the repository with name '${repo.name}' in the registry with id '${reg.accountId}'`,
     );
 
-  const repositoryOut = (reg: RegistryState, repo: RepositoryState, ctx: RequestContext) => {
+  const repositoryOut = (reg: RegistryState, repo: RepositoryState) => {
     const out: Record<string, unknown> = {
       repositoryArn: repositoryArn(reg, repo.name),
       registryId: reg.accountId,
       repositoryName: repo.name,
-      repositoryUri: `${registryHost(ctx.server)}/${repo.name}`,
+      repositoryUri: `${facts.registryHost(reg.accountId, reg.region)}/${repo.name}`,
       createdAt: secs(repo.createdAt),
       imageTagMutability: repo.imageTagMutability,
       imageScanningConfiguration: { scanOnPush: repo.scanOnPush },
@@ -381,7 +388,7 @@ export function createEcrOperations(
       const repo = newRepository(name, ctx.clock.now(), settings);
       reg.repositories[name] = repo;
       save();
-      return { repository: repositoryOut(reg, repo, ctx) };
+      return { repository: repositoryOut(reg, repo) };
     },
 
     DescribeRepositories(input, ctx) {
@@ -400,7 +407,7 @@ export function createEcrOperations(
         const out = names.map((n) => {
           const repo = reg.repositories[n];
           if (!repo) throw repoNotFound(reg, n);
-          return repositoryOut(reg, repo, ctx);
+          return repositoryOut(reg, repo);
         });
         return { repositories: out };
       }
@@ -408,7 +415,7 @@ export function createEcrOperations(
         (a, b) => a.createdAt - b.createdAt || a.name.localeCompare(b.name),
       );
       const p = page(all, input, 100);
-      const out: Record<string, unknown> = { repositories: p.items.map((r) => repositoryOut(reg, r, ctx)) };
+      const out: Record<string, unknown> = { repositories: p.items.map((r) => repositoryOut(reg, r)) };
       if (p.nextToken) out.nextToken = p.nextToken;
       return out;
     },
@@ -422,7 +429,7 @@ export function createEcrOperations(
           `The repository with name '${repo.name}' in registry with id '${reg.accountId}' cannot be deleted because it still contains images`,
         );
       }
-      const out = repositoryOut(reg, repo, ctx);
+      const out = repositoryOut(reg, repo);
       delete reg.repositories[repo.name];
       save();
       return { repository: out };
@@ -433,10 +440,10 @@ export function createEcrOperations(
       const registries = ids
         ? stringList(ids, 'registryIds', { pattern: REGISTRY_ID_RE, patternText: '[0-9]{12}' })
         : [ctx.identity.accountId];
-      const expiresAt = ctx.clock.now() + TOKEN_LIFETIME_MS;
-      const proxyEndpoint = `https://${registryHost(ctx.server)}`;
+      const expiresAt = facts.credentialNow() + TOKEN_LIFETIME_MS;
       return {
         authorizationData: registries.map((accountId) => {
+          const proxyEndpoint = `https://${facts.registryHost(accountId, ctx.region)}`;
           const password = mintPassword(ecr.secret, {
             identity: ctx.identity,
             accountId,

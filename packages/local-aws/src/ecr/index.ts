@@ -1,10 +1,12 @@
 // ECR: the JSON 1.1 control plane and the OCI registry data plane, sharing one state.
-import type { JsonService, ServiceFactory } from '../service.js';
+import type { JsonOperation, JsonService, ServiceFactory } from '../service.js';
 import { BlobStore } from '../registry/blobs.js';
+import type { RegistryHosts } from '../registry/hosts.js';
 import { createRegistryRoute } from '../registry/route.js';
 import { parseManifest } from '../registry/manifest.js';
 import { createEcrOperations } from './api.js';
 import { DEFAULT_SCAN_DURATION_MS, loadState, type EcrState, type ScanFindingsFixture } from './model.js';
+import { REGISTRY_ID_RE } from './validate.js';
 
 export type { ScanFinding, ScanFindingsFixture } from './model.js';
 
@@ -41,19 +43,65 @@ export interface EcrAdmin {
 
 export const ECR_TARGET_PREFIX = 'AmazonEC2ContainerRegistry_V20150921';
 
-export const createEcr: ServiceFactory<EcrAdmin> = ({ state }) => {
+/** What ECR needs of the server beyond a ServiceFactory's env. */
+export interface EcrDeps {
+  /** The registry host of each account and region. */
+  hosts: RegistryHosts;
+  /** The time registry tokens are issued and expire on (the server's credential clock). */
+  credentialNow: () => number;
+}
+
+/**
+ * Opens the registry hosts a call may name — its caller's, a registryId's, GetAuthorizationToken's
+ * registryIds — before it runs, so that the operations can read them synchronously.
+ */
+function openingRegistryHosts(
+  operations: Record<string, JsonOperation>,
+  hosts: RegistryHosts,
+): Record<string, JsonOperation> {
+  const wrapped: Record<string, JsonOperation> = {};
+  for (const [name, operation] of Object.entries(operations)) {
+    wrapped[name] = async (input, ctx) => {
+      const named = [input.registryId, ...(Array.isArray(input.registryIds) ? input.registryIds : [])];
+      const ids = [ctx.identity.accountId, ...named].filter(
+        (id): id is string => typeof id === 'string' && REGISTRY_ID_RE.test(id),
+      );
+      for (const id of new Set(ids)) await hosts.ensure(id, ctx.region);
+      return operation(input, ctx);
+    };
+  }
+  return wrapped;
+}
+
+export function createEcr({ hosts, credentialNow }: EcrDeps): ServiceFactory<EcrAdmin> {
+  return ({ state }) => createEcrModule(state, hosts, credentialNow);
+}
+
+function createEcrModule(
+  state: Parameters<ServiceFactory>[0]['state'],
+  hosts: RegistryHosts,
+  credentialNow: () => number,
+): ReturnType<ServiceFactory<EcrAdmin>> {
   const ecr = loadState(state);
   const blobs = new BlobStore(state);
   const save = () => state.save();
+  const facts = {
+    registryHost(accountId: string, region: string) {
+      const host = hosts.hostOf(accountId, region);
+      if (!host) throw new Error(`local-aws: no registry host opened for ${accountId}/${region}`);
+      return host;
+    },
+    credentialNow,
+  };
   const service: JsonService = {
     protocol: 'json1.1',
     signingName: 'ecr',
     targetPrefix: ECR_TARGET_PREFIX,
-    operations: createEcrOperations(ecr, blobs, save),
+    operations: openingRegistryHosts(createEcrOperations(ecr, blobs, save, facts), hosts),
   };
   return {
     services: [service],
-    routes: [createRegistryRoute({ ecr, blobs, save })],
+    routes: [createRegistryRoute({ ecr, blobs, save, hosts, credentialNow })],
     admin: {
       setScanFindings(imageDigest, findings) {
         ecr.scanFindings[imageDigest] = structuredClone(findings);
@@ -105,4 +153,4 @@ export const createEcr: ServiceFactory<EcrAdmin> = ({ state }) => {
       },
     },
   };
-};
+}

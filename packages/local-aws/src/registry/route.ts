@@ -1,6 +1,8 @@
 // The registry data plane: the OCI distribution API v2 under /v2/, as ECR serves it to docker,
 // skopeo, podman and crane. It shares its state with the ECR API (ecr/model.ts) and logs every call
-// with the IAM action ECR checks for it.
+// with the IAM action ECR checks for it. As on AWS, the host a request is sent to names the
+// registry (account and region, registry/hosts.ts); the token names who calls, and must come from
+// ECR in that region.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Clock, HttpRoute, Identity, RouteEnv } from '../service.js';
@@ -21,6 +23,7 @@ import {
   type RepositoryState,
 } from '../ecr/model.js';
 import { DIGEST_RE, type BlobStore } from './blobs.js';
+import type { RegistryAddress, RegistryHosts } from './hosts.js';
 import { baseMediaType, MAX_MANIFEST_BYTES } from './manifest.js';
 
 /** ECR requires every part of a chunked upload but the last to be at least 5 MiB. */
@@ -61,8 +64,18 @@ class RegistryError extends Error {
   }
 }
 
-export function createRegistryRoute(deps: { ecr: EcrState; blobs: BlobStore; save: () => void }): HttpRoute {
-  const { ecr, blobs, save } = deps;
+export interface RegistryRouteDeps {
+  ecr: EcrState;
+  blobs: BlobStore;
+  save: () => void;
+  /** Which registry each listener serves. */
+  hosts: RegistryHosts;
+  /** The time token expiry is checked against (the server's credential clock). */
+  credentialNow: () => number;
+}
+
+export function createRegistryRoute(deps: RegistryRouteDeps): HttpRoute {
+  const { ecr, blobs, save, hosts, credentialNow } = deps;
   /** upload id → the repository (registry key + name) it belongs to. */
   const uploadRepo = new Map<string, string>();
 
@@ -102,7 +115,10 @@ export function createRegistryRoute(deps: { ecr: EcrState; blobs: BlobStore; sav
 
       let call: Call;
       try {
-        call = route(method, url, req, send, (c) => (identity = c.identity), logged, realm, env.clock);
+        const here = hosts.at(req.socket.localPort);
+        if (!here) throw new RegistryError(404, 'UNSUPPORTED', 'No registry is served on this port.');
+        const setCred = (c: RegistryCredential) => (identity = c.identity);
+        call = route(method, url, req, send, setCred, logged, { realm, here, clock: env.clock });
       } catch (e) {
         if (!(e instanceof RegistryError)) throw e;
         drain(req);
@@ -148,9 +164,9 @@ export function createRegistryRoute(deps: { ecr: EcrState; blobs: BlobStore; sav
     send: Send,
     setCred: (c: RegistryCredential) => void,
     logged: Array<{ op: string; status?: number }>,
-    realm: string,
-    clock: Clock,
+    at: { realm: string; here: RegistryAddress; clock: Clock },
   ): Call {
+    const { realm, here, clock } = at;
     const clockNow = () => clock.now();
     const path = url.pathname;
     const authenticate = (): RegistryCredential => {
@@ -159,7 +175,7 @@ export function createRegistryRoute(deps: { ecr: EcrState; blobs: BlobStore; sav
       if (!basic) throw new RegistryError(401, 'UNAUTHORIZED', 'Not Authorized', undefined, challenge);
       const v =
         basic.user === 'AWS'
-          ? verifyPassword(ecr.secret, basic.password, clockNow())
+          ? verifyPassword(ecr.secret, basic.password, credentialNow())
           : ({ ok: false, reason: 'invalid' } as const);
       if (!v.ok) {
         if (v.reason === 'expired') {
@@ -170,6 +186,15 @@ export function createRegistryRoute(deps: { ecr: EcrState; blobs: BlobStore; sav
           );
         }
         throw new RegistryError(401, 'UNAUTHORIZED', 'Not Authorized', undefined, challenge);
+      }
+      // A token works on any account's registry (no IAM here to say otherwise), but only in the
+      // region whose ECR issued it; AWS answers a login with another region's token 400.
+      if (v.cred.region !== here.region) {
+        throw new RegistryError(
+          400,
+          'DENIED',
+          `This authorization token was issued by ECR in ${v.cred.region}, and the registry ${here.host} is in ${here.region}. Get a token from ECR in ${here.region}.`,
+        );
       }
       setCred(v.cred);
       return v.cred;
@@ -193,8 +218,7 @@ export function createRegistryRoute(deps: { ecr: EcrState; blobs: BlobStore; sav
     const blobDigest = m[4] !== undefined ? decodeURIComponent(m[4]) : undefined;
     const manifestRef = m[5] !== undefined ? decodeURIComponent(m[5]) : undefined;
 
-    const registry = (cred: RegistryCredential): RegistryState =>
-      registryOf(ecr, cred.accountId, cred.region);
+    const registry = (): RegistryState => registryOf(ecr, here.accountId, here.region);
     const checkName = () => {
       if (!REPOSITORY_NAME_RE.test(name) || name.length < 2 || name.length > 256) {
         throw new RegistryError(400, 'NAME_INVALID', 'invalid repository name', name);
@@ -208,17 +232,17 @@ export function createRegistryRoute(deps: { ecr: EcrState; blobs: BlobStore; sav
       );
     /** Authenticates, then the repository named in the path, which must exist. */
     const existingRepo = (): { reg: RegistryState; repo: RepositoryState } => {
-      const cred = authenticate();
+      authenticate();
       checkName();
-      const reg = registry(cred);
+      const reg = registry();
       const repo = reg.repositories[name];
       if (!repo) throw nameUnknown(reg);
       return { reg, repo };
     };
     /** The repository to push into: existing, or created from a CREATE_ON_PUSH template. */
-    const pushRepo = (cred: RegistryCredential): { reg: RegistryState; repo: RepositoryState } => {
+    const pushRepo = (): { reg: RegistryState; repo: RepositoryState } => {
       checkName();
-      const reg = registry(cred);
+      const reg = registry();
       let repo = reg.repositories[name];
       if (!repo) {
         const t = templateFor(reg, name);
@@ -341,8 +365,8 @@ export function createRegistryRoute(deps: { ecr: EcrState; blobs: BlobStore; sav
         return {
           op: 'InitiateLayerUpload',
           handler: async () => {
-            const cred = authenticate();
-            const { reg, repo } = pushRepo(cred);
+            authenticate();
+            const { reg, repo } = pushRepo();
             const mount = url.searchParams.get('mount');
             const from = url.searchParams.get('from');
             if (mount !== null) {
@@ -495,14 +519,14 @@ export function createRegistryRoute(deps: { ecr: EcrState; blobs: BlobStore; sav
         return {
           op: 'PutImage',
           handler: async () => {
-            const cred = authenticate();
+            authenticate();
             checkName();
             checkRef();
             const declared = Number(req.headers['content-length'] ?? '0');
             if (declared > MAX_MANIFEST_BYTES) throw tooLarge(declared);
             const body = await readCapped(req, MAX_MANIFEST_BYTES);
             if (!body) throw tooLarge(MAX_MANIFEST_BYTES + 1);
-            const { reg, repo } = pushRepo(cred);
+            const { reg, repo } = pushRepo();
             const opts: Parameters<typeof putManifest>[4] = { via: 'registry' };
             const mt = baseMediaType(req.headers['content-type']);
             if (mt !== undefined) opts.mediaType = mt;
