@@ -1,8 +1,10 @@
-// npm run local-aws -- --port 4566
-// Starts local-aws, prints one line when ready (the endpoint, the HTTPS URL and the CA file),
-// and shuts down cleanly (exit 0) on SIGINT or SIGTERM.
+// npx local-aws --port 4566 (bin/local-aws.mjs), npm run local-aws -- --port 4566
+// Starts local-aws, prints one line when ready (the endpoint, the HTTPS URL, the registry host and
+// the CA file), and shuts down cleanly (exit 0) on SIGINT or SIGTERM, or when the npm that
+// started it is stopped (platform/npm-lifeline.ts).
 import { parseArgs } from 'node:util';
 import { DEFAULT_ACCOUNT_ID, DEFAULT_CREDENTIALS, DEFAULT_REGION, startLocalAws } from './index.js';
+import { stopWhenNpmStops } from './platform/npm-lifeline.js';
 
 const USAGE = `usage: local-aws [options]
   --port N            HTTP port on 127.0.0.1 (default 4566; 0 = ephemeral)
@@ -13,7 +15,8 @@ const USAGE = `usage: local-aws [options]
   --secret-key S      its secret (default ${DEFAULT_CREDENTIALS.secretAccessKey})
   --session-token T   require this session token with that key
   --data-dir DIR      persist state and blobs in DIR (default: memory only)
-  --ca-dir DIR        keep/reuse the CA in DIR (default: DIR/ca with --data-dir, else a temp dir)
+  --ca-dir DIR        keep/reuse the CA certificate in DIR, its key in DIR-private
+                      (default: DIR/ca with --data-dir, else a temp dir)
   --time-scale X      simulated time runs X times faster (default 1)
   --stepped-clock     simulated time stands still until POST /_local-aws/clock/advance
   -h, --help`;
@@ -81,10 +84,10 @@ async function main(): Promise<void> {
   });
 
   let stopping = false;
-  const shutdown = (signal: string) => {
+  const shutdown = (why: string) => {
     if (stopping) return;
     stopping = true;
-    console.error(`local-aws: ${signal}, shutting down`);
+    console.error(`local-aws: ${why}, shutting down`);
     local.stop().then(
       () => process.exit(0),
       (error: unknown) => {
@@ -95,10 +98,12 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  stopWhenNpmStops(shutdown);
 
   console.log(
     `local-aws ready: endpoint ${local.endpoint} https ${local.httpsUrl} ca ${local.caCertPath} ` +
-      `account ${local.accountId} region ${local.region} access-key ${local.credentials.accessKeyId}` +
+      `account ${local.accountId} region ${local.region} registry ${local.registryHost} ` +
+      `access-key ${local.credentials.accessKeyId}` +
       (local.state.dataDir ? ` data-dir ${local.state.dataDir}` : ''),
   );
 }
