@@ -18,9 +18,10 @@ import { ecrClient } from './helpers/clients.js';
 import { ALL_MANIFEST_TYPES, RegistryClient, type RegistryResponse } from './helpers/registry-client.js';
 import { hasTool, requireTool } from '../../../test/helpers/tools.js';
 
+// Tools are found on PATH, except the AWS CLI v2: an `aws` on PATH may be an old v1.
 const AWS_CLI = '/usr/bin/aws';
-const SKOPEO = '/usr/bin/skopeo';
-const DOCKER_REGISTRY = '/usr/bin/docker-registry';
+const SKOPEO = 'skopeo';
+const DOCKER_REGISTRY = 'docker-registry';
 
 const withAwsCli = requireTool('AWS CLI v2', AWS_CLI);
 const withSkopeoAndCli = hasTool(AWS_CLI)

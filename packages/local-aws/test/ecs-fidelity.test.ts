@@ -300,7 +300,7 @@ describe('AWS CLI v2', () => {
 // ---------------------------------------------------------------------------------------------
 // moto
 
-const withMoto = requireTool('moto_server', '/root/.pyenv/shims/moto_server');
+const withMoto = requireTool('moto_server', 'moto_server');
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -427,7 +427,7 @@ const MOTO_ONLY = ['services.services[].taskSets: array', 'svc.service.taskSets:
 
 withMoto('the same calls against moto_server and local-aws return the same members and types', async () => {
   const port = await freePort();
-  const moto = spawn('/root/.pyenv/shims/moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
+  const moto = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
     stdio: 'ignore',
     detached: true, // the pyenv shim starts python as a child: stop the whole group we started
   });
