@@ -106,7 +106,8 @@ function listenOn(server: Server, port: number): Promise<number> {
 /** 403 for an admin request from outside (admin-guard.ts); its body, if any, is drained. */
 function refuseAdmin(req: IncomingMessage, res: ServerResponse, reason: string): void {
   discardBody(req);
-  const payload = JSON.stringify({ error: `local-aws admin endpoints refuse this request: ${reason}` }) + '\n';
+  const payload =
+    JSON.stringify({ error: `local-aws admin endpoints refuse this request: ${reason}` }) + '\n';
   res.writeHead(403, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) });
   res.end(payload);
 }
