@@ -313,6 +313,19 @@ describe("EC2's own flavour of Query on the wire", () => {
   });
 });
 
+withBoto3("an injected throttling fault is EC2's RequestLimitExceeded (503), which boto3 knows", async () => {
+  aws.faults.arm({ kind: 'throttling', service: 'ec2', operation: 'DescribeVpcs', count: 1 });
+  try {
+    expect(await boto.error(local, 'ec2', 'describe_vpcs')).toEqual({
+      Code: 'RequestLimitExceeded',
+      Message: 'Request limit exceeded.',
+      HTTPStatusCode: 503,
+    });
+  } finally {
+    aws.faults.clear();
+  }
+});
+
 describe('per account and region', () => {
   withBoto3(
     'each region has its zones; ids are derived from account and region, the same on every run',

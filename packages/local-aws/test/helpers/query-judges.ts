@@ -25,7 +25,7 @@ def client(service, endpoint, region, key, secret):
     if k not in clients:
         clients[k] = boto3.client(service, endpoint_url=endpoint, region_name=region,
             aws_access_key_id=key, aws_secret_access_key=secret,
-            config=Config(retries={'max_attempts': 1, 'mode': 'standard'}))
+            config=Config(retries={'total_max_attempts': 1, 'mode': 'standard'}))
     return clients[k]
 
 for line in sys.stdin:
