@@ -546,8 +546,10 @@ withMoto(
       expect(summary(fromLocal)).toEqual(summary(fromMoto));
       const m = shape(fromMoto);
       const l = shape(fromLocal);
-      expect([...m].filter((p) => !l.has(p)).sort()).toEqual(MOTO_ONLY);
-      expect([...l].filter((p) => !m.has(p)).sort()).toEqual(RICHER_THAN_MOTO);
+      // Within the listed differences: an older botocore parses fewer members (it drops those its
+      // model does not know), so a listed difference may not show; an unlisted one fails.
+      expect([...m].filter((p) => !l.has(p) && !MOTO_ONLY.includes(p))).toEqual([]);
+      expect([...l].filter((p) => !m.has(p) && !RICHER_THAN_MOTO.includes(p))).toEqual([]);
     } finally {
       moto.stop();
     }

@@ -1061,8 +1061,10 @@ withMoto(
       expect(fromLocal.errors[5]!.Message).toBe(fromMoto.errors[5]!.Message);
       const m = shape(fromMoto.out);
       const l = shape(fromLocal.out);
-      expect([...m].filter((p) => !l.has(p)).sort()).toEqual(MOTO_ONLY);
-      expect([...l].filter((p) => !m.has(p)).sort()).toEqual(RICHER_THAN_MOTO);
+      // Within the listed differences: an older botocore parses fewer members (it drops those its
+      // model does not know), so a listed difference may not show; an unlisted one fails.
+      expect([...m].filter((p) => !l.has(p) && !MOTO_ONLY.includes(p))).toEqual([]);
+      expect([...l].filter((p) => !m.has(p) && !RICHER_THAN_MOTO.includes(p))).toEqual([]);
     } finally {
       moto.stop();
       await aws.stop();
