@@ -313,6 +313,17 @@ describe("EC2's own flavour of Query on the wire", () => {
   });
 });
 
+withBoto3(
+  'DryRun answers 412 DryRunOperation, as EC2 does for a caller allowed to make the call',
+  async () => {
+    expect(await boto.error(local, 'ec2', 'describe_subnets', { DryRun: true })).toEqual({
+      Code: 'DryRunOperation',
+      Message: 'Request would have succeeded, but DryRun flag is set.',
+      HTTPStatusCode: 412,
+    });
+  },
+);
+
 withBoto3("an injected throttling fault is EC2's RequestLimitExceeded (503), which boto3 knows", async () => {
   aws.faults.arm({ kind: 'throttling', service: 'ec2', operation: 'DescribeVpcs', count: 1 });
   try {

@@ -387,6 +387,17 @@ const networkInterfaceFields = (eni: NetworkInterface): FilterFields => {
 
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * The request's parameters as a tree. `DryRun=true` answers as EC2 does for a caller allowed to
+ * make the call (every signed caller is, here): 412 DryRunOperation.
+ */
+function request(params: URLSearchParams): Record<string, ParamTree> {
+  const tree = paramTree(params);
+  if (scalar(tree.DryRun) === 'true')
+    throw new AwsError('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412);
+  return tree;
+}
+
 export function createEc2Operations(network: Ec2NetworkModel): Record<string, Operation> {
   const account = (ctx: RequestContext) => ctx.identity.accountId;
 
@@ -414,7 +425,7 @@ export function createEc2Operations(network: Ec2NetworkModel): Record<string, Op
 
   return {
     DescribeVpcs: (params, ctx) => {
-      const tree = paramTree(params);
+      const tree = request(params);
       const found = byIds(network.vpcs(account(ctx), ctx.region), strings(tree.VpcId), (v) => v.vpcId, {
         prefix: 'vpc',
         malformed: 'InvalidVpcID.Malformed',
@@ -426,7 +437,7 @@ export function createEc2Operations(network: Ec2NetworkModel): Record<string, Op
     },
 
     DescribeSubnets: (params, ctx) => {
-      const tree = paramTree(params);
+      const tree = request(params);
       const found = byIds(
         network.subnets(account(ctx), ctx.region),
         strings(tree.SubnetId),
@@ -449,7 +460,7 @@ export function createEc2Operations(network: Ec2NetworkModel): Record<string, Op
     },
 
     DescribeSecurityGroups: (params, ctx) => {
-      const tree = paramTree(params);
+      const tree = request(params);
       const all = network.securityGroups(account(ctx), ctx.region);
       let found = byIds(all, strings(tree.GroupId), (g) => g.groupId, {
         prefix: 'sg',
@@ -478,7 +489,7 @@ export function createEc2Operations(network: Ec2NetworkModel): Record<string, Op
     },
 
     DescribeNetworkInterfaces: (params, ctx) => {
-      const tree = paramTree(params);
+      const tree = request(params);
       const found = byIds(
         network.networkInterfaces(account(ctx), ctx.region),
         strings(tree.NetworkInterfaceId),
@@ -498,7 +509,7 @@ export function createEc2Operations(network: Ec2NetworkModel): Record<string, Op
     },
 
     DescribeAvailabilityZones: (params, ctx) => {
-      const tree = paramTree(params);
+      const tree = request(params);
       const zones = availabilityZones(ctx.region).map((z) => ({ ...z, region: ctx.region }));
       const names = strings(tree.ZoneName);
       const ids = strings(tree.ZoneId);
