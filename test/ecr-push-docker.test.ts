@@ -392,6 +392,9 @@ withEngine(
       tags: 'sha',
       'login-registries': 'public',
     };
+    // eu-west-1 is another registry host of local-aws (one per account and region, as on AWS).
+    const euHost = await aws.registryHostFor(aws.accountId, 'eu-west-1');
+    engine?.trustCa(euHost, aws.caCertPath);
     const run = await push(j, inputs, { AWS_REGION: 'eu-west-1' });
     // public.ecr.aws cannot be reached from this machine: the docker login to it fails, after
     // the step's own registry was logged in to.
@@ -400,11 +403,11 @@ withEngine(
     const calls = aws.opLog.entries().map((e) => `${e.action} ${e.region}`);
     expect(calls).toContain('ecr:GetAuthorizationToken eu-west-1');
     expect(calls).toContain('ecr-public:GetAuthorizationToken us-east-1');
-    expect(JSON.parse(run.state.dockerLogins ?? '[]')).toEqual([host]);
+    expect(JSON.parse(run.state.dockerLogins ?? '[]')).toEqual([euHost]);
 
     const after = await post(j, inputs, run);
     expect(after.exitCode).toBe(0);
-    expect(after.stdout).toContain(`docker logged out of ${host}`);
+    expect(after.stdout).toContain(`docker logged out of ${euHost}`);
   },
   240_000,
 );
