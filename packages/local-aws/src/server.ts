@@ -507,7 +507,8 @@ export class LocalAwsServer {
       service && Object.hasOwn(service.operations, operationName)
         ? service.operations[operationName]
         : undefined;
-    if (!service || !operation) return fail(new AwsError('UnknownOperationException', '', 400));
+    if (!service || !operation)
+      return fail(new AwsError('UnknownOperationException', `Unknown operation ${r.target}`, 400));
 
     const answered = await this.applyFault(
       { requestId, service: serviceName, operation: operationName, identity, region },
