@@ -111,14 +111,14 @@ describe('SDK v3 waiters on a scaled clock (60×)', () => {
     ).rejects.toThrow(/FAILURE/);
   });
 
-  test('waitUntilServicesStable times out while a breaker-less crash loop keeps two deployments', async () => {
+  test('waitUntilServicesStable times out while a breaker-less pull-failure loop keeps two deployments', async () => {
+    // A service task's command never scripts it: an image that cannot be pulled fails its tasks.
+    aws.admin.ecs.setUnpullable('public.ecr.aws/x/y:');
     const crash = await ecs.send(
       new RegisterTaskDefinitionCommand({
         ...TD,
         family: 'crashy',
-        containerDefinitions: [
-          { name: 'app', image: 'public.ecr.aws/x/y:1', essential: true, command: ['sh', '-c', 'exit 1'] },
-        ],
+        containerDefinitions: [{ name: 'app', image: 'public.ecr.aws/x/y:1', essential: true }],
       }),
     );
     await ecs.send(

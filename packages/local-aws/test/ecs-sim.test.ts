@@ -152,12 +152,18 @@ test('a good deployment goes from IN_PROGRESS to COMPLETED with the task lifecyc
   expect(t!.desiredStatus).toBe('RUNNING');
   expect(t!.group).toBe('service:web');
   expect(t!.startedBy).toBe(primary(svc).id);
-  const ip = t!.attachments![0]!.details!.find((d) => d.name === 'privateIPv4Address')!.value!;
-  expect(ip).toMatch(/^10\.0\.\d+\.\d+$/);
+  // PRECREATED: the ENI has only its subnet until it is attached.
+  expect(t!.attachments![0]).toMatchObject({
+    status: 'PRECREATED',
+    details: [{ name: 'subnetId', value: 'subnet-0123456789abcdef0' }],
+  });
   await advance(10 * S);
   [t] = await tasks('sim', [t!.taskArn!]);
   expect(t!.lastStatus).toBe('PENDING');
   expect(t!.pullStartedAt).toBeInstanceOf(Date);
+  expect(t!.attachments![0]!.status).toBe('ATTACHED');
+  const ip = t!.attachments![0]!.details!.find((d) => d.name === 'privateIPv4Address')!.value!;
+  expect(ip).toMatch(/^10\.0\.\d+\.\d+$/);
   await advance(15 * S);
   [t] = await tasks('sim', [t!.taskArn!]);
   expect(t!.lastStatus).toBe('ACTIVATING');

@@ -1,14 +1,21 @@
 // The ECS control plane (AWS JSON 1.1, target prefix AmazonEC2ContainerServiceV20141113): clusters,
 // task definitions, services and tasks on Fargate. Shapes and errors follow the ECS API reference;
 // what happens over time is the simulation's (sim.ts).
+import { randomBytes } from 'node:crypto';
 import { AwsError, type JsonOperation, type RequestContext } from '../service.js';
 import {
+  arnPrefix,
   clusterArn,
   fargateMemoryFor,
+  newUuid,
+  partitionOf,
   regionOf,
+  resolvePlatformVersion,
   serviceArn,
   taskDefinitionArn,
+  type CapacityProviderStrategyItem,
   type ClusterState,
+  type DeploymentControllerType,
   type DeploymentState,
   type EcsRegion,
   type EcsState,
@@ -18,7 +25,14 @@ import {
   type TaskDefinitionState,
   type TaskState,
 } from './model.js';
-import { subnetsOf, type EcsSimulation } from './sim.js';
+import {
+  attachmentStatus,
+  combineTags,
+  ephemeralStorageOf,
+  managedTags,
+  subnetsOf,
+  type EcsSimulation,
+} from './sim.js';
 import {
   clientError,
   invalidParameter,
@@ -42,6 +56,29 @@ const NAME_RE = /^[a-zA-Z0-9_-]{1,255}$/;
 const NETWORK_MODES = ['bridge', 'host', 'awsvpc', 'none'];
 
 const clusterNotFound = () => new AwsError('ClusterNotFoundException', 'Cluster not found.');
+/** Fargate's capacity providers: every account has both, and no others here. */
+const FARGATE_PROVIDERS = ['FARGATE', 'FARGATE_SPOT'];
+const LAUNCH_TYPES = ['EC2', 'FARGATE', 'EXTERNAL', 'MANAGED_INSTANCES'];
+const DEPLOYMENT_CONTROLLERS: DeploymentControllerType[] = ['ECS', 'CODE_DEPLOY', 'EXTERNAL'];
+/** ECS's wording when a task cannot be exec'd into. */
+const EXEC_NOT_ENABLED =
+  'The execute command failed because execute command was not enabled when the task was run or the execute command agent isn’t running. Wait and try again or run a new task with execute command enabled and try again.';
+/**
+ * Account settings as ECS reports them for an account that never changed one (ListAccountSettings
+ * with effectiveSettings).
+ */
+const DEFAULT_ACCOUNT_SETTINGS: Array<[string, string]> = [
+  ['awsvpcTrunking', 'disabled'],
+  ['containerInsights', 'disabled'],
+  ['containerInstanceLongArnFormat', 'enabled'],
+  ['defaultLogDriverMode', 'non-blocking'],
+  ['fargateFIPSMode', 'disabled'],
+  ['fargateTaskRetirementWaitPeriod', '7'],
+  ['guardDutyActivate', 'off'],
+  ['serviceLongArnFormat', 'enabled'],
+  ['tagResourceAuthorization', 'on'],
+  ['taskLongArnFormat', 'enabled'],
+];
 const serviceNotFound = () => new AwsError('ServiceNotFoundException', 'Service not found.');
 const serviceNotActive = () => new AwsError('ServiceNotActiveException', 'Service was not ACTIVE.');
 
@@ -76,7 +113,52 @@ function page<T>(items: T[], input: Input, max = 100): { items: T[]; nextToken?:
     : { items: out };
 }
 
+/** Fargate's ephemeral storage: 21–200 GiB when given (20 GiB when not), in the wording ECS answers. */
+function ephemeralStorageSize(es: Input, path: string, error: (message: string) => AwsError): number {
+  const size = optInt(es, 'sizeInGiB', `${path}.sizeInGiB`);
+  if (size === undefined) throw error('EphemeralStorage sizeInGiB should not be null.');
+  if (size < 21) throw error('EphemeralStorage size should be at least 21');
+  if (size > 200) throw error('EphemeralStorage size should be at most 200');
+  return size;
+}
+
+/**
+ * Port mappings as ECS checks them at registration: under awsvpc a hostPort is blank or equal to
+ * its containerPort, and no port is mapped twice for one protocol in the task.
+ */
+function checkPortMappings(containers: Array<Record<string, unknown>>, networkMode: string): void {
+  const seen = new Set<string>();
+  for (const [i, c] of containers.entries()) {
+    for (const [j, p] of ((c.portMappings as Input[] | undefined) ?? []).entries()) {
+      const path = `containerDefinitions.${i + 1}.member.portMappings.${j + 1}.member`;
+      const containerPort = optInt(p, 'containerPort', `${path}.containerPort`);
+      const hostPort = optInt(p, 'hostPort', `${path}.hostPort`);
+      const protocol = (optString(p, 'protocol', `${path}.protocol`) ?? 'tcp').toLowerCase();
+      if (protocol !== 'tcp' && protocol !== 'udp')
+        throw clientError(
+          `Invalid protocol '${protocol}' in port mappings of container '${String(c.name)}'.`,
+        );
+      if (networkMode === 'awsvpc' && hostPort !== undefined && hostPort !== containerPort)
+        throw clientError(
+          'When networkMode=awsvpc, the host ports and container ports in port mappings must match.',
+        );
+      const port = networkMode === 'awsvpc' || networkMode === 'host' ? containerPort : hostPort;
+      if (port === undefined || port === 0) continue;
+      const key = `${protocol}:${port}`;
+      if (seen.has(key))
+        throw clientError(`${protocol.toUpperCase()} host port '${port}' is mapped multiple times in task.`);
+      seen.add(key);
+    }
+  }
+}
+
 const secs = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000);
+
+/** The IAM principal an account setting belongs to: an assumed role's role, else the identity. */
+function principalOf(arn: string): string {
+  const m = /^arn:([^:]+):sts::(\d{12}):assumed-role\/([^/]+)\//.exec(arn);
+  return m ? `arn:${m[1]}:iam::${m[2]}:role/${m[3]}` : arn;
+}
 function defined(o: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 }
@@ -113,8 +195,8 @@ export function createEcsOperations(
       statistics: [],
       tags: include.includes('TAGS') ? c.tags : [],
       settings: c.settings,
-      capacityProviders: [],
-      defaultCapacityProviderStrategy: [],
+      capacityProviders: c.capacityProviders ?? [],
+      defaultCapacityProviderStrategy: c.defaultCapacityProviderStrategy ?? [],
     });
   };
 
@@ -277,6 +359,54 @@ export function createEcsOperations(
       );
   };
 
+  /** A list filter's launchType: whether Fargate's tasks and services match it (EC2, EXTERNAL: none). */
+  const launchTypeFilter = (input: Input): boolean => {
+    const lt = optString(input, 'launchType');
+    if (lt !== undefined && !LAUNCH_TYPES.includes(lt)) throw invalidParameter(`Invalid launch type: ${lt}`);
+    return lt === undefined || lt === 'FARGATE';
+  };
+
+  const deploymentControllerOf = (input: Input): DeploymentControllerType => {
+    const dc = optObject(input, 'deploymentController');
+    const type = dc ? optString(dc, 'type', 'deploymentController.type') : undefined;
+    if (dc && type === undefined) throw invalidParameter('deploymentController type can not be blank.');
+    if (type !== undefined && !DEPLOYMENT_CONTROLLERS.includes(type as DeploymentControllerType))
+      throw invalidParameter(`Invalid deploymentController type: ${type}`);
+    return (type as DeploymentControllerType | undefined) ?? 'ECS';
+  };
+
+  /** The task size a RunTask runs with: the task definition's, or its overrides, from Fargate's table. */
+  const taskSize = (td: TaskDefinitionState, overrides: Input): { cpu: number; memory: number } => {
+    const cpuText = optString(overrides, 'cpu', 'overrides.cpu');
+    const memText = optString(overrides, 'memory', 'overrides.memory');
+    const cpu = cpuText === undefined ? Number(td.body.cpu) : cpuUnits(cpuText);
+    const memory = memText === undefined ? Number(td.body.memory) : memoryMiB(memText);
+    if (cpu === undefined) throw clientError("Invalid 'cpu' setting for task.");
+    if (memory === undefined) throw clientError("Invalid 'memory' setting for task.");
+    if (!fargateMemoryFor(cpu).includes(memory))
+      throw clientError(
+        `No Fargate configuration exists for given values: ${cpu} CPU, ${memory} memory. See the Amazon ECS documentation for the valid values.`,
+      );
+    return { cpu, memory };
+  };
+
+  const capacityProviderStrategy = (items: Input[], path: string): CapacityProviderStrategyItem[] => {
+    const out = items.map((item, i) => {
+      const at = `${path}.${i + 1}.member`;
+      const capacityProvider = optString(item, 'capacityProvider', `${at}.capacityProvider`);
+      if (capacityProvider === undefined || capacityProvider === '')
+        throw invalidParameter('capacityProvider can not be blank.');
+      const weight = optInt(item, 'weight', `${at}.weight`) ?? 0;
+      const base = optInt(item, 'base', `${at}.base`) ?? 0;
+      if (weight < 0 || weight > 1000) throw invalidParameter('weight must be between 0 and 1000.');
+      if (base < 0 || base > 100000) throw invalidParameter('base must be between 0 and 100000.');
+      return { capacityProvider, weight, base };
+    });
+    if (out.filter((item) => item.base > 0).length > 1)
+      throw invalidParameter('Only one capacity provider in a strategy can have a base greater than 0.');
+    return out;
+  };
+
   const resolveImages = async (td: TaskDefinitionState, ctx: RequestContext) => {
     const images: Record<string, ResolvedImage> = {};
     for (const c of td.body.containerDefinitions as Input[])
@@ -311,7 +441,7 @@ export function createEcsOperations(
       createdAt: secs(d.createdAt),
       updatedAt: secs(d.updatedAt),
       launchType: 'FARGATE',
-      platformVersion: d.platformVersion,
+      platformVersion: resolvePlatformVersion(d.platformVersion),
       platformFamily: 'Linux',
       networkConfiguration: d.networkConfiguration,
       rolloutState: d.rolloutState,
@@ -319,10 +449,39 @@ export function createEcsOperations(
     };
   };
 
+  /** A CODE_DEPLOY service's tasks run in a task set, which is how ECS shows them (not as deployments). */
+  const taskSetOut = (r: EcsRegion, svc: ServiceState, d: DeploymentState) => {
+    const c = counts(r, svc, d.id);
+    const cluster = svc.clusterArn.slice(svc.clusterArn.lastIndexOf('/') + 1);
+    return {
+      id: d.id,
+      taskSetArn: `${arnPrefix(r)}:task-set/${cluster}/${svc.name}/${d.id}`,
+      serviceArn: svc.arn,
+      clusterArn: svc.clusterArn,
+      status: d.status,
+      taskDefinition: d.taskDefinition,
+      computedDesiredCount: svc.desiredCount,
+      pendingCount: c.pending,
+      runningCount: c.running,
+      createdAt: secs(d.createdAt),
+      updatedAt: secs(d.updatedAt),
+      launchType: 'FARGATE',
+      platformVersion: resolvePlatformVersion(d.platformVersion),
+      platformFamily: 'Linux',
+      networkConfiguration: d.networkConfiguration,
+      loadBalancers: [],
+      serviceRegistries: [],
+      scale: { value: 100, unit: 'PERCENT' },
+      stabilityStatus: svc.steady ? 'STEADY_STATE' : 'STABILIZING',
+      stabilityStatusAt: secs(d.updatedAt),
+    };
+  };
+
   const serviceOut = (r: EcsRegion, svc: ServiceState, include: string[] = []) => {
     const c = counts(r, svc);
     const primary = svc.deployments.filter((d) => d.status === 'PRIMARY');
     const others = svc.deployments.filter((d) => d.status !== 'PRIMARY').reverse();
+    const controller = svc.deploymentController ?? 'ECS';
     return defined({
       serviceArn: svc.arn,
       serviceName: svc.name,
@@ -336,9 +495,11 @@ export function createEcsOperations(
       launchType: svc.launchType,
       platformVersion: svc.platformVersion,
       platformFamily: 'Linux',
-      taskDefinition: svc.taskDefinition,
+      taskDefinition: svc.taskDefinition || undefined,
       deploymentConfiguration: svc.deploymentConfiguration,
-      deployments: [...primary, ...others].map((d) => deploymentOut(r, svc, d)),
+      // Services with a CODE_DEPLOY or EXTERNAL controller have task sets and no deployments.
+      taskSets: controller === 'ECS' ? undefined : primary.map((d) => taskSetOut(r, svc, d)),
+      deployments: controller === 'ECS' ? [...primary, ...others].map((d) => deploymentOut(r, svc, d)) : [],
       events: [...svc.events]
         .reverse()
         .map((e) => ({ id: e.id, createdAt: secs(e.createdAt), message: e.message })),
@@ -348,7 +509,7 @@ export function createEcsOperations(
       networkConfiguration: svc.networkConfiguration,
       healthCheckGracePeriodSeconds: svc.healthCheckGracePeriodSeconds,
       schedulingStrategy: 'REPLICA',
-      deploymentController: { type: 'ECS' },
+      deploymentController: { type: controller },
       tags: include.includes('TAGS') ? svc.tags : undefined,
       createdBy: svc.createdBy,
       enableECSManagedTags: svc.enableECSManagedTags,
@@ -365,19 +526,43 @@ export function createEcsOperations(
 
   // ---- tasks ----
 
-  const taskOut = (t: TaskState, include: string[] = []) =>
-    defined({
+  /** EC2's private DNS name for an IP: ec2.internal in us-east-1, <region>.compute.internal elsewhere. */
+  const privateDnsName = (ip: string, region: string) =>
+    `ip-${ip.replace(/\./g, '-')}.${region === 'us-east-1' ? 'ec2.internal' : `${region}.compute.internal`}`;
+
+  /** ECS Exec's agent in each container of a task that has it, as DescribeTasks shows it. */
+  const managedAgents = (t: TaskState, c: TaskState['containers'][number]) =>
+    t.enableExecuteCommand
+      ? [
+          defined({
+            lastStartedAt: c.lastStatus === 'PENDING' ? undefined : secs(t.startedAt),
+            name: 'ExecuteCommandAgent',
+            lastStatus: c.lastStatus,
+          }),
+        ]
+      : undefined;
+
+  const taskOut = (t: TaskState, include: string[] = []) => {
+    const region = t.clusterArn.split(':')[3]!;
+    const eniStatus = attachmentStatus(t);
+    // A PRECREATED ENI has only its subnet; the rest is known once it is attached.
+    const attached = eniStatus !== 'PRECREATED';
+    return defined({
       attachments: [
         {
           id: t.eni.attachmentId,
           type: 'ElasticNetworkInterface',
-          status: t.eni.status,
+          status: eniStatus,
           details: [
             { name: 'subnetId', value: t.eni.subnetId },
-            { name: 'networkInterfaceId', value: t.eni.eniId },
-            { name: 'macAddress', value: t.eni.mac },
-            { name: 'privateDnsName', value: `ip-${t.eni.privateIp.replace(/\./g, '-')}.ec2.internal` },
-            { name: 'privateIPv4Address', value: t.eni.privateIp },
+            ...(attached
+              ? [
+                  { name: 'networkInterfaceId', value: t.eni.eniId },
+                  { name: 'macAddress', value: t.eni.mac },
+                  { name: 'privateDnsName', value: privateDnsName(t.eni.privateIp, region) },
+                  { name: 'privateIPv4Address', value: t.eni.privateIp },
+                ]
+              : []),
           ],
         },
       ],
@@ -398,8 +583,11 @@ export function createEcsOperations(
           exitCode: c.exitCode,
           reason: c.reason,
           networkBindings: [],
-          networkInterfaces: [{ attachmentId: t.eni.attachmentId, privateIpv4Address: t.eni.privateIp }],
+          networkInterfaces: attached
+            ? [{ attachmentId: t.eni.attachmentId, privateIpv4Address: t.eni.privateIp }]
+            : [],
           healthStatus: c.healthStatus,
+          managedAgents: managedAgents(t, c),
           cpu: c.cpu,
           memory: c.memory,
         }),
@@ -407,7 +595,7 @@ export function createEcsOperations(
       cpu: t.cpu,
       createdAt: secs(t.createdAt),
       desiredStatus: t.desiredStatus,
-      enableExecuteCommand: false,
+      enableExecuteCommand: t.enableExecuteCommand ?? false,
       executionStoppedAt: secs(t.executionStoppedAt),
       group: t.group,
       healthStatus: t.healthStatus,
@@ -425,13 +613,15 @@ export function createEcsOperations(
       stoppedAt: secs(t.stoppedAt),
       stoppedReason: t.stoppedReason,
       stoppingAt: secs(t.stoppingAt),
-      tags: include.includes('TAGS') ? t.tags : [],
+      // Without include TAGS, ECS leaves tags out of DescribeTasks.
+      tags: include.includes('TAGS') ? t.tags : undefined,
       taskArn: t.arn,
       taskDefinitionArn: t.taskDefinitionArn,
       version: t.version,
-      ephemeralStorage: { sizeInGiB: 20 },
-      fargateEphemeralStorage: { sizeInGiB: 20 },
+      ephemeralStorage: { sizeInGiB: t.ephemeralStorageGiB ?? 20 },
+      fargateEphemeralStorage: { sizeInGiB: t.ephemeralStorageGiB ?? 20 },
     });
+  };
 
   const taskOf = (r: EcsRegion, cluster: ClusterState, ref: string): TaskState | undefined => {
     const id = ref.slice(ref.lastIndexOf('/') + 1);
@@ -515,6 +705,128 @@ export function createEcsOperations(
       return { clusters, failures };
     },
 
+    ListClusters(input, ctx) {
+      const r = regionFor(ctx);
+      const arns = Object.values(r.clusters)
+        .filter((c) => c.status === 'ACTIVE')
+        .map((c) => c.arn)
+        .sort();
+      const p = page(arns, input);
+      return { clusterArns: p.items, ...(p.nextToken ? { nextToken: p.nextToken } : {}) };
+    },
+
+    PutClusterCapacityProviders(input, ctx) {
+      const r = regionFor(ctx);
+      if (optString(input, 'cluster') === undefined) throw invalidParameter('cluster can not be null.');
+      const c = clusterOf(r, input);
+      const refs = optStringList(input, 'capacityProviders');
+      if (!refs) throw invalidParameter('capacityProviders can not be null.');
+      const items = optStructList(input, 'defaultCapacityProviderStrategy');
+      if (!items) throw invalidParameter('defaultCapacityProviderStrategy can not be null.');
+      const providers = [...new Set(refs.map((ref) => ref.slice(ref.lastIndexOf('/') + 1)))];
+      if (providers.some((p) => !FARGATE_PROVIDERS.includes(p)))
+        throw invalidParameter(
+          'The specified capacity provider does not exist. Specify a valid name or ARN and try again.',
+        );
+      const strategy = capacityProviderStrategy(items, 'defaultCapacityProviderStrategy');
+      if (strategy.some((item) => !providers.includes(item.capacityProvider)))
+        throw invalidParameter(
+          'The specified capacity provider strategy cannot contain a capacity provider that is not associated with the cluster. Associate the capacity provider with the cluster or specify a valid capacity provider and try again.',
+        );
+      c.capacityProviders = providers;
+      c.defaultCapacityProviderStrategy = strategy;
+      save();
+      return { cluster: clusterOut(r, c) };
+    },
+
+    UpdateClusterSettings(input, ctx) {
+      const r = regionFor(ctx);
+      if (optString(input, 'cluster') === undefined) throw invalidParameter('cluster can not be null.');
+      const c = clusterOf(r, input);
+      const settings = optStructList(input, 'settings');
+      if (!settings) throw invalidParameter('settings can not be null.');
+      const changed = settings.map((st, i) => {
+        const name = optString(st, 'name', `settings.${i + 1}.member.name`);
+        const value = optString(st, 'value', `settings.${i + 1}.member.value`);
+        if (name !== 'containerInsights')
+          throw invalidParameter(`Invalid cluster setting name: ${String(name)}`);
+        if (value === undefined || !['enabled', 'disabled', 'enhanced'].includes(value))
+          throw invalidParameter(`Invalid value for containerInsights: ${String(value)}`);
+        return { name, value };
+      });
+      c.settings = [...c.settings.filter((st) => !changed.some((ch) => ch.name === st.name)), ...changed];
+      save();
+      return { cluster: clusterOut(r, c) };
+    },
+
+    ListContainerInstances(input, ctx) {
+      const r = regionFor(ctx);
+      clusterOf(r, input);
+      const status = optString(input, 'status');
+      if (
+        status !== undefined &&
+        !['ACTIVE', 'DRAINING', 'REGISTERING', 'DEREGISTERING', 'REGISTRATION_FAILED'].includes(status)
+      )
+        throw invalidParameter(`Invalid status: ${status}`);
+      optString(input, 'filter');
+      page([], input);
+      // Fargate runs tasks on no container instance of yours.
+      return { containerInstanceArns: [] };
+    },
+
+    DescribeCapacityProviders(input, ctx) {
+      const r = regionFor(ctx);
+      if (optString(input, 'cluster') !== undefined) clusterOf(r, input);
+      const refs = optStringList(input, 'capacityProviders');
+      const include = includeList(input);
+      // FARGATE and FARGATE_SPOT exist in every account; there is no other here.
+      const provider = (name: string) => ({
+        capacityProviderArn: `${arnPrefix(r)}:capacity-provider/${name}`,
+        name,
+        status: 'ACTIVE',
+        type: name,
+        tags: include.includes('TAGS') ? [] : undefined,
+      });
+      if (refs === undefined || refs.length === 0) {
+        const p = page(FARGATE_PROVIDERS, input, 10);
+        return {
+          capacityProviders: p.items.map((n) => defined(provider(n))),
+          failures: [],
+          ...(p.nextToken ? { nextToken: p.nextToken } : {}),
+        };
+      }
+      const capacityProviders: unknown[] = [];
+      const failures: unknown[] = [];
+      for (const ref of refs) {
+        const name = ref.slice(ref.lastIndexOf('/') + 1);
+        if (FARGATE_PROVIDERS.includes(name)) capacityProviders.push(defined(provider(name)));
+        else failures.push({ arn: ref, reason: 'MISSING' });
+      }
+      return { capacityProviders, failures };
+    },
+
+    ListAccountSettings(input, ctx) {
+      const name = optString(input, 'name');
+      if (name !== undefined && !DEFAULT_ACCOUNT_SETTINGS.some(([n]) => n === name))
+        throw invalidParameter(`Invalid setting name: ${name}`);
+      const value = optString(input, 'value');
+      const principalArn = optString(input, 'principalArn') ?? principalOf(ctx.identity.arn);
+      const effective = optBool(input, 'effectiveSettings') ?? false;
+      // No setting was ever put here: only the effective ones (the defaults) exist.
+      const settings = effective
+        ? DEFAULT_ACCOUNT_SETTINGS.filter(([n, v]) => (name ?? n) === n && (value ?? v) === v).map(
+            ([n, v]) => ({
+              name: n,
+              value: v,
+              principalArn,
+              type: n === 'guardDutyActivate' ? 'aws_managed' : 'user',
+            }),
+          )
+        : [];
+      const p = page(settings, input, 10);
+      return { settings: p.items, ...(p.nextToken ? { nextToken: p.nextToken } : {}) };
+    },
+
     DeleteCluster(input, ctx) {
       const r = regionFor(ctx);
       if (optString(input, 'cluster') === undefined) throw invalidParameter('cluster can not be null.');
@@ -564,7 +876,11 @@ export function createEcsOperations(
       if (cpuText !== undefined && cpu === undefined) throw clientError("Invalid 'cpu' setting for task.");
       if (memText !== undefined && memory === undefined)
         throw clientError("Invalid 'memory' setting for task.");
-      const fargateOk = networkMode === 'awsvpc' && cpu !== undefined && memory !== undefined;
+      const fargateOk =
+        networkMode === 'awsvpc' &&
+        cpu !== undefined &&
+        memory !== undefined &&
+        fargateMemoryFor(cpu).includes(memory);
       if (requires.includes('FARGATE')) {
         if (networkMode !== 'awsvpc') throw clientError('Fargate only supports network mode ‘awsvpc’.');
         if (cpu === undefined) throw clientError("Fargate requires that 'cpu' be defined at the task level.");
@@ -587,6 +903,9 @@ export function createEcsOperations(
           throw clientError(
             `The 'memory' setting for container '${String(c.name)}' is greater than for the task.`,
           );
+      checkPortMappings(defs, networkMode ?? 'bridge');
+      const es = optObject(input, 'ephemeralStorage');
+      if (es) ephemeralStorageSize(es, 'ephemeralStorage', clientError);
       const tags = tagList(input) ?? [];
       for (const k of ['taskRoleArn', 'executionRoleArn', 'pidMode', 'ipcMode']) optString(input, k);
       optStructList(input, 'volumes');
@@ -737,15 +1056,19 @@ export function createEcsOperations(
       const strategy = optString(input, 'schedulingStrategy') ?? 'REPLICA';
       if (strategy !== 'REPLICA')
         throw invalidParameter('local-aws simulates only the REPLICA scheduling strategy.');
+      const controller = deploymentControllerOf(input);
       const desired = optInt(input, 'desiredCount');
       if (desired === undefined)
         throw invalidParameter('desiredCount must be specified for the REPLICA scheduling strategy.');
       if (desired < 0) throw invalidParameter('desiredCount can not be negative.');
       const tdRef = optString(input, 'taskDefinition');
-      if (tdRef === undefined) throw invalidParameter('TaskDefinition must be specified.');
-      const td = usableTaskDefinition(r, tdRef);
-      const nc = networkConfiguration(input, td.body.networkMode === 'awsvpc');
-      if (td.body.networkMode !== 'awsvpc' && nc)
+      // An EXTERNAL service's task definitions come with its task sets: it may have none.
+      if (tdRef === undefined && controller !== 'EXTERNAL')
+        throw invalidParameter('TaskDefinition must be specified.');
+      const td = tdRef === undefined ? undefined : usableTaskDefinition(r, tdRef);
+      const awsvpc = td?.body.networkMode === 'awsvpc';
+      const nc = networkConfiguration(input, awsvpc && controller !== 'EXTERNAL');
+      if (td && !awsvpc && nc)
         throw invalidParameter(
           'Network Configuration is not valid for the given networkMode of this task definition.',
         );
@@ -761,7 +1084,8 @@ export function createEcsOperations(
       const existing = r.services[cluster.name]?.[name];
       if (existing && existing.status !== 'INACTIVE')
         throw invalidParameter('Creation of service was not idempotent.');
-      const images = await resolveImages(td, ctx);
+      // EXTERNAL: no task runs until a task set is created (CreateTaskSet is not simulated).
+      const images = td && controller !== 'EXTERNAL' ? await resolveImages(td, ctx) : undefined;
       // Re-check after the await: a concurrent CreateService may have won.
       const again = r.services[cluster.name]?.[name];
       if (again && again.status !== 'INACTIVE')
@@ -772,10 +1096,11 @@ export function createEcsOperations(
         clusterArn: cluster.arn,
         status: 'ACTIVE',
         desiredCount: desired,
-        taskDefinition: td.arn,
+        taskDefinition: td?.arn ?? '',
         launchType: 'FARGATE',
         platformVersion,
         networkConfiguration: nc ?? {},
+        deploymentController: controller,
         deploymentConfiguration: dc,
         ...(grace !== undefined ? { healthCheckGracePeriodSeconds: grace } : {}),
         enableExecuteCommand: execCmd,
@@ -788,7 +1113,8 @@ export function createEcsOperations(
         createdBy: ctx.identity.arn,
         steady: false,
       };
-      sim.newDeployment(svc, td.arn, images);
+      // A CODE_DEPLOY service's first task set is run like a deployment that is never replaced.
+      if (td && images) sim.newDeployment(svc, td.arn, images);
       (r.services[cluster.name] ??= {})[name] = svc;
       save();
       sim.scheduleReconcile(r, cluster.name, name);
@@ -816,14 +1142,29 @@ export function createEcsOperations(
       const platformVersion = optString(input, 'platformVersion');
       const grace = optInt(input, 'healthCheckGracePeriodSeconds');
       const execCmd = optBool(input, 'enableExecuteCommand');
+      const ecsManagedTags = optBool(input, 'enableECSManagedTags');
       const propagateTags = optString(input, 'propagateTags');
       if (propagateTags !== undefined && !['NONE', 'SERVICE', 'TASK_DEFINITION'].includes(propagateTags))
         throw invalidParameter(`Invalid propagateTags: ${propagateTags}`);
-      const newDeployment =
-        force ||
-        (td !== undefined && td.arn !== svc.taskDefinition) ||
-        (nc !== undefined && JSON.stringify(nc) !== JSON.stringify(svc.networkConfiguration)) ||
-        (platformVersion !== undefined && platformVersion !== svc.platformVersion);
+      const changes = {
+        taskDefinition: td !== undefined && td.arn !== svc.taskDefinition,
+        network: nc !== undefined && JSON.stringify(nc) !== JSON.stringify(svc.networkConfiguration),
+        platformVersion: platformVersion !== undefined && platformVersion !== svc.platformVersion,
+      };
+      const controller = svc.deploymentController ?? 'ECS';
+      if (controller !== 'ECS') {
+        // Only CodeDeploy (or the task sets of an external controller) deploys such a service.
+        const on = `on services with a ${controller} deployment controller. ${
+          controller === 'CODE_DEPLOY'
+            ? 'Use AWS CodeDeploy to trigger a new deployment.'
+            : 'Use task sets to trigger a new deployment.'
+        }`;
+        if (changes.taskDefinition) throw invalidParameter(`Unable to update task definition ${on}`);
+        if (changes.network) throw invalidParameter(`Unable to update network parameters ${on}`);
+        if (changes.platformVersion) throw invalidParameter(`Unable to update platform version ${on}`);
+        if (force) throw invalidParameter(`Cannot force a new deployment ${on}`);
+      }
+      const newDeployment = force || changes.taskDefinition || changes.network || changes.platformVersion;
       const images = newDeployment && effectiveTd ? await resolveImages(effectiveTd, ctx) : undefined;
       if (svc.status !== 'ACTIVE') throw serviceNotActive();
       if (desired !== undefined) svc.desiredCount = desired;
@@ -832,6 +1173,7 @@ export function createEcsOperations(
       if (platformVersion !== undefined) svc.platformVersion = platformVersion;
       if (grace !== undefined) svc.healthCheckGracePeriodSeconds = grace;
       if (execCmd !== undefined) svc.enableExecuteCommand = execCmd;
+      if (ecsManagedTags !== undefined) svc.enableECSManagedTags = ecsManagedTags;
       if (propagateTags !== undefined) svc.propagateTags = propagateTags;
       if (newDeployment && effectiveTd && images) {
         svc.taskDefinition = effectiveTd.arn;
@@ -890,9 +1232,14 @@ export function createEcsOperations(
     ListServices(input, ctx) {
       const r = regionFor(ctx);
       const cluster = clusterOf(r, input);
-      launchType(input);
+      const fargate = launchTypeFilter(input);
+      const strategy = optString(input, 'schedulingStrategy');
+      if (strategy !== undefined && strategy !== 'REPLICA' && strategy !== 'DAEMON')
+        throw invalidParameter(`Invalid schedulingStrategy: ${strategy}`);
+      // Every service here is a REPLICA service on Fargate (DAEMON needs EC2).
+      const matches = fargate && (strategy ?? 'REPLICA') === 'REPLICA';
       const arns = Object.values(r.services[cluster.name] ?? {})
-        .filter((x) => x.status !== 'INACTIVE')
+        .filter((x) => matches && x.status !== 'INACTIVE')
         .map((x) => x.arn)
         .sort();
       const p = page(arns, input);
@@ -923,12 +1270,27 @@ export function createEcsOperations(
         optStringList(o, 'command', `overrides.containerOverrides.${i + 1}.member.command`);
         optStructList(o, 'environment', `overrides.containerOverrides.${i + 1}.member.environment`);
       }
+      const size = taskSize(td, overrides);
+      const es = optObject(overrides, 'ephemeralStorage', 'overrides.ephemeralStorage');
+      const ephemeralStorageGiB = es
+        ? ephemeralStorageSize(es, 'overrides.ephemeralStorage', invalidParameter)
+        : ephemeralStorageOf(td.body);
       const startedBy = optString(input, 'startedBy');
       if (startedBy !== undefined && startedBy.length > 128)
         throw invalidParameter('startedBy must be at most 128 characters.');
       const group = optString(input, 'group') ?? `family:${td.family}`;
-      const tags = tagList(input) ?? [];
+      const propagateTags = optString(input, 'propagateTags') ?? 'NONE';
+      if (!['NONE', 'SERVICE', 'TASK_DEFINITION'].includes(propagateTags))
+        throw invalidParameter(`Invalid propagateTags: ${propagateTags}`);
+      if (propagateTags === 'SERVICE')
+        throw invalidParameter('propagateTags SERVICE is only valid for the tasks of a service.');
+      const tags = combineTags(
+        propagateTags === 'TASK_DEFINITION' ? structuredClone(td.tags) : [],
+        tagList(input) ?? [],
+        optBool(input, 'enableECSManagedTags') ? managedTags(cluster.name) : [],
+      );
       const platformVersion = optString(input, 'platformVersion') ?? 'LATEST';
+      const enableExecuteCommand = optBool(input, 'enableExecuteCommand') ?? false;
       const images = await resolveImages(td, ctx);
       const tasks: unknown[] = [];
       for (let i = 0; i < count; i++) {
@@ -936,13 +1298,18 @@ export function createEcsOperations(
           region: r,
           clusterName: cluster.name,
           taskDefinition: { arn: td.arn, body: td.body },
+          oneOff: true,
           images,
           group,
           ...(startedBy !== undefined ? { startedBy } : {}),
           subnets: nc ? subnetsOf(nc) : [],
           overrides: structuredClone(overrides),
-          tags,
-          platformVersion: platformVersion === 'LATEST' ? '1.4.0' : platformVersion,
+          tags: structuredClone(tags),
+          platformVersion: resolvePlatformVersion(platformVersion),
+          enableExecuteCommand,
+          cpu: String(size.cpu),
+          memory: String(size.memory),
+          ephemeralStorageGiB,
         });
         tasks.push(taskOut(t, ['TAGS']));
       }
@@ -964,9 +1331,7 @@ export function createEcsOperations(
       return {
         tasks: [],
         failures: instances.map((ci) => ({
-          arn: ci.startsWith('arn:')
-            ? ci
-            : `arn:aws:ecs:${r.region}:${r.accountId}:container-instance/${cluster.name}/${ci}`,
+          arn: ci.startsWith('arn:') ? ci : `${arnPrefix(r)}:container-instance/${cluster.name}/${ci}`,
           reason: 'MISSING',
         })),
       };
@@ -986,6 +1351,41 @@ export function createEcsOperations(
       return { task: taskOut(t) };
     },
 
+    ExecuteCommand(input, ctx) {
+      const r = regionFor(ctx);
+      const cluster = clusterOf(r, input);
+      const command = optString(input, 'command');
+      if (command === undefined || command === '') throw invalidParameter('command can not be blank.');
+      if (optBool(input, 'interactive') !== true)
+        throw invalidParameter('Interactive is the only mode supported currently.');
+      const ref = optString(input, 'task');
+      if (ref === undefined || ref === '') throw invalidParameter('task can not be blank.');
+      const t = taskOf(r, cluster, ref);
+      if (!t) throw invalidParameter('The referenced task was not found.');
+      const name = optString(input, 'container');
+      if (name === undefined && t.containers.length > 1)
+        throw invalidParameter('A container name must be specified for tasks with more than one container.');
+      const container = name === undefined ? t.containers[0] : t.containers.find((c) => c.name === name);
+      if (!container) throw invalidParameter(`The container ${String(name)} is not in the task.`);
+      if (!t.enableExecuteCommand || t.lastStatus !== 'RUNNING' || container.lastStatus !== 'RUNNING')
+        throw invalidParameter(EXEC_NOT_ENABLED);
+      // A session as ECS hands it to the Session Manager plugin; nothing answers at its URL here.
+      const sessionId = `ecs-execute-command-${randomBytes(9).toString('hex')}`;
+      const host = `ssmmessages.${r.region}.amazonaws.com${partitionOf(r.region) === 'aws-cn' ? '.cn' : ''}`;
+      return {
+        clusterArn: t.clusterArn,
+        containerArn: container.arn,
+        containerName: container.name,
+        interactive: true,
+        session: {
+          sessionId,
+          streamUrl: `wss://${host}/v1/data-channel/${sessionId}?role=publish_subscribe&cell-number=${newUuid()}`,
+          tokenValue: randomBytes(96).toString('base64'),
+        },
+        taskArn: t.arn,
+      };
+    },
+
     DescribeTasks(input, ctx) {
       const r = regionFor(ctx);
       const cluster = clusterOf(r, input);
@@ -1000,9 +1400,7 @@ export function createEcsOperations(
         if (t) tasks.push(taskOut(t, include));
         else
           failures.push({
-            arn: ref.startsWith('arn:')
-              ? ref
-              : `arn:aws:ecs:${r.region}:${r.accountId}:task/${cluster.name}/${ref}`,
+            arn: ref.startsWith('arn:') ? ref : `${arnPrefix(r)}:task/${cluster.name}/${ref}`,
             reason: 'MISSING',
           });
       }
@@ -1012,14 +1410,16 @@ export function createEcsOperations(
     ListTasks(input, ctx) {
       const r = regionFor(ctx);
       const cluster = clusterOf(r, input);
-      launchType(input);
+      const fargate = launchTypeFilter(input);
       const family = optString(input, 'family');
       const serviceName = optString(input, 'serviceName');
       const startedBy = optString(input, 'startedBy');
       const desired = optString(input, 'desiredStatus') ?? 'RUNNING';
       if (!['RUNNING', 'PENDING', 'STOPPED'].includes(desired))
         throw invalidParameter(`Invalid desiredStatus: ${desired}`);
-      if (optString(input, 'containerInstance') !== undefined) return { taskArns: [] };
+      // ECS never sets a task's desiredStatus to PENDING; Fargate tasks are on no container instance.
+      if (desired === 'PENDING' || !fargate || optString(input, 'containerInstance') !== undefined)
+        return { taskArns: [] };
       if (serviceName !== undefined && !serviceOf(r, cluster, serviceName)) throw serviceNotFound();
       const svcName = serviceName?.startsWith('arn:')
         ? serviceName.slice(serviceName.lastIndexOf('/') + 1)

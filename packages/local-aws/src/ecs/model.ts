@@ -31,6 +31,10 @@ export interface EcsTimings {
   schedulerDelayMs: number;
   /** How long a STOPPED task stays visible to DescribeTasks/ListTasks. */
   stoppedRetentionMs: number;
+  /** The scheduler's first back-off once a service's tasks keep failing to start; it doubles each time. */
+  throttleBaseMs: number;
+  /** The longest back-off (ECS documents 27 minutes). */
+  throttleMaxMs: number;
 }
 
 export const DEFAULT_TIMINGS: EcsTimings = {
@@ -43,7 +47,15 @@ export const DEFAULT_TIMINGS: EcsTimings = {
   steadyStateMs: 30_000,
   schedulerDelayMs: 1_000,
   stoppedRetentionMs: 60 * 60 * 1000,
+  throttleBaseMs: 60_000,
+  throttleMaxMs: 27 * 60_000,
 };
+
+export interface CapacityProviderStrategyItem {
+  capacityProvider: string;
+  weight: number;
+  base: number;
+}
 
 export interface ClusterState {
   name: string;
@@ -52,6 +64,9 @@ export interface ClusterState {
   tags: Tag[];
   settings: Array<{ name: string; value: string }>;
   createdAt: number;
+  /** PutClusterCapacityProviders: FARGATE and/or FARGATE_SPOT (absent in state written before). */
+  capacityProviders?: string[];
+  defaultCapacityProviderStrategy?: CapacityProviderStrategyItem[];
 }
 
 export interface TaskDefinitionState {
@@ -84,7 +99,25 @@ export interface DeploymentState {
   rolloutState: 'IN_PROGRESS' | 'COMPLETED' | 'FAILED';
   rolloutStateReason: string;
   networkConfiguration: Record<string, unknown>;
+  /** The version its tasks run: LATEST resolved (1.4.0), as ECS shows it on deployments. */
   platformVersion: string;
+  /** Whether its tasks get ECS Exec (the service's setting when the deployment was created). */
+  enableExecuteCommand?: boolean;
+}
+
+export type DeploymentControllerType = 'ECS' | 'CODE_DEPLOY' | 'EXTERNAL';
+
+/**
+ * The service scheduler's throttle (ECS's "service throttle logic"): tasks that stop before they
+ * reach RUNNING, in a row, delay the next launch more and more.
+ */
+export interface ThrottleState {
+  /** Consecutive tasks that stopped before RUNNING since the last that ran (or a new task definition). */
+  startFailures: number;
+  /** No task is launched before this time (simulated ms). */
+  until?: number;
+  /** When the "is unable to consistently start tasks successfully." event was last given. */
+  notifiedAt?: number;
 }
 
 export interface ServiceEvent {
@@ -101,8 +134,13 @@ export interface ServiceState {
   desiredCount: number;
   taskDefinition: string;
   launchType: 'FARGATE';
+  /** As given (LATEST by default): ECS keeps LATEST on the service and resolves it on deployments. */
   platformVersion: string;
   networkConfiguration: Record<string, unknown>;
+  /** ECS (rolling, the default), CODE_DEPLOY or EXTERNAL; absent in state written before it was kept. */
+  deploymentController?: DeploymentControllerType;
+  /** The scheduler's back-off for tasks that fail to start; absent until one has. */
+  throttle?: ThrottleState;
   deploymentConfiguration: {
     deploymentCircuitBreaker: { enable: boolean; rollback: boolean };
     maximumPercent: number;
@@ -139,12 +177,12 @@ export interface ContainerState {
   memory?: string;
 }
 
-/** How the task's essential container behaves, decided when the task starts (labels, command). */
+/** How the task's essential container behaves, decided when the task starts (labels, one-off command). */
 export interface TaskScript {
   pullError?: string;
   /** Extra time the containers take to start (local-aws.start-delay). */
   startDelayMs: number;
-  /** The essential container exits this long after RUNNING (local-aws.exit-after, `sleep N`). */
+  /** The essential container exits this long after RUNNING (local-aws.exit-after, a one-off `sleep N`). */
   exitAfterMs?: number;
   exitCode: number;
   /** The container health check fails (local-aws.health=fail) and the task has a health check. */
@@ -181,8 +219,12 @@ export interface TaskState {
   startedBy?: string;
   serviceName?: string;
   deploymentId?: string;
+  /** Task size it runs with: the task definition's, or RunTask's overrides. */
   cpu: string;
   memory: string;
+  /** Ephemeral storage (GiB) it runs with; absent in state written before: 20. */
+  ephemeralStorageGiB?: number;
+  enableExecuteCommand?: boolean;
   lastStatus: TaskStatus;
   desiredStatus: 'RUNNING' | 'STOPPED';
   healthStatus: 'HEALTHY' | 'UNHEALTHY' | 'UNKNOWN';
@@ -199,6 +241,7 @@ export interface TaskState {
   /** Whether the stop counts as a failure (for the circuit breaker). */
   failed?: boolean;
   containers: ContainerState[];
+  /** Its ENI; the attachment's status follows the task's lastStatus (see attachmentStatus()). */
   eni: {
     attachmentId: string;
     eniId: string;
@@ -228,6 +271,11 @@ export interface EcsRegion {
   services: Record<string, Record<string, ServiceState>>;
   /** task id → task. */
   tasks: Record<string, TaskState>;
+  /**
+   * Subnets seen in network configurations, in order: the k-th is taken to be 10.0.k.0/24 (there
+   * is no EC2 here to ask), and `next` is the host number its next private IP tries.
+   */
+  subnets?: Record<string, { index: number; next: number }>;
 }
 
 export interface EcsState {
@@ -235,7 +283,7 @@ export interface EcsState {
   timings: EcsTimings;
   /** Regular expressions (sources) of image URIs that cannot be pulled. */
   unpullable: string[];
-  /** Counter for private IPs. */
+  /** Counter for private IPs (state written before IPs were allocated per subnet). */
   ipCounter: number;
 }
 
@@ -260,7 +308,14 @@ export function regionOf(s: EcsState, accountId: string, region: string): EcsReg
   return r;
 }
 
-export const arnPrefix = (r: EcsRegion): string => `arn:aws:ecs:${r.region}:${r.accountId}`;
+/** The ARN partition of a region: aws-cn for cn-*, aws-us-gov for us-gov-*, else aws. */
+export function partitionOf(region: string): string {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  return 'aws';
+}
+export const arnPrefix = (r: EcsRegion): string =>
+  `arn:${partitionOf(r.region)}:ecs:${r.region}:${r.accountId}`;
 export const clusterArn = (r: EcsRegion, name: string): string => `${arnPrefix(r)}:cluster/${name}`;
 export const serviceArn = (r: EcsRegion, cluster: string, name: string): string =>
   `${arnPrefix(r)}:service/${cluster}/${name}`;
@@ -302,9 +357,30 @@ export function fargateMemoryFor(cpu: number): number[] {
   }
 }
 
+/** The platform version Fargate runs for LATEST. */
+export const LATEST_PLATFORM_VERSION = '1.4.0';
+export const resolvePlatformVersion = (v: string): string => (v === 'LATEST' ? LATEST_PLATFORM_VERSION : v);
+
 /** The circuit breaker's failure threshold: 0.5 × desired count, at least 3, at most 200. */
 export function breakerThreshold(desiredCount: number): number {
   return Math.min(200, Math.max(3, Math.ceil(desiredCount * 0.5)));
+}
+
+/**
+ * How long the scheduler waits before launching again after `startFailures` tasks in a row failed
+ * before RUNNING: nothing for as many as the circuit breaker's threshold (so a breaker trips, and
+ * rolls back, as fast as without a throttle), then the base back-off for the next, doubling with
+ * each further failure, at most the maximum. ECS documents the throttle and its 27-minute maximum,
+ * not its steps.
+ */
+export function throttleDelayMs(
+  startFailures: number,
+  desiredCount: number,
+  timings: Pick<EcsTimings, 'throttleBaseMs' | 'throttleMaxMs'>,
+): number | undefined {
+  const beyond = startFailures - breakerThreshold(desiredCount);
+  if (beyond <= 0) return undefined;
+  return Math.min(timings.throttleMaxMs, timings.throttleBaseMs * 2 ** Math.min(30, beyond - 1));
 }
 
 /** "90s", "2m", "1500ms", "1h", or a bare number of seconds → ms; undefined when unreadable. */

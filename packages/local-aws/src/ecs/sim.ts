@@ -7,12 +7,15 @@
 // scheduler delay after anything about it changes. Both are re-armed from state at start, so a
 // server restarted with --data-dir carries on where it was.
 import {
+  arnPrefix,
   breakerThreshold,
   newDeploymentId,
   newTaskId,
   newUuid,
   parseDuration,
+  resolvePlatformVersion,
   taskArn,
+  throttleDelayMs,
   type ContainerState,
   type DeploymentState,
   type EcsRegion,
@@ -34,6 +37,8 @@ export interface LaunchSpec {
   region: EcsRegion;
   clusterName: string;
   taskDefinition: { arn: string; body: Record<string, unknown> };
+  /** A one-off task (RunTask): its command may script it in the documented forms (scriptFor). */
+  oneOff: boolean;
   images: Record<string, ResolvedImage>;
   group: string;
   startedBy?: string;
@@ -42,10 +47,28 @@ export interface LaunchSpec {
   subnets: string[];
   overrides: Record<string, unknown>;
   tags: Tag[];
+  /** Resolved (never LATEST). */
   platformVersion: string;
+  enableExecuteCommand: boolean;
+  /** The task size and ephemeral storage it runs with (RunTask's overrides applied). */
+  cpu: string;
+  memory: string;
+  ephemeralStorageGiB: number;
 }
 
 const MAX_EVENTS = 100;
+/** ECS omits a repeated service event until its cause is resolved or six hours have passed. */
+const REPEAT_EVENT_AFTER_MS = 6 * 60 * 60 * 1000;
+/** AWS reserves the first four addresses of a subnet and its last. */
+const FIRST_HOST = 4;
+const LAST_HOST = 254;
+
+/** The ENI attachment's status as DescribeTasks shows it at each task status. */
+export function attachmentStatus(task: Pick<TaskState, 'lastStatus'>): string {
+  if (task.lastStatus === 'PROVISIONING') return 'PRECREATED';
+  if (task.lastStatus === 'DEPROVISIONING' || task.lastStatus === 'STOPPED') return 'DELETED';
+  return 'ATTACHED';
+}
 
 type Container = Record<string, unknown>;
 
@@ -80,11 +103,11 @@ export class EcsSimulation {
     const body = spec.taskDefinition.body;
     const defs = (body.containerDefinitions as Container[]) ?? [];
     const containerOverrides = (spec.overrides.containerOverrides as Container[] | undefined) ?? [];
-    const n = ++this.s.ipCounter;
-    const privateIp = `10.0.${(n >> 8) & 255}.${n & 255 || 1}`;
+    const subnetId = spec.subnets[0] ?? 'subnet-00000000';
+    const privateIp = this.allocateIp(region, subnetId);
     const containers: ContainerState[] = defs.map((c) => ({
       name: String(c.name),
-      arn: `arn:aws:ecs:${region.region}:${region.accountId}:container/${spec.clusterName}/${id}/${newUuid()}`,
+      arn: `${arnPrefix(region)}:container/${spec.clusterName}/${id}/${newUuid()}`,
       image: String(c.image),
       lastStatus: 'PENDING',
       essential: c.essential !== false,
@@ -96,15 +119,17 @@ export class EcsSimulation {
       arn,
       id,
       key: `${region.accountId}/${region.region}`,
-      clusterArn: `arn:aws:ecs:${region.region}:${region.accountId}:cluster/${spec.clusterName}`,
+      clusterArn: `${arnPrefix(region)}:cluster/${spec.clusterName}`,
       clusterName: spec.clusterName,
       taskDefinitionArn: spec.taskDefinition.arn,
       group: spec.group,
       ...(spec.startedBy !== undefined ? { startedBy: spec.startedBy } : {}),
       ...(spec.serviceName !== undefined ? { serviceName: spec.serviceName } : {}),
       ...(spec.deploymentId !== undefined ? { deploymentId: spec.deploymentId } : {}),
-      cpu: String(body.cpu),
-      memory: String(body.memory),
+      cpu: spec.cpu,
+      memory: spec.memory,
+      ephemeralStorageGiB: spec.ephemeralStorageGiB,
+      enableExecuteCommand: spec.enableExecuteCommand,
       lastStatus: 'PROVISIONING',
       desiredStatus: 'RUNNING',
       healthStatus: 'UNKNOWN',
@@ -113,7 +138,7 @@ export class EcsSimulation {
       eni: {
         attachmentId: newUuid(),
         eniId: 'eni-' + newTaskId().slice(0, 17),
-        subnetId: spec.subnets[0] ?? 'subnet-00000000',
+        subnetId,
         privateIp,
         mac:
           '0e:' +
@@ -133,12 +158,39 @@ export class EcsSimulation {
       tags: spec.tags,
       version: 1,
       platformVersion: spec.platformVersion,
-      script: scriptFor(defs, containerOverrides, spec.images),
+      script: scriptFor(defs, containerOverrides, spec.images, spec.oneOff),
       nextAt: now + this.s.timings.provisioningMs,
     };
     region.tasks[id] = task;
     this.arm(region, task);
     return task;
+  }
+
+  /**
+   * A private IP in the task's subnet, which is taken to be 10.0.k.0/24 for the k-th subnet seen:
+   * never one of the four addresses AWS reserves at the start of a subnet or its last, nor one a
+   * task not yet STOPPED holds.
+   */
+  private allocateIp(region: EcsRegion, subnetId: string): string {
+    const subnets = (region.subnets ??= {});
+    const subnet = (subnets[subnetId] ??= { index: Object.keys(subnets).length, next: FIRST_HOST });
+    const prefix = `10.${(subnet.index >> 8) & 255}.${subnet.index & 255}`;
+    const inUse = new Set(
+      Object.values(region.tasks)
+        .filter((t) => t.lastStatus !== 'STOPPED' && t.eni.subnetId === subnetId)
+        .map((t) => t.eni.privateIp),
+    );
+    const hosts = LAST_HOST - FIRST_HOST + 1;
+    let host = subnet.next;
+    for (let i = 0; i < hosts; i++) {
+      const candidate = FIRST_HOST + ((subnet.next - FIRST_HOST + i) % hosts);
+      if (!inUse.has(`${prefix}.${candidate}`)) {
+        host = candidate;
+        break;
+      }
+    }
+    subnet.next = host >= LAST_HOST ? FIRST_HOST : host + 1;
+    return `${prefix}.${host}`;
   }
 
   /** Asks a task to stop (StopTask, the scheduler). No-op when it is already stopping. */
@@ -164,9 +216,9 @@ export class EcsSimulation {
       for (const c of task.containers) c.lastStatus = 'STOPPED';
       task.executionStoppedAt = now;
       task.lastStatus = 'DEPROVISIONING';
-      task.eni.status = 'DELETED';
       task.nextAt = now + this.s.timings.deprovisioningMs;
     }
+    task.eni.status = attachmentStatus(task);
     task.version++;
     this.arm(region, task);
     this.touched(region, task);
@@ -193,7 +245,6 @@ export class EcsSimulation {
         task.lastStatus = 'PENDING';
         task.connectivityAt = now;
         task.pullStartedAt = now;
-        task.eni.status = 'ATTACHED';
         task.nextAt = now + t.pullMs;
         break;
       case 'PENDING':
@@ -210,6 +261,7 @@ export class EcsSimulation {
           task.executionStoppedAt = now;
           task.lastStatus = 'DEPROVISIONING';
           task.nextAt = now + t.deprovisioningMs;
+          this.failedToStart(region, task);
         } else {
           task.pullStoppedAt = now;
           task.lastStatus = 'ACTIVATING';
@@ -226,6 +278,7 @@ export class EcsSimulation {
           if (digest) c.imageDigest = digest;
         }
         task.nextAt = this.nextRunningEvent(task, now);
+        this.taskStarted(region, task);
         break;
       case 'RUNNING':
         this.runningEvent(region, task, now);
@@ -243,20 +296,20 @@ export class EcsSimulation {
             c.exitCode = script.ignoreSigterm ? 137 : 0;
           }
         }
-        task.eni.status = 'DELETED';
         task.nextAt = now + t.deprovisioningMs;
         break;
       case 'DEPROVISIONING':
         task.lastStatus = 'STOPPED';
         task.stoppedAt = now;
         task.nextAt = now + t.stoppedRetentionMs;
-        this.countFailure(region, task);
+        this.taskStoppedForService(region, task);
         break;
       case 'STOPPED':
         delete region.tasks[task.id];
         this.save();
         return;
     }
+    task.eni.status = attachmentStatus(task);
     task.version++;
     this.arm(region, task);
     this.touched(region, task);
@@ -351,6 +404,9 @@ export class EcsSimulation {
   ): DeploymentState {
     const now = this.clock.now();
     const id = newDeploymentId();
+    const previous = svc.deployments.find((d) => d.status === 'PRIMARY');
+    // A new task definition takes a service out of the throttle at once, as ECS documents.
+    if (previous && previous.taskDefinition !== taskDefinition) delete svc.throttle;
     for (const d of svc.deployments) if (d.status === 'PRIMARY') d.status = 'ACTIVE';
     const dep: DeploymentState = {
       id,
@@ -364,18 +420,61 @@ export class EcsSimulation {
       rolloutState: 'IN_PROGRESS',
       rolloutStateReason: `ECS deployment ${id} in progress.`,
       networkConfiguration: structuredClone(svc.networkConfiguration),
-      platformVersion: svc.platformVersion,
+      platformVersion: resolvePlatformVersion(svc.platformVersion),
+      enableExecuteCommand: svc.enableExecuteCommand,
     };
     svc.deployments.push(dep);
     svc.steady = false;
     return dep;
   }
 
-  /** Counts a failed task of an IN_PROGRESS primary deployment; trips the circuit breaker. */
-  private countFailure(region: EcsRegion, task: TaskState): void {
+  /** A service task reached RUNNING: its service starts tasks consistently again. */
+  private taskStarted(region: EcsRegion, task: TaskState): void {
+    if (task.serviceName === undefined) return;
+    const svc = region.services[task.clusterName]?.[task.serviceName];
+    if (svc) delete svc.throttle;
+  }
+
+  /** A failed service task is STOPPED: the circuit breaker counts it. */
+  private taskStoppedForService(region: EcsRegion, task: TaskState): void {
     if (!task.failed || task.serviceName === undefined) return;
     const svc = region.services[task.clusterName]?.[task.serviceName];
+    if (svc) this.countFailure(svc, task);
+  }
+
+  /**
+   * ECS's service throttle logic: service tasks that fail before they reach RUNNING, in a row,
+   * delay the next launch (throttleDelayMs) and give the "unable to consistently start" event,
+   * once per six hours while it lasts. Tasks that stop after RUNNING are not throttled, as in ECS.
+   */
+  private failedToStart(region: EcsRegion, task: TaskState): void {
+    if (task.serviceName === undefined) return;
+    const svc = region.services[task.clusterName]?.[task.serviceName];
     if (!svc) return;
+    const now = this.clock.now();
+    const th = (svc.throttle ??= { startFailures: 0 });
+    th.startFailures++;
+    // A circuit breaker still counting this deployment's failures decides first (it counts them
+    // when they are STOPPED, a little later): its rollback ends the throttle, its FAILED does not.
+    const primary = svc.deployments.find((d) => d.status === 'PRIMARY');
+    const breakerCounting =
+      (svc.deploymentController ?? 'ECS') === 'ECS' &&
+      svc.deploymentConfiguration.deploymentCircuitBreaker.enable &&
+      primary?.rolloutState === 'IN_PROGRESS';
+    if (breakerCounting) return;
+    const delay = throttleDelayMs(th.startFailures, svc.desiredCount, this.s.timings);
+    if (delay === undefined) return;
+    th.until = now + delay;
+    if (th.notifiedAt === undefined || now - th.notifiedAt >= REPEAT_EVENT_AFTER_MS) {
+      th.notifiedAt = now;
+      this.event(svc, `(service ${svc.name}) is unable to consistently start tasks successfully.`);
+    }
+  }
+
+  /** Counts a failed task of an IN_PROGRESS primary deployment; trips the circuit breaker. */
+  private countFailure(svc: ServiceState, task: TaskState): void {
+    // CODE_DEPLOY and EXTERNAL services have task sets, not deployments, and no breaker.
+    if ((svc.deploymentController ?? 'ECS') !== 'ECS') return;
     const dep = svc.deployments.find((d) => d.id === task.deploymentId);
     if (!dep || dep.status !== 'PRIMARY' || dep.rolloutState !== 'IN_PROGRESS') return;
     dep.failedTasks++;
@@ -401,6 +500,7 @@ export class EcsSimulation {
     target.desiredCount = svc.desiredCount;
     target.updatedAt = this.clock.now();
     svc.taskDefinition = target.taskDefinition;
+    delete svc.throttle;
     svc.steady = false;
     this.event(svc, `(service ${svc.name}) rolling back to deployment ${target.id}.`);
   }
@@ -466,16 +566,23 @@ export class EcsSimulation {
     liveNow = live.filter((t) => t.desiredStatus === 'RUNNING');
     const primaryCount = liveNow.filter((t) => t.deploymentId === primary.id).length;
     const room = maxTotal - liveNow.length;
-    const toStart = Math.max(0, Math.min(D - primaryCount, room));
+    let toStart = Math.max(0, Math.min(D - primaryCount, room));
+    const throttledUntil = svc.throttle?.until;
+    if (toStart > 0 && throttledUntil !== undefined && throttledUntil > now) {
+      toStart = 0;
+      this.scheduleReconcile(region, cluster, svc.name, throttledUntil);
+    }
     const started: TaskState[] = [];
     const td = this.taskDefinitionByArn(region, primary.taskDefinition);
     if (td) {
+      const body = td.body;
       for (let i = 0; i < toStart; i++) {
         started.push(
           this.launch({
             region,
             clusterName: cluster,
             taskDefinition: td,
+            oneOff: false,
             images: primary.images,
             group: `service:${svc.name}`,
             startedBy: primary.id,
@@ -483,8 +590,12 @@ export class EcsSimulation {
             deploymentId: primary.id,
             subnets: subnetsOf(primary.networkConfiguration),
             overrides: {},
-            tags: svc.propagateTags === 'SERVICE' ? structuredClone(svc.tags) : [],
-            platformVersion: svc.platformVersion === 'LATEST' ? '1.4.0' : svc.platformVersion,
+            tags: serviceTaskTags(svc, cluster, td.tags),
+            platformVersion: resolvePlatformVersion(primary.platformVersion),
+            enableExecuteCommand: primary.enableExecuteCommand ?? svc.enableExecuteCommand,
+            cpu: String(body.cpu),
+            memory: String(body.memory),
+            ephemeralStorageGiB: ephemeralStorageOf(body),
           }),
         );
       }
@@ -534,7 +645,9 @@ export class EcsSimulation {
       primary.rolloutState = 'COMPLETED';
       primary.rolloutStateReason = `ECS deployment ${primary.id} completed.`;
       primary.updatedAt = now;
-      this.event(svc, `(service ${svc.name}) (deployment ${primary.id}) deployment completed.`);
+      // A CODE_DEPLOY service's task set has no rollout of ECS's to report.
+      if ((svc.deploymentController ?? 'ECS') === 'ECS')
+        this.event(svc, `(service ${svc.name}) (deployment ${primary.id}) deployment completed.`);
     }
     if (settled && primary.rolloutState === 'COMPLETED') svc.lastCompleted = structuredClone(primary);
     if (settled && !svc.steady) {
@@ -548,11 +661,11 @@ export class EcsSimulation {
   taskDefinitionByArn(
     region: EcsRegion,
     arn: string,
-  ): { arn: string; body: Record<string, unknown> } | undefined {
+  ): { arn: string; body: Record<string, unknown>; tags: Tag[] } | undefined {
     const m = /:task-definition\/([^:]+):(\d+)$/.exec(arn);
     if (!m) return undefined;
     const td = region.taskDefinitions[m[1]!]?.[Number(m[2]) - 1];
-    return td ? { arn: td.arn, body: td.body } : undefined;
+    return td ? { arn: td.arn, body: td.body, tags: td.tags } : undefined;
   }
 
   /** Cancels every timer of a task (it is being forgotten). */
@@ -567,6 +680,41 @@ export function subnetsOf(networkConfiguration: Record<string, unknown>): string
   return awsvpc?.subnets ?? [];
 }
 
+/** The ephemeral storage (GiB) of a task definition: 20 unless it says more. */
+export function ephemeralStorageOf(body: Record<string, unknown>): number {
+  const es = body.ephemeralStorage as { sizeInGiB?: number } | undefined;
+  return es?.sizeInGiB ?? 20;
+}
+
+/** Tags the ECS managed tags option adds: the cluster's name, and the service's for its tasks. */
+export function managedTags(cluster: string, service?: string): Tag[] {
+  return [
+    { key: 'aws:ecs:clusterName', value: cluster },
+    ...(service !== undefined ? [{ key: 'aws:ecs:serviceName', value: service }] : []),
+  ];
+}
+
+/** Later lists win for a key already given. */
+export function combineTags(...lists: Tag[][]): Tag[] {
+  const out = new Map<string, string>();
+  for (const list of lists) for (const t of list) out.set(t.key, t.value);
+  return [...out].map(([key, value]) => ({ key, value }));
+}
+
+/** A service task's tags: propagated from the service or the task definition, and managed tags. */
+function serviceTaskTags(svc: ServiceState, cluster: string, taskDefinitionTags: Tag[]): Tag[] {
+  const propagated =
+    svc.propagateTags === 'SERVICE'
+      ? svc.tags
+      : svc.propagateTags === 'TASK_DEFINITION'
+        ? taskDefinitionTags
+        : [];
+  return combineTags(
+    structuredClone(propagated),
+    svc.enableECSManagedTags ? managedTags(cluster, svc.name) : [],
+  );
+}
+
 function hasHealthCheck(script: TaskScript): boolean {
   return script.healthyAfterMs !== undefined || script.unhealthyAfterMs !== undefined;
 }
@@ -577,14 +725,43 @@ function hash(s: string): number {
   return h;
 }
 
+/** The documented one-off forms: exactly `sleep N`, `exit N` or `sleep N; exit N`. */
+const ONE_OFF_SCRIPT =
+  /^\s*(?:sleep\s+(\d+(?:\.\d+)?)\s*;\s*exit\s+(\d{1,3})|sleep\s+(\d+(?:\.\d+)?)|exit\s+(\d{1,3}))\s*$/;
+
+/**
+ * What a one-off task's command says it does, when it says so in the one documented form: the
+ * whole command is exactly `sleep N`, `exit N` or `sleep N; exit N`, either as the words
+ * themselves (`["sleep", "3600"]`) or as the script of `sh -c` / `/bin/sh -c` (further words are
+ * $0, $1… and ignored). Anything else — a server loop, `cmd || exit 1`, a `trap` — says nothing:
+ * the container runs until stopped.
+ */
+export function oneOffCommand(
+  argv: readonly string[],
+): { exitAfterMs: number; exitCode: number } | undefined {
+  let script: string;
+  if ((argv[0] === 'sh' || argv[0] === '/bin/sh') && argv[1] === '-c' && argv.length >= 3) script = argv[2]!;
+  else if (argv.length > 0 && argv.every((w) => w !== '' && !/\s/.test(w))) script = argv.join(' ');
+  else return undefined;
+  const m = ONE_OFF_SCRIPT.exec(script);
+  if (!m) return undefined;
+  const sleep = m[1] ?? m[3];
+  const exit = m[2] ?? m[4];
+  const exitCode = exit === undefined ? 0 : Number(exit);
+  if (exitCode > 255) return undefined;
+  return { exitAfterMs: sleep === undefined ? 0 : Math.round(Number(sleep) * 1000), exitCode };
+}
+
 /**
  * How the task will behave: from the essential container's image (resolved labels or a pull
- * error), its health check, and its command (a `sleep N` / `exit N` in it wins over labels).
+ * error), its health check, and — for a one-off task only — its command in the documented form
+ * (oneOffCommand), which wins over the exit labels. A service task's command never scripts it.
  */
 export function scriptFor(
   defs: Container[],
   containerOverrides: Container[],
   images: Record<string, ResolvedImage>,
+  oneOff: boolean,
 ): TaskScript {
   const digests: Record<string, string> = {};
   let pullError: string | undefined;
@@ -600,22 +777,13 @@ export function scriptFor(
   const durationOf = (key: string): number | undefined => parseDuration(labels[key]);
   const override = containerOverrides.find((o) => o.name === name);
   const command = (override?.command as string[] | undefined) ?? (main.command as string[] | undefined);
+  const entryPoint = (main.entryPoint as string[] | undefined) ?? [];
 
   let exitAfterMs = durationOf('local-aws.exit-after');
   let exitCode = Number.parseInt(labels['local-aws.exit-code'] ?? '0', 10) || 0;
   if (labels['local-aws.exit-code'] !== undefined && exitAfterMs === undefined) exitAfterMs = 0;
-  if (command && command.length > 0) {
-    const text = command.join(' ');
-    const sleep = /\bsleep\s+(\d+(?:\.\d+)?)/.exec(text);
-    const exit = /\bexit\s+(\d+)/.exec(text);
-    if (exit) {
-      exitCode = Number(exit[1]);
-      exitAfterMs = sleep ? Math.round(Number(sleep[1]) * 1000) : 0;
-    } else if (sleep) {
-      exitCode = 0;
-      exitAfterMs = Math.round(Number(sleep[1]) * 1000);
-    }
-  }
+  const scripted = oneOff ? oneOffCommand([...entryPoint, ...(command ?? [])]) : undefined;
+  if (scripted) ({ exitAfterMs, exitCode } = scripted);
   const hc = main.healthCheck as
     { interval?: number; retries?: number; startPeriod?: number; timeout?: number } | undefined;
   const interval = (hc?.interval ?? 30) * 1000;
