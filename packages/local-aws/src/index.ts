@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createEcr, type EcrAdmin } from './ecr/index.js';
 import { createEcrPublic } from './ecr-public/index.js';
-import { createEc2, type Ec2Admin } from './ec2/index.js';
+import { createEc2, defaultNetworkIds, type Ec2Admin } from './ec2/index.js';
 import { createEcsFactory } from './ecs/index.js';
 import { createElbv2, type Elbv2Admin } from './elbv2/index.js';
 import { LocalClock } from './platform/clock.js';
@@ -71,6 +71,24 @@ export type {
 export const DEFAULT_ACCOUNT_ID = '000000000000';
 export const DEFAULT_REGION = 'us-east-1';
 export const DEFAULT_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' } as const;
+
+/**
+ * The default network local-aws gives an account in a region (default: the default account and
+ * region): its VPC, its default subnets (one per Availability Zone) and its default security
+ * group. The ids are the same on every run, so a test can name them before the server starts.
+ */
+export function defaultNetwork(
+  accountId: string = DEFAULT_ACCOUNT_ID,
+  region: string = DEFAULT_REGION,
+): { vpcId: string; subnetIds: string[]; securityGroupId: string } {
+  return defaultNetworkIds(accountId, region);
+}
+
+/** The registry a loopback host (`127.0.0.1:<port>`, `localhost:<port>`) of this server serves. */
+function registryAt(hosts: RegistryHosts, host: string): RegistryAddress | undefined {
+  const m = /^(?:127\.0\.0\.1|localhost|\[::1\]):(\d+)$/.exec(host);
+  return m ? hosts.at(Number(m[1])) : undefined;
+}
 
 export interface LocalAwsOptions {
   /** HTTP port on 127.0.0.1 (default 0: ephemeral). */
@@ -214,9 +232,14 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   const ecr = createEcr({ hosts, credentialNow })(env);
   const sts = createSts(env);
   const ecrPublic = createEcrPublic({ credentialNow })(env);
-  const ecs = createEcsFactory((query) => ecr.admin.resolveImage(query))(env);
   const ec2 = createEc2(env);
   const elbv2 = createElbv2({ ...env, network: ec2.admin });
+  const ecs = createEcsFactory({
+    lookup: (query) => ecr.admin.resolveImage(query),
+    network: ec2.admin,
+    elbv2: elbv2.admin,
+    registryAt: (host) => registryAt(hosts, host),
+  })(env);
   for (const module of [sts, ecr, ecrPublic, ecs, ec2, elbv2] as ServiceModule[]) server.mount(module);
   for (const factory of options.modules ?? []) server.mount(factory(env));
 

@@ -26,12 +26,15 @@ import {
   UpdateServiceCommand,
   type RegisterTaskDefinitionCommandInput,
 } from '@aws-sdk/client-ecs';
-import { startLocalAws, type LocalAws } from '../src/index.js';
+import { defaultNetwork, startLocalAws, type LocalAws } from '../src/index.js';
 import { jsonCall } from './helpers/signing.js';
+
+/** A subnet of the default network local-aws gives every account and region (zone a). */
+const SUBNET = defaultNetwork().subnetIds[0]!;
 
 let aws: LocalAws;
 let ecs: ECSClient;
-const NET = { awsvpcConfiguration: { subnets: ['subnet-0123456789abcdef0'] } };
+const NET = { awsvpcConfiguration: { subnets: [SUBNET] } };
 const TARGET = 'AmazonEC2ContainerServiceV20141113';
 
 const fargate = (family: string, extra: Partial<RegisterTaskDefinitionCommandInput> = {}) =>
@@ -315,7 +318,7 @@ describe('services', () => {
       },
       networkConfiguration: {
         awsvpcConfiguration: {
-          subnets: ['subnet-0123456789abcdef0'],
+          subnets: [SUBNET],
           securityGroups: [],
           assignPublicIp: 'DISABLED',
         },

@@ -16,13 +16,16 @@ import {
 import { jest } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { startLocalAws, type LocalAws } from '../src/index.js';
+import { defaultNetwork, startLocalAws, type LocalAws } from '../src/index.js';
 import { requireTool } from '../../../test/helpers/tools.js';
 
 jest.setTimeout(120_000);
 
+/** A subnet of the default network local-aws gives every account and region (zone a). */
+const SUBNET = defaultNetwork().subnetIds[0]!;
+
 const NET = {
-  awsvpcConfiguration: { subnets: ['subnet-0123456789abcdef0'], assignPublicIp: 'DISABLED' as const },
+  awsvpcConfiguration: { subnets: [SUBNET], assignPublicIp: 'DISABLED' as const },
 };
 const TD = {
   family: 'fid',
@@ -448,7 +451,8 @@ withMoto('the same calls against moto_server and local-aws return the same membe
     try {
       const net = await motoNetwork(motoUrl);
       const fromMoto = await sequence(a, net);
-      const fromLocal = await sequence(b, net);
+      // Each answers on its own network: moto's VPC made above, local-aws's default one.
+      const fromLocal = await sequence(b, { subnet: SUBNET, sg: defaultNetwork().securityGroupId });
       const m = shape(fromMoto);
       const l = shape(fromLocal);
       const missing = [...m].filter((p) => !l.has(p)).sort();

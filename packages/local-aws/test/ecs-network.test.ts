@@ -1,16 +1,20 @@
 // A task as ECS shows it, read with the AWS CLI v2: the ENI attachment through the task's life
-// (PRECREATED with only its subnet, ATTACHED, DELETED once stopped), private IPs that skip the
-// addresses AWS reserves, EC2's DNS names and the ARN partition per region, the task size and
-// storage RunTask's overrides give it, the task definition's port rules, and LATEST resolved.
+// (PRECREATED with only its subnet, ATTACHED, DELETED once stopped), private IPs from the subnet's
+// range that skip the addresses AWS reserves, EC2's DNS names and the ARN partition per region, the
+// task size and storage RunTask's overrides give it, the task definition's port rules, and LATEST
+// resolved.
 import { jest } from '@jest/globals';
-import { startLocalAws, type LocalAws } from '../src/index.js';
+import { defaultNetwork, startLocalAws, type LocalAws } from '../src/index.js';
 import { awsCli, withCli, type Judged } from './helpers/ecs-judges.js';
 
 jest.setTimeout(120_000);
 
 const S = 1000;
-const SUBNET = 'subnet-0123456789abcdef0';
-const OTHER_SUBNET = 'subnet-0fedcba9876543210';
+/** The default subnets of zones a and b in a region: 172.31.0.0/20 and 172.31.16.0/20. */
+const subnetA = (region = 'us-east-1') => defaultNetwork(undefined, region).subnetIds[0]!;
+const subnetB = (region = 'us-east-1') => defaultNetwork(undefined, region).subnetIds[1]!;
+const SUBNET = subnetA();
+const OTHER_SUBNET = subnetB();
 const NET_CLI = (subnet = SUBNET) => `awsvpcConfiguration={subnets=[${subnet}]}`;
 
 let aws: LocalAws;
@@ -71,7 +75,7 @@ async function runTask(region: string, td: string, ...args: string[]): Promise<C
     '--task-definition',
     td,
     '--network-configuration',
-    NET_CLI(),
+    NET_CLI(subnetA(region)),
     ...args,
   );
   return out.tasks as CliTask[];
@@ -147,7 +151,7 @@ describe('the ENI of a task', () => {
   );
 
   withCli(
-    'private IPs: per subnet, never the four first addresses nor the last, never one in use',
+    "private IPs: from the subnet's range, never the four first addresses nor the last, never one in use",
     async () => {
       const td = await register('us-east-1', 'ips');
       const arns: string[] = [];
@@ -172,17 +176,19 @@ describe('the ENI of a task', () => {
       await aws.clock.advance(60 * S);
       const tasks = await describeTasks('us-east-1', arns);
       const ips = tasks.map((t) => [detail(t, 'subnetId'), detail(t, 'privateIPv4Address')!] as const);
-      const hosts = ips.map(([, ip]) => Number(ip.split('.')[3]));
-      expect(hosts.every((h) => h >= 4 && h <= 254)).toBe(true);
+      // The offset of each address in its /20: 172.31.0.0/20 (zone a), 172.31.16.0/20 (zone b).
+      const offset = (ip: string) => {
+        const [, , third, fourth] = ip.split('.').map(Number);
+        return (third! % 16) * 256 + fourth!;
+      };
+      expect(ips.every(([, ip]) => ip.startsWith('172.31.'))).toBe(true);
+      expect(ips.every(([, ip]) => offset(ip) >= 4 && offset(ip) <= 4094)).toBe(true);
       expect(new Set(ips.map(([, ip]) => ip)).size).toBe(ips.length);
-      // Two subnets, two /24s: the other subnet's first task gets the first usable address of its own.
+      const mine = ips.filter(([subnet]) => subnet === SUBNET).map(([, ip]) => ip);
+      expect(mine.every((ip) => Number(ip.split('.')[2]) < 16)).toBe(true);
+      // The other subnet's first task gets the first usable address of its own range.
       const other = ips.filter(([subnet]) => subnet === OTHER_SUBNET).map(([, ip]) => ip);
-      const mine = new Set(
-        ips.filter(([subnet]) => subnet === SUBNET).map(([, ip]) => ip.split('.').slice(0, 3).join('.')),
-      );
-      expect(other).toHaveLength(1);
-      expect(other[0]).toMatch(/\.4$/);
-      expect(mine.has(other[0]!.split('.').slice(0, 3).join('.'))).toBe(false);
+      expect(other).toEqual(['172.31.16.4']);
     },
   );
 
@@ -202,7 +208,7 @@ describe('the ENI of a task', () => {
     const [running] = await describeTasks(region, [t!.taskArn]);
     expect(running!.clusterArn).toBe(`${arn}000000000000:cluster/net`);
     expect(detail(running!, 'privateDnsName')).toMatch(
-      new RegExp(`^ip-10-\\d+-\\d+-\\d+${dns.replace(/\./g, '\\.')}$`),
+      new RegExp(`^ip-172-31-\\d+-\\d+${dns.replace(/\./g, '\\.')}$`),
     );
     // Tags by ARN work in every partition.
     await cli(region, 'tag-resource', '--resource-arn', t!.taskArn, '--tags', 'key=k,value=v');

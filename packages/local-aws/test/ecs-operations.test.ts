@@ -9,13 +9,17 @@ import {
   RunTaskCommand,
 } from '@aws-sdk/client-ecs';
 import { jest } from '@jest/globals';
-import { startLocalAws, type LocalAws } from '../src/index.js';
+import { defaultNetwork, startLocalAws, type LocalAws } from '../src/index.js';
 import { awsCli, boto3Ecs, withBoto3, withCli, withCliAndBoto3, type Judged } from './helpers/ecs-judges.js';
 
 jest.setTimeout(120_000);
 
+/** A subnet of the default network local-aws gives every account and region (zone a). */
+const SUBNET = defaultNetwork().subnetIds[0]!;
+const OTHER_SUBNET = defaultNetwork().subnetIds[1]!;
+
 const S = 1000;
-const SUBNET = 'subnet-0123456789abcdef0';
+
 const NET_CLI = `awsvpcConfiguration={subnets=[${SUBNET}]}`;
 const NET = { awsvpcConfiguration: { subnets: [SUBNET] } };
 
@@ -122,9 +126,7 @@ describe('deployment controllers', () => {
     expect(await refused('--force-new-deployment')).toBe(
       'An error occurred (InvalidParameterException) when calling the UpdateService operation: Cannot force a new deployment on services with a CODE_DEPLOY deployment controller. Use AWS CodeDeploy to trigger a new deployment.',
     );
-    expect(
-      await refused('--network-configuration', 'awsvpcConfiguration={subnets=[subnet-0fedcba9876543210]}'),
-    ).toBe(
+    expect(await refused('--network-configuration', `awsvpcConfiguration={subnets=[${OTHER_SUBNET}]}`)).toBe(
       'An error occurred (InvalidParameterException) when calling the UpdateService operation: Unable to update network parameters on services with a CODE_DEPLOY deployment controller. Use AWS CodeDeploy to trigger a new deployment.',
     );
     // What ECS lets it change: the desired count (the task set follows).

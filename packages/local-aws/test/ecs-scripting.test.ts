@@ -10,14 +10,17 @@ import {
   RunTaskCommand,
 } from '@aws-sdk/client-ecs';
 import { jest } from '@jest/globals';
-import { startLocalAws, type LocalAws } from '../src/index.js';
+import { defaultNetwork, startLocalAws, type LocalAws } from '../src/index.js';
 import { oneOffCommand } from '../src/ecs/sim.js';
 import { awsCli, withCli } from './helpers/ecs-judges.js';
 
 jest.setTimeout(120_000);
 
+/** A subnet of the default network local-aws gives every account and region (zone a). */
+const SUBNET = defaultNetwork().subnetIds[0]!;
+
 const S = 1000;
-const NET = { awsvpcConfiguration: { subnets: ['subnet-0123456789abcdef0'] } };
+const NET = { awsvpcConfiguration: { subnets: [SUBNET] } };
 
 // [argv, what it scripts: exit code and seconds after RUNNING, or undefined: runs until stopped]
 const FORMS: Array<[string[], { exitCode: number; afterS: number } | undefined]> = [

@@ -18,7 +18,7 @@ import {
   type Task,
 } from '@aws-sdk/client-ecs';
 import { jest } from '@jest/globals';
-import { buildImage, startLocalAws, type LocalAws } from '../src/index.js';
+import { buildImage, defaultNetwork, startLocalAws, type LocalAws } from '../src/index.js';
 import { passwordFromToken, RegistryClient } from './helpers/registry-client.js';
 
 let aws: LocalAws;
@@ -26,8 +26,10 @@ let ecs: ECSClient;
 let ecr: ECRClient;
 let reg: RegistryClient;
 let host: string;
+/** A subnet of the default network local-aws gives every account and region (zone a). */
+const SUBNET = defaultNetwork().subnetIds[0]!;
 const NET = {
-  awsvpcConfiguration: { subnets: ['subnet-0123456789abcdef0'], assignPublicIp: 'DISABLED' as const },
+  awsvpcConfiguration: { subnets: [SUBNET], assignPublicIp: 'DISABLED' as const },
 };
 const S = 1000;
 
@@ -155,7 +157,7 @@ test('a good deployment goes from IN_PROGRESS to COMPLETED with the task lifecyc
   // PRECREATED: the ENI has only its subnet until it is attached.
   expect(t!.attachments![0]).toMatchObject({
     status: 'PRECREATED',
-    details: [{ name: 'subnetId', value: 'subnet-0123456789abcdef0' }],
+    details: [{ name: 'subnetId', value: SUBNET }],
   });
   await advance(10 * S);
   [t] = await tasks('sim', [t!.taskArn!]);
@@ -163,7 +165,8 @@ test('a good deployment goes from IN_PROGRESS to COMPLETED with the task lifecyc
   expect(t!.pullStartedAt).toBeInstanceOf(Date);
   expect(t!.attachments![0]!.status).toBe('ATTACHED');
   const ip = t!.attachments![0]!.details!.find((d) => d.name === 'privateIPv4Address')!.value!;
-  expect(ip).toMatch(/^10\.0\.\d+\.\d+$/);
+  // In its subnet's range: the default subnet of zone a is 172.31.0.0/20.
+  expect(ip).toMatch(/^172\.31\.([0-9]|1[0-5])\.\d+$/);
   await advance(15 * S);
   [t] = await tasks('sim', [t!.taskArn!]);
   expect(t!.lastStatus).toBe('ACTIVATING');

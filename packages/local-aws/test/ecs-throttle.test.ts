@@ -4,15 +4,18 @@
 // still trips and rolls back as fast as before. Read with the AWS CLI v2 on a stepped clock.
 import { CreateClusterCommand, ECSClient, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { jest } from '@jest/globals';
-import { startLocalAws, type LocalAws } from '../src/index.js';
+import { defaultNetwork, startLocalAws, type LocalAws } from '../src/index.js';
 import { throttleDelayMs } from '../src/ecs/model.js';
 import { awsCli, withCli } from './helpers/ecs-judges.js';
 
 jest.setTimeout(120_000);
 
+/** A subnet of the default network local-aws gives every account and region (zone a). */
+const SUBNET = defaultNetwork().subnetIds[0]!;
+
 const S = 1000;
 const MIN = 60 * S;
-const NET_CLI = 'awsvpcConfiguration={subnets=[subnet-0123456789abcdef0]}';
+const NET_CLI = `awsvpcConfiguration={subnets=[${SUBNET}]}`;
 const UNABLE = (name: string) => `(service ${name}) is unable to consistently start tasks successfully.`;
 const TIMINGS = { throttleBaseMs: MIN, throttleMaxMs: 27 * MIN };
 

@@ -23,7 +23,7 @@ export type {
   Tag,
   Vpc,
 } from './network.js';
-export { availabilityZones, cidrContains, ipToNumber, partitionOf } from './network.js';
+export { availabilityZones, cidrContains, defaultNetworkIds, ipToNumber, partitionOf } from './network.js';
 
 export const EC2_VERSION = '2016-11-15';
 

@@ -261,6 +261,23 @@ function defaultNetwork(
   return { vpc, subnets, securityGroup: defaultSecurityGroup(vpc, region) };
 }
 
+/**
+ * The ids of an account's default network in a region: its VPC, its default subnets (one per
+ * Availability Zone, in zone order) and the VPC's default security group. They are derived from
+ * the account and region, so a test can name them before local-aws has started.
+ */
+export function defaultNetworkIds(
+  accountId: string,
+  region: string,
+): { vpcId: string; subnetIds: string[]; securityGroupId: string } {
+  const { vpc, subnets, securityGroup } = defaultNetwork(accountId, region);
+  return {
+    vpcId: vpc.vpcId,
+    subnetIds: subnets.map((s) => s.subnetId),
+    securityGroupId: securityGroup.groupId,
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // The network of every account and region
 

@@ -2,7 +2,10 @@
 // task definitions, services and tasks on Fargate. Shapes and errors follow the ECS API reference;
 // what happens over time is the simulation's (sim.ts).
 import { randomBytes } from 'node:crypto';
+import type { Ec2Network } from '../ec2/index.js';
+import type { Elbv2Integration } from '../elbv2/index.js';
 import { AwsError, type JsonOperation, type RequestContext } from '../service.js';
+import { checkLoadBalancers, readLoadBalancers, sameLoadBalancers } from './load-balancing.js';
 import {
   arnPrefix,
   clusterArn,
@@ -19,18 +22,20 @@ import {
   type DeploymentState,
   type EcsRegion,
   type EcsState,
+  type LoadBalancerSpec,
   type ResolvedImage,
   type ServiceState,
   type Tag,
   type TaskDefinitionState,
   type TaskState,
 } from './model.js';
+import { checkAwsvpcConfiguration } from './network.js';
 import {
   attachmentStatus,
+  awsvpcOf,
   combineTags,
   ephemeralStorageOf,
   managedTags,
-  subnetsOf,
   type EcsSimulation,
 } from './sim.js';
 import {
@@ -163,11 +168,18 @@ function defined(o: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 }
 
+/** The other services ECS checks a service against: EC2's network, ELBv2's target groups. */
+export interface EcsOperationDeps {
+  network: Ec2Network;
+  elbv2: Elbv2Integration;
+}
+
 export function createEcsOperations(
   s: EcsState,
   sim: EcsSimulation,
   resolveImage: ImageResolver,
   save: () => void,
+  deps: EcsOperationDeps,
 ): Record<string, JsonOperation> {
   const regionFor = (ctx: RequestContext): EcsRegion => regionOf(s, ctx.identity.accountId, ctx.region);
 
@@ -304,7 +316,15 @@ export function createEcsOperations(
     return out;
   };
 
-  const networkConfiguration = (input: Input, required: boolean): Record<string, unknown> | undefined => {
+  /**
+   * The network configuration as given (checked against EC2 in the caller's account and region),
+   * and the VPC its subnets are in.
+   */
+  const networkConfiguration = (
+    input: Input,
+    required: boolean,
+    r: EcsRegion,
+  ): { nc: Record<string, unknown>; vpcId: string } | undefined => {
     const nc = optObject(input, 'networkConfiguration');
     if (!nc) {
       if (required)
@@ -330,9 +350,35 @@ export function createEcsOperations(
     const assign = optString(a, 'assignPublicIp', 'networkConfiguration.awsvpcConfiguration.assignPublicIp');
     if (assign !== undefined && assign !== 'ENABLED' && assign !== 'DISABLED')
       throw invalidParameter('assignPublicIp must be ENABLED or DISABLED.');
+    const vpcId = checkAwsvpcConfiguration(deps.network, r.accountId, r.region, {
+      subnets,
+      securityGroups: sgs ?? [],
+    });
     return {
-      awsvpcConfiguration: { subnets, securityGroups: sgs ?? [], assignPublicIp: assign ?? 'DISABLED' },
+      nc: {
+        awsvpcConfiguration: { subnets, securityGroups: sgs ?? [], assignPublicIp: assign ?? 'DISABLED' },
+      },
+      vpcId,
     };
+  };
+
+  /** The VPC of a network configuration already accepted (its first subnet's). */
+  const vpcOf = (r: EcsRegion, nc: Record<string, unknown>): string | undefined => {
+    const first = awsvpcOf(nc).subnets[0];
+    return first === undefined ? undefined : deps.network.subnet(r.accountId, r.region, first)?.vpcId;
+  };
+
+  /** ECS keeps a service's target groups from being deleted while the service exists. */
+  const holdTargetGroups = (svc: ServiceState, lbs: readonly LoadBalancerSpec[]) => {
+    for (const lb of lbs) deps.elbv2.holdTargetGroup(lb.targetGroupArn, svc.arn);
+  };
+  const releaseTargetGroups = (svc: ServiceState) => {
+    const groups = new Set(
+      [...(svc.loadBalancers ?? []), ...svc.deployments.flatMap((d) => d.loadBalancers ?? [])].map(
+        (lb) => lb.targetGroupArn,
+      ),
+    );
+    for (const arn of groups) deps.elbv2.releaseTargetGroup(arn, svc.arn);
   };
 
   /** The task definition for a service or RunTask: exists, ACTIVE, Fargate-compatible. */
@@ -469,7 +515,7 @@ export function createEcsOperations(
       platformVersion: resolvePlatformVersion(d.platformVersion),
       platformFamily: 'Linux',
       networkConfiguration: d.networkConfiguration,
-      loadBalancers: [],
+      loadBalancers: d.loadBalancers ?? [],
       serviceRegistries: [],
       scale: { value: 100, unit: 'PERCENT' },
       stabilityStatus: svc.steady ? 'STEADY_STATE' : 'STABILIZING',
@@ -486,7 +532,7 @@ export function createEcsOperations(
       serviceArn: svc.arn,
       serviceName: svc.name,
       clusterArn: svc.clusterArn,
-      loadBalancers: [],
+      loadBalancers: svc.loadBalancers ?? [],
       serviceRegistries: [],
       status: svc.status,
       desiredCount: svc.desiredCount,
@@ -507,7 +553,9 @@ export function createEcsOperations(
       placementConstraints: [],
       placementStrategy: [],
       networkConfiguration: svc.networkConfiguration,
-      healthCheckGracePeriodSeconds: svc.healthCheckGracePeriodSeconds,
+      // ECS shows a service behind load balancers its grace period, 0 unless one was given.
+      healthCheckGracePeriodSeconds:
+        svc.healthCheckGracePeriodSeconds ?? (svc.loadBalancers?.length ? 0 : undefined),
       schedulingStrategy: 'REPLICA',
       deploymentController: { type: controller },
       tags: include.includes('TAGS') ? svc.tags : undefined,
@@ -522,6 +570,32 @@ export function createEcsOperations(
   const serviceOf = (r: EcsRegion, cluster: ClusterState, ref: string): ServiceState | undefined => {
     const name = ref.startsWith('arn:') ? ref.slice(ref.lastIndexOf('/') + 1) : ref;
     return r.services[cluster.name]?.[name];
+  };
+
+  /**
+   * healthCheckGracePeriodSeconds: only a service behind load balancers has one, as ECS answers
+   * (0, the default, is let through).
+   */
+  const gracePeriod = (input: Input, loadBalancers: readonly LoadBalancerSpec[]): number | undefined => {
+    const grace = optInt(input, 'healthCheckGracePeriodSeconds');
+    if (grace === undefined) return undefined;
+    if (grace < 0) throw invalidParameter('healthCheckGracePeriodSeconds can not be negative.');
+    if (grace > 0 && loadBalancers.length === 0)
+      throw invalidParameter(
+        'Health check grace period is only valid for services configured to use load balancers',
+      );
+    return grace;
+  };
+
+  /** Launches a one-off task; a network interface EC2 cannot create (a full subnet) refuses the call. */
+  const launchOrRefuse = (spec: Parameters<EcsSimulation['launch']>[0]): TaskState => {
+    try {
+      return sim.launch(spec);
+    } catch (error) {
+      throw invalidParameter(
+        `Unable to create a network interface for the task: ${(error as Error).message}`,
+      );
+    }
   };
 
   // ---- tasks ----
@@ -1067,7 +1141,8 @@ export function createEcsOperations(
         throw invalidParameter('TaskDefinition must be specified.');
       const td = tdRef === undefined ? undefined : usableTaskDefinition(r, tdRef);
       const awsvpc = td?.body.networkMode === 'awsvpc';
-      const nc = networkConfiguration(input, awsvpc && controller !== 'EXTERNAL');
+      const network = networkConfiguration(input, awsvpc && controller !== 'EXTERNAL', r);
+      const nc = network?.nc;
       if (td && !awsvpc && nc)
         throw invalidParameter(
           'Network Configuration is not valid for the given networkMode of this task definition.',
@@ -1077,7 +1152,10 @@ export function createEcsOperations(
       const propagateTags = optString(input, 'propagateTags') ?? 'NONE';
       if (!['NONE', 'SERVICE', 'TASK_DEFINITION'].includes(propagateTags))
         throw invalidParameter(`Invalid propagateTags: ${propagateTags}`);
-      const grace = optInt(input, 'healthCheckGracePeriodSeconds');
+      const loadBalancers = readLoadBalancers(input) ?? [];
+      if (td && loadBalancers.length > 0)
+        checkLoadBalancers(loadBalancers, td.body, network?.vpcId, deps.elbv2);
+      const grace = gracePeriod(input, loadBalancers);
       const platformVersion = optString(input, 'platformVersion') ?? 'LATEST';
       const execCmd = optBool(input, 'enableExecuteCommand') ?? false;
       const managedTags = optBool(input, 'enableECSManagedTags') ?? false;
@@ -1103,6 +1181,7 @@ export function createEcsOperations(
         deploymentController: controller,
         deploymentConfiguration: dc,
         ...(grace !== undefined ? { healthCheckGracePeriodSeconds: grace } : {}),
+        ...(loadBalancers.length > 0 ? { loadBalancers } : {}),
         enableExecuteCommand: execCmd,
         enableECSManagedTags: managedTags,
         propagateTags,
@@ -1116,6 +1195,7 @@ export function createEcsOperations(
       // A CODE_DEPLOY service's first task set is run like a deployment that is never replaced.
       if (td && images) sim.newDeployment(svc, td.arn, images);
       (r.services[cluster.name] ??= {})[name] = svc;
+      holdTargetGroups(svc, loadBalancers);
       save();
       sim.scheduleReconcile(r, cluster.name, name);
       return { service: serviceOut(r, svc, ['TAGS']) };
@@ -1136,11 +1216,24 @@ export function createEcsOperations(
       const tdRef = optString(input, 'taskDefinition');
       const td = tdRef !== undefined ? usableTaskDefinition(r, tdRef) : undefined;
       const effectiveTd = td ?? findTaskDefinition(r, svc.taskDefinition);
-      const nc = optObject(input, 'networkConfiguration') ? networkConfiguration(input, true) : undefined;
+      const network = optObject(input, 'networkConfiguration')
+        ? networkConfiguration(input, true, r)
+        : undefined;
+      const nc = network?.nc;
+      // The service's load balancers (new ones, or its own) are checked again against what changes.
+      const newLoadBalancers = readLoadBalancers(input);
+      const loadBalancers = newLoadBalancers ?? svc.loadBalancers ?? [];
+      if (loadBalancers.length > 0 && effectiveTd && (newLoadBalancers || td || network))
+        checkLoadBalancers(
+          loadBalancers,
+          effectiveTd.body,
+          network?.vpcId ?? vpcOf(r, svc.networkConfiguration),
+          deps.elbv2,
+        );
       const dc = deploymentConfiguration(input, svc.deploymentConfiguration);
       const force = optBool(input, 'forceNewDeployment') ?? false;
       const platformVersion = optString(input, 'platformVersion');
-      const grace = optInt(input, 'healthCheckGracePeriodSeconds');
+      const grace = gracePeriod(input, loadBalancers);
       const execCmd = optBool(input, 'enableExecuteCommand');
       const ecsManagedTags = optBool(input, 'enableECSManagedTags');
       const propagateTags = optString(input, 'propagateTags');
@@ -1150,6 +1243,8 @@ export function createEcsOperations(
         taskDefinition: td !== undefined && td.arn !== svc.taskDefinition,
         network: nc !== undefined && JSON.stringify(nc) !== JSON.stringify(svc.networkConfiguration),
         platformVersion: platformVersion !== undefined && platformVersion !== svc.platformVersion,
+        loadBalancers:
+          newLoadBalancers !== undefined && !sameLoadBalancers(newLoadBalancers, svc.loadBalancers ?? []),
       };
       const controller = svc.deploymentController ?? 'ECS';
       if (controller !== 'ECS') {
@@ -1162,9 +1257,15 @@ export function createEcsOperations(
         if (changes.taskDefinition) throw invalidParameter(`Unable to update task definition ${on}`);
         if (changes.network) throw invalidParameter(`Unable to update network parameters ${on}`);
         if (changes.platformVersion) throw invalidParameter(`Unable to update platform version ${on}`);
+        if (changes.loadBalancers) throw invalidParameter(`Unable to update load balancers ${on}`);
         if (force) throw invalidParameter(`Cannot force a new deployment ${on}`);
       }
-      const newDeployment = force || changes.taskDefinition || changes.network || changes.platformVersion;
+      const newDeployment =
+        force ||
+        changes.taskDefinition ||
+        changes.network ||
+        changes.platformVersion ||
+        changes.loadBalancers;
       const images = newDeployment && effectiveTd ? await resolveImages(effectiveTd, ctx) : undefined;
       if (svc.status !== 'ACTIVE') throw serviceNotActive();
       if (desired !== undefined) svc.desiredCount = desired;
@@ -1172,6 +1273,10 @@ export function createEcsOperations(
       svc.deploymentConfiguration = dc;
       if (platformVersion !== undefined) svc.platformVersion = platformVersion;
       if (grace !== undefined) svc.healthCheckGracePeriodSeconds = grace;
+      if (newLoadBalancers !== undefined) {
+        svc.loadBalancers = newLoadBalancers;
+        holdTargetGroups(svc, newLoadBalancers);
+      }
       if (execCmd !== undefined) svc.enableExecuteCommand = execCmd;
       if (ecsManagedTags !== undefined) svc.enableECSManagedTags = ecsManagedTags;
       if (propagateTags !== undefined) svc.propagateTags = propagateTags;
@@ -1224,6 +1329,7 @@ export function createEcsOperations(
         throw invalidParameter('The service cannot be stopped while it is scaled above 0.');
       svc.desiredCount = 0;
       svc.status = 'DRAINING';
+      releaseTargetGroups(svc);
       save();
       sim.scheduleReconcile(r, cluster.name, svc.name);
       return { service: serviceOut(r, svc) };
@@ -1256,7 +1362,7 @@ export function createEcsOperations(
       const td = usableTaskDefinition(r, tdRef);
       const count = optInt(input, 'count') ?? 1;
       if (count < 1 || count > 10) throw invalidParameter('count must be between 1 and 10.');
-      const nc = networkConfiguration(input, td.body.networkMode === 'awsvpc');
+      const nc = networkConfiguration(input, td.body.networkMode === 'awsvpc', r)?.nc;
       const overrides = optObject(input, 'overrides') ?? {};
       const names = new Set((td.body.containerDefinitions as Input[]).map((c) => String(c.name)));
       for (const [i, o] of (
@@ -1294,7 +1400,7 @@ export function createEcsOperations(
       const images = await resolveImages(td, ctx);
       const tasks: unknown[] = [];
       for (let i = 0; i < count; i++) {
-        const t = sim.launch({
+        const t = launchOrRefuse({
           region: r,
           clusterName: cluster.name,
           taskDefinition: { arn: td.arn, body: td.body },
@@ -1302,7 +1408,7 @@ export function createEcsOperations(
           images,
           group,
           ...(startedBy !== undefined ? { startedBy } : {}),
-          subnets: nc ? subnetsOf(nc) : [],
+          network: awsvpcOf(nc ?? {}),
           overrides: structuredClone(overrides),
           tags: structuredClone(tags),
           platformVersion: resolvePlatformVersion(platformVersion),

@@ -1,8 +1,12 @@
 // ECS on Fargate: the JSON 1.1 control plane (api.ts) over a simulation that runs on the server's
-// one clock (sim.ts). Images in the local-aws registry are resolved through ECR's admin hook.
+// one clock (sim.ts). Images in the local-aws registry are resolved through ECR's admin hook;
+// tasks get their network interfaces from EC2 and sit behind ELBv2's target groups.
+import type { Ec2Network } from '../ec2/index.js';
 import type { ImageResolution } from '../ecr/index.js';
-import type { JsonService, RequestContext, ServiceFactory } from '../service.js';
+import type { Elbv2Integration } from '../elbv2/index.js';
+import type { JsonService, ServiceFactory } from '../service.js';
 import { createEcsOperations } from './api.js';
+import { TaskLoadBalancing } from './load-balancing.js';
 import {
   DEFAULT_TIMINGS,
   loadState,
@@ -49,6 +53,19 @@ export type RegistryLookup = (query: {
   reference: string;
 }) => Promise<ImageResolution>;
 
+/** What ECS uses of the other services: EC2's network, ELBv2, the registry hosts. */
+export interface EcsDeps {
+  /** Looks an image up in the local-aws registry (EcrAdmin.resolveImage). */
+  lookup: RegistryLookup;
+  network: Ec2Network;
+  elbv2: Elbv2Integration;
+  /**
+   * The registry (account and region) a local-aws registry host serves — `127.0.0.1:<port>` or
+   * `localhost:<port>` — or undefined for any other host.
+   */
+  registryAt(host: string): { accountId: string; region: string } | undefined;
+}
+
 /** AWS's wording for an image that does not resolve (containerd's error as the Fargate agent reports it). */
 export function cannotPull(ref: string): string {
   return `CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref ${ref}: ${ref}: not found`;
@@ -81,25 +98,30 @@ export function parseImageUri(image: string): { host?: string; repository: strin
   return { ...(host !== undefined ? { host } : {}), repository: rest, reference };
 }
 
-export function createEcsFactory(lookup: RegistryLookup): ServiceFactory<EcsAdmin> {
+export function createEcsFactory(deps: EcsDeps): ServiceFactory<EcsAdmin> {
+  const { lookup, network, elbv2 } = deps;
   return ({ clock, state }) => {
     const s = loadState(state);
     const save = () => state.save();
     const scheduling = clock as unknown as Partial<SchedulingClock>;
     if (typeof scheduling.at !== 'function') throw new Error('ECS needs the server clock (with at()).');
-    const sim = new EcsSimulation(s, scheduling as SchedulingClock, save);
+    const sim = new EcsSimulation(s, scheduling as SchedulingClock, save, {
+      network,
+      loadBalancing: new TaskLoadBalancing(elbv2),
+    });
+    elbv2.setHealthPredicate((target) => sim.targetPasses(target));
+    elbv2.onTargetHealthChange((change) => sim.targetHealthChanged(change));
 
-    const resolveImage = async (image: string, ctx: RequestContext): Promise<ResolvedImage> => {
+    // An image on any local-aws registry host is looked up in the registry that host serves (its
+    // account and region, whoever runs the task), as ECS pulls <account>.dkr.ecr.<region>…
+    const resolveImage = async (image: string): Promise<ResolvedImage> => {
       const { host, repository, reference } = parseImageUri(image);
-      const local = [ctx.server.httpUrl, ctx.server.httpsUrl].filter(Boolean).flatMap((u) => {
-        const url = new URL(u);
-        return [url.host, `localhost:${url.port}`];
-      });
       const ref = `${host ?? 'docker.io'}/${host === undefined && !repository.includes('/') ? 'library/' : ''}${repository}${reference.includes(':') ? '@' : ':'}${reference}`;
-      if (host !== undefined && local.includes(host)) {
+      const registry = host === undefined ? undefined : deps.registryAt(host);
+      if (registry) {
         const found = await lookup({
-          accountId: ctx.identity.accountId,
-          region: ctx.region,
+          accountId: registry.accountId,
+          region: registry.region,
           repositoryName: repository,
           reference,
         });
@@ -115,7 +137,7 @@ export function createEcsFactory(lookup: RegistryLookup): ServiceFactory<EcsAdmi
       protocol: 'json1.1',
       signingName: 'ecs',
       targetPrefix: ECS_TARGET_PREFIX,
-      operations: createEcsOperations(s, sim, resolveImage, save),
+      operations: createEcsOperations(s, sim, resolveImage, save, { network, elbv2 }),
     };
     sim.resume();
     return {

@@ -86,6 +86,13 @@ export interface TaskDefinitionState {
 export type ResolvedImage =
   { pullable: true; digest?: string; labels: Record<string, string> } | { pullable: false; error: string };
 
+/** One of a service's `loadBalancers`: its tasks' container port, registered in a target group. */
+export interface LoadBalancerSpec {
+  targetGroupArn: string;
+  containerName: string;
+  containerPort: number;
+}
+
 export interface DeploymentState {
   id: string;
   status: 'PRIMARY' | 'ACTIVE' | 'INACTIVE';
@@ -103,6 +110,8 @@ export interface DeploymentState {
   platformVersion: string;
   /** Whether its tasks get ECS Exec (the service's setting when the deployment was created). */
   enableExecuteCommand?: boolean;
+  /** The target groups its tasks are registered in (the service's when it was created). */
+  loadBalancers?: LoadBalancerSpec[];
 }
 
 export type DeploymentControllerType = 'ECS' | 'CODE_DEPLOY' | 'EXTERNAL';
@@ -147,6 +156,8 @@ export interface ServiceState {
     minimumHealthyPercent: number;
   };
   healthCheckGracePeriodSeconds?: number;
+  /** The target groups its tasks are registered in; absent in state written before: none. */
+  loadBalancers?: LoadBalancerSpec[];
   enableExecuteCommand: boolean;
   enableECSManagedTags: boolean;
   propagateTags: string;
@@ -189,6 +200,8 @@ export interface TaskScript {
   unhealthyAfterMs?: number;
   /** The task has a container health check: HEALTHY this long after RUNNING. */
   healthyAfterMs?: number;
+  /** Its load balancers' health checks fail (local-aws.health=fail or local-aws.elb-health=fail). */
+  elbHealthFails?: boolean;
   /** The container ignores SIGTERM: stopping takes stopTimeout, exit code 137. */
   ignoreSigterm: boolean;
   stopTimeoutMs: number;
@@ -196,6 +209,15 @@ export interface TaskScript {
   container: string;
   /** Resolved image digests by container name. */
   digests?: Record<string, string>;
+}
+
+/** A target group a service task is registered in, at its private IP and this container port. */
+export interface TaskTarget {
+  targetGroupArn: string;
+  containerName: string;
+  containerPort: number;
+  /** Registered when the task reached RUNNING (until it was asked to stop). */
+  registered?: boolean;
 }
 
 export type TaskStatus =
@@ -241,7 +263,13 @@ export interface TaskState {
   /** Whether the stop counts as a failure (for the circuit breaker). */
   failed?: boolean;
   containers: ContainerState[];
-  /** Its ENI; the attachment's status follows the task's lastStatus (see attachmentStatus()). */
+  /** Where a service task behind load balancers is registered (none for other tasks). */
+  targets?: TaskTarget[];
+  /** Its service's health check grace period: health checks that fail before then are ignored. */
+  healthCheckGraceMs?: number;
+  /** When ECS looks again at a target that turned unhealthy within the grace period. */
+  elbCheckAt?: number;
+  /** Its ENI (EC2's network interface); the attachment's status follows the task's lastStatus (see attachmentStatus()). */
   eni: {
     attachmentId: string;
     eniId: string;
@@ -271,11 +299,6 @@ export interface EcsRegion {
   services: Record<string, Record<string, ServiceState>>;
   /** task id → task. */
   tasks: Record<string, TaskState>;
-  /**
-   * Subnets seen in network configurations, in order: the k-th is taken to be 10.0.k.0/24 (there
-   * is no EC2 here to ask), and `next` is the host number its next private IP tries.
-   */
-  subnets?: Record<string, { index: number; next: number }>;
 }
 
 export interface EcsState {
@@ -283,7 +306,7 @@ export interface EcsState {
   timings: EcsTimings;
   /** Regular expressions (sources) of image URIs that cannot be pulled. */
   unpullable: string[];
-  /** Counter for private IPs (state written before IPs were allocated per subnet). */
+  /** Unused since EC2 allocates the addresses (kept: state written before has it). */
   ipCounter: number;
 }
 

@@ -6,6 +6,13 @@
 // Each task keeps `nextAt`, the time of its next lifecycle step; each service is reconciled a
 // scheduler delay after anything about it changes. Both are re-armed from state at start, so a
 // server restarted with --data-dir carries on where it was.
+//
+// A task's network interface is EC2's (created at launch in one of its subnets, deleted once the
+// task is STOPPED); a service's tasks behind load balancers are registered in ELBv2's target
+// groups while they run, and their targets' health decides whether they are ready or stopped.
+import type { Ec2Network, Subnet } from '../ec2/index.js';
+import type { TargetHealthChange, TargetRef } from '../elbv2/index.js';
+import type { TaskLoadBalancing } from './load-balancing.js';
 import {
   arnPrefix,
   breakerThreshold,
@@ -20,10 +27,12 @@ import {
   type DeploymentState,
   type EcsRegion,
   type EcsState,
+  type LoadBalancerSpec,
   type ResolvedImage,
   type ServiceState,
   type TaskScript,
   type TaskState,
+  type TaskTarget,
   type Tag,
 } from './model.js';
 
@@ -44,7 +53,12 @@ export interface LaunchSpec {
   startedBy?: string;
   serviceName?: string;
   deploymentId?: string;
-  subnets: string[];
+  /** Its awsvpcConfiguration: a subnet is chosen among `subnets` (spread over zones). */
+  network: AwsvpcNetwork;
+  /** A service task's target groups (registered when it runs). */
+  loadBalancers?: LoadBalancerSpec[];
+  /** A service task's health check grace period (ms). */
+  healthCheckGraceMs?: number;
   overrides: Record<string, unknown>;
   tags: Tag[];
   /** Resolved (never LATEST). */
@@ -56,12 +70,31 @@ export interface LaunchSpec {
   ephemeralStorageGiB: number;
 }
 
+/** A task's or service's awsvpcConfiguration, as the simulation uses it. */
+export interface AwsvpcNetwork {
+  subnets: string[];
+  securityGroups: string[];
+  assignPublicIp: boolean;
+}
+
+/** What the simulation needs beyond ECS's state and the clock: EC2's network and ELBv2. */
+export interface SimulationDeps {
+  network: Ec2Network;
+  loadBalancing: TaskLoadBalancing;
+}
+
 const MAX_EVENTS = 100;
 /** ECS omits a repeated service event until its cause is resolved or six hours have passed. */
 const REPEAT_EVENT_AFTER_MS = 6 * 60 * 60 * 1000;
-/** AWS reserves the first four addresses of a subnet and its last. */
-const FIRST_HOST = 4;
-const LAST_HOST = 254;
+/** The AWS account that requests the network interfaces of Fargate tasks (EC2's RequesterId). */
+export const ECS_REQUESTER_ID = '578734482556';
+
+/** Target-group events of one service, gathered during a scheduler pass and given after it. */
+interface TargetEvents {
+  deregistered: Map<string, number>;
+  /** Tasks that began draining, by deployment (ECS names it as the task set). */
+  draining: Map<string, number>;
+}
 
 /** The ENI attachment's status as DescribeTasks shows it at each task status. */
 export function attachmentStatus(task: Pick<TaskState, 'lastStatus'>): string {
@@ -76,10 +109,14 @@ export class EcsSimulation {
   private readonly taskTimers = new Map<string, { at: number; cancel(): void }>();
   private readonly serviceTimers = new Map<string, { at: number; cancel(): void }>();
 
+  /** While a scheduler pass (or an ELB stop) runs: target-group events to give after its own. */
+  private targetEvents: Map<ServiceState, TargetEvents> | undefined;
+
   constructor(
     private readonly s: EcsState,
     private readonly clock: SchedulingClock,
     private readonly save: () => void,
+    private readonly deps: SimulationDeps,
   ) {}
 
   /** Re-arms every pending task step and service reconciliation from state (at start). */
@@ -103,8 +140,21 @@ export class EcsSimulation {
     const body = spec.taskDefinition.body;
     const defs = (body.containerDefinitions as Container[]) ?? [];
     const containerOverrides = (spec.overrides.containerOverrides as Container[] | undefined) ?? [];
-    const subnetId = spec.subnets[0] ?? 'subnet-00000000';
-    const privateIp = this.allocateIp(region, subnetId);
+    const subnet = this.subnetFor(spec);
+    const attachmentId = newUuid();
+    // Throws EC2's AwsError when the subnet has no free address left.
+    const eni = this.deps.network.createNetworkInterface({
+      accountId: region.accountId,
+      region: region.region,
+      subnetId: subnet.subnetId,
+      securityGroupIds: spec.network.securityGroups,
+      assignPublicIp: spec.network.assignPublicIp,
+      description: `${arnPrefix(region)}:attachment/${attachmentId}`,
+      requesterId: ECS_REQUESTER_ID,
+      attachment: {},
+      now,
+    });
+    const targets: TaskTarget[] = (spec.loadBalancers ?? []).map((lb) => ({ ...lb }));
     const containers: ContainerState[] = defs.map((c) => ({
       name: String(c.name),
       arn: `${arnPrefix(region)}:container/${spec.clusterName}/${id}/${newUuid()}`,
@@ -135,19 +185,17 @@ export class EcsSimulation {
       healthStatus: 'UNKNOWN',
       createdAt: now,
       containers,
+      ...(targets.length > 0 ? { targets } : {}),
+      ...(spec.healthCheckGraceMs ? { healthCheckGraceMs: spec.healthCheckGraceMs } : {}),
       eni: {
-        attachmentId: newUuid(),
-        eniId: 'eni-' + newTaskId().slice(0, 17),
-        subnetId,
-        privateIp,
-        mac:
-          '0e:' +
-          newTaskId()
-            .slice(0, 10)
-            .replace(/(..)(?!$)/g, '$1:'),
+        attachmentId,
+        eniId: eni.networkInterfaceId,
+        subnetId: subnet.subnetId,
+        privateIp: eni.privateIpAddress,
+        mac: eni.macAddress,
         status: 'PRECREATED',
       },
-      availabilityZone: `${region.region}a`,
+      availabilityZone: subnet.availabilityZone,
       overrides: {
         containerOverrides: containerOverrides.length
           ? containerOverrides
@@ -167,30 +215,27 @@ export class EcsSimulation {
   }
 
   /**
-   * A private IP in the task's subnet, which is taken to be 10.0.k.0/24 for the k-th subnet seen:
-   * never one of the four addresses AWS reserves at the start of a subnet or its last, nor one a
-   * task not yet STOPPED holds.
+   * The subnet a new task goes to: among those of its network configuration, one in the
+   * Availability Zone with the fewest running tasks of its group (its service, or RunTask's
+   * group) in the cluster, the first given on a tie — tasks spread over zones, as ECS places them.
    */
-  private allocateIp(region: EcsRegion, subnetId: string): string {
-    const subnets = (region.subnets ??= {});
-    const subnet = (subnets[subnetId] ??= { index: Object.keys(subnets).length, next: FIRST_HOST });
-    const prefix = `10.${(subnet.index >> 8) & 255}.${subnet.index & 255}`;
-    const inUse = new Set(
-      Object.values(region.tasks)
-        .filter((t) => t.lastStatus !== 'STOPPED' && t.eni.subnetId === subnetId)
-        .map((t) => t.eni.privateIp),
+  private subnetFor(spec: LaunchSpec): Subnet {
+    const { region } = spec;
+    const subnets = spec.network.subnets
+      .map((id) => this.deps.network.subnet(region.accountId, region.region, id))
+      .filter((subnet): subnet is Subnet => subnet !== undefined);
+    const first = subnets[0];
+    if (!first)
+      throw new Error(
+        `none of the subnets ${spec.network.subnets.join(', ')} exists (checked before launch)`,
+      );
+    const perZone = new Map<string, number>();
+    for (const t of Object.values(region.tasks))
+      if (t.clusterName === spec.clusterName && t.group === spec.group && t.desiredStatus === 'RUNNING')
+        perZone.set(t.availabilityZone, (perZone.get(t.availabilityZone) ?? 0) + 1);
+    return subnets.reduce((best, subnet) =>
+      (perZone.get(subnet.availabilityZone) ?? 0) < (perZone.get(best.availabilityZone) ?? 0) ? subnet : best,
     );
-    const hosts = LAST_HOST - FIRST_HOST + 1;
-    let host = subnet.next;
-    for (let i = 0; i < hosts; i++) {
-      const candidate = FIRST_HOST + ((subnet.next - FIRST_HOST + i) % hosts);
-      if (!inUse.has(`${prefix}.${candidate}`)) {
-        host = candidate;
-        break;
-      }
-    }
-    subnet.next = host >= LAST_HOST ? FIRST_HOST : host + 1;
-    return `${prefix}.${host}`;
   }
 
   /** Asks a task to stop (StopTask, the scheduler). No-op when it is already stopping. */
@@ -209,8 +254,10 @@ export class EcsSimulation {
     task.stoppingAt = now;
     if (failed) task.failed = true;
     if (task.lastStatus === 'RUNNING') {
+      // Its targets drain while it is DEACTIVATING, as ECS keeps a task behind a load balancer.
+      const drainMs = this.leaveTargetGroups(region, task);
       task.lastStatus = 'DEACTIVATING';
-      task.nextAt = now + this.s.timings.deactivatingMs;
+      task.nextAt = now + Math.max(this.s.timings.deactivatingMs, drainMs);
     } else {
       // Not started yet: nothing to stop but the ENI.
       for (const c of task.containers) c.lastStatus = 'STOPPED';
@@ -279,6 +326,7 @@ export class EcsSimulation {
         }
         task.nextAt = this.nextRunningEvent(task, now);
         this.taskStarted(region, task);
+        this.joinTargetGroups(region, task);
         break;
       case 'RUNNING':
         this.runningEvent(region, task, now);
@@ -301,6 +349,7 @@ export class EcsSimulation {
       case 'DEPROVISIONING':
         task.lastStatus = 'STOPPED';
         task.stoppedAt = now;
+        this.deps.network.deleteNetworkInterface(region.accountId, region.region, task.eni.eniId);
         task.nextAt = now + t.stoppedRetentionMs;
         this.taskStoppedForService(region, task);
         break;
@@ -315,7 +364,10 @@ export class EcsSimulation {
     this.touched(region, task);
   }
 
-  /** The next due event of a RUNNING task: exit, health check verdict; undefined when none. */
+  /**
+   * The next due event of a RUNNING task: its exit, its container health check's verdict, the end
+   * of its service's health check grace period for a failing health check; undefined when none.
+   */
   private nextRunningEvent(task: TaskState, now: number): number | undefined {
     const s = task.script;
     const started = task.startedAt ?? now;
@@ -325,6 +377,9 @@ export class EcsSimulation {
       if (s.unhealthyAfterMs !== undefined) due.push(started + s.unhealthyAfterMs);
       else if (s.healthyAfterMs !== undefined) due.push(started + s.healthyAfterMs);
     }
+    if (task.serviceName !== undefined && task.healthStatus === 'UNHEALTHY')
+      due.push(started + (task.healthCheckGraceMs ?? 0));
+    if (task.elbCheckAt !== undefined) due.push(task.elbCheckAt);
     const next = due.filter((d) => d >= now);
     return next.length ? Math.min(...next) : undefined;
   }
@@ -343,8 +398,9 @@ export class EcsSimulation {
       task.failed = true;
       task.stoppingAt = now;
       task.executionStoppedAt = now;
+      const drainMs = this.leaveTargetGroups(region, task);
       task.lastStatus = 'DEACTIVATING';
-      task.nextAt = now + this.s.timings.deactivatingMs;
+      task.nextAt = now + Math.max(this.s.timings.deactivatingMs, drainMs);
       return;
     }
     if (task.healthStatus === 'UNKNOWN') {
@@ -352,18 +408,171 @@ export class EcsSimulation {
       if (s.unhealthyAfterMs !== undefined && elapsed >= s.unhealthyAfterMs) {
         task.healthStatus = 'UNHEALTHY';
         if (main) main.healthStatus = 'UNHEALTHY';
-        if (task.serviceName !== undefined) {
-          task.nextAt = undefined;
-          // The service scheduler replaces an unhealthy task.
-          this.stop(region, task, 'ServiceSchedulerInitiated', 'Task failed container health checks', true);
-          return;
-        }
       } else if (s.healthyAfterMs !== undefined && elapsed >= s.healthyAfterMs) {
         task.healthStatus = 'HEALTHY';
         if (main) main.healthStatus = 'HEALTHY';
       }
     }
+    // The service scheduler replaces an unhealthy task once its grace period is over.
+    if (task.serviceName !== undefined && elapsed >= (task.healthCheckGraceMs ?? 0)) {
+      if (task.healthStatus === 'UNHEALTHY') {
+        task.nextAt = undefined;
+        this.stop(region, task, 'ServiceSchedulerInitiated', 'Task failed container health checks', true);
+        return;
+      }
+      if (task.elbCheckAt !== undefined && now >= task.elbCheckAt) {
+        delete task.elbCheckAt;
+        const failing = this.deps.loadBalancing.unhealthy(task);
+        if (failing) {
+          this.failElbHealthChecks(region, task, failing);
+          return;
+        }
+      }
+    }
     task.nextAt = this.nextRunningEvent(task, now);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Load balancers
+
+  /** A service task reached RUNNING: ECS registers it in its target groups. */
+  private joinTargetGroups(region: EcsRegion, task: TaskState): void {
+    if (!task.targets?.length) return;
+    const svc = this.serviceOf(region, task);
+    for (const { targetGroupArn, error } of this.deps.loadBalancing.register(task)) {
+      if (!svc) continue;
+      this.event(
+        svc,
+        error === undefined
+          ? `(service ${svc.name}) registered 1 targets in (target-group ${targetGroupArn})`
+          : `(service ${svc.name}) failed to register targets in (target-group ${targetGroupArn}) with (error ${error})`,
+      );
+    }
+  }
+
+  /**
+   * A task is asked to stop: ECS deregisters its targets and it drains for the longest
+   * deregistration delay of its groups, which this returns (ms).
+   */
+  private leaveTargetGroups(region: EcsRegion, task: TaskState): number {
+    if (!task.targets?.some((t) => t.registered)) return 0;
+    const { groups, drainMs } = this.deps.loadBalancing.deregister(task);
+    const svc = this.serviceOf(region, task);
+    if (!svc || groups.length === 0) return drainMs;
+    const gathered = this.targetEvents;
+    const events: TargetEvents = gathered?.get(svc) ?? { deregistered: new Map(), draining: new Map() };
+    for (const group of groups) events.deregistered.set(group, (events.deregistered.get(group) ?? 0) + 1);
+    const deployment = task.deploymentId ?? '';
+    events.draining.set(deployment, (events.draining.get(deployment) ?? 0) + 1);
+    if (gathered) gathered.set(svc, events);
+    else this.giveTargetEvents(new Map([[svc, events]]));
+    return drainMs;
+  }
+
+  /** "deregistered N targets" per group, then "has begun draining connections" per deployment. */
+  private giveTargetEvents(gathered: Map<ServiceState, TargetEvents>): void {
+    for (const [svc, events] of gathered) {
+      for (const [group, n] of events.deregistered)
+        this.event(svc, `(service ${svc.name}) deregistered ${n} targets in (target-group ${group})`);
+      for (const [deployment, n] of events.draining)
+        this.event(
+          svc,
+          `(service ${svc.name}, taskSet ${deployment}) has begun draining connections on ${n} tasks.`,
+        );
+    }
+  }
+
+  /** Runs `fn` with target-group events held back, then gives them (after the events `fn` gave). */
+  private withTargetEvents(fn: () => void): void {
+    if (this.targetEvents) return fn();
+    const gathered = (this.targetEvents = new Map());
+    try {
+      fn();
+    } finally {
+      this.targetEvents = undefined;
+      this.giveTargetEvents(gathered);
+    }
+  }
+
+  /** ECS stops a task whose target failed its load balancer's health checks. */
+  private failElbHealthChecks(region: EcsRegion, task: TaskState, target: TaskTarget): void {
+    const svc = this.serviceOf(region, task);
+    this.withTargetEvents(() => {
+      if (svc)
+        this.event(
+          svc,
+          `(service ${svc.name}) (task ${task.id}) (port ${target.containerPort}) is unhealthy in (target-group ${target.targetGroupArn}) due to (reason Health checks failed).`,
+        );
+      task.nextAt = undefined;
+      this.stop(
+        region,
+        task,
+        'ServiceSchedulerInitiated',
+        `Task failed ELB health checks in (target-group ${target.targetGroupArn})`,
+        true,
+      );
+      if (svc) {
+        this.event(svc, `(service ${svc.name}) has stopped 1 running tasks: (task ${task.id}).`);
+        svc.steady = false;
+      }
+    });
+  }
+
+  /** The live task a target belongs to (its private IP, a group it is registered in, that port). */
+  private taskOfTarget(target: TargetRef): { region: EcsRegion; task: TaskState } | undefined {
+    const region = this.s.regions[`${target.accountId}/${target.region}`];
+    if (!region) return undefined;
+    const task = Object.values(region.tasks).find(
+      (t) =>
+        t.lastStatus !== 'STOPPED' &&
+        t.eni.privateIp === target.id &&
+        t.targets?.some((x) => x.targetGroupArn === target.targetGroupArn && x.containerPort === target.port),
+    );
+    return task && { region, task };
+  }
+
+  /**
+   * ELBv2's health predicate: a task's target passes unless its image says its health fails
+   * (local-aws.health=fail or local-aws.elb-health=fail); an address that is no task's passes.
+   */
+  targetPasses(target: TargetRef): boolean {
+    const found = this.taskOfTarget(target);
+    return !found || !found.task.script.elbHealthFails;
+  }
+
+  /**
+   * A target's health changed (ELBv2 tells): the service scheduler looks again, and a task whose
+   * target is unhealthy is stopped — at once, or when its grace period is over if it still is.
+   */
+  targetHealthChanged(change: TargetHealthChange): void {
+    if (change.state === 'gone') return;
+    const found = this.taskOfTarget(change);
+    if (!found) return;
+    const { region, task } = found;
+    const now = this.clock.now();
+    if (
+      change.state === 'unhealthy' &&
+      task.serviceName !== undefined &&
+      task.lastStatus === 'RUNNING' &&
+      task.desiredStatus === 'RUNNING'
+    ) {
+      const target = task.targets!.find(
+        (x) => x.targetGroupArn === change.targetGroupArn && x.containerPort === change.port,
+      )!;
+      const graceEnd = (task.startedAt ?? now) + (task.healthCheckGraceMs ?? 0);
+      if (now >= graceEnd) {
+        this.failElbHealthChecks(region, task, target);
+        return;
+      }
+      task.elbCheckAt = graceEnd;
+      task.nextAt = this.nextRunningEvent(task, now);
+      this.arm(region, task);
+    }
+    this.touched(region, task);
+  }
+
+  private serviceOf(region: EcsRegion, task: TaskState): ServiceState | undefined {
+    return task.serviceName === undefined ? undefined : region.services[task.clusterName]?.[task.serviceName];
   }
 
   private touched(region: EcsRegion, task: TaskState): void {
@@ -422,6 +631,7 @@ export class EcsSimulation {
       networkConfiguration: structuredClone(svc.networkConfiguration),
       platformVersion: resolvePlatformVersion(svc.platformVersion),
       enableExecuteCommand: svc.enableExecuteCommand,
+      loadBalancers: structuredClone(svc.loadBalancers ?? []),
     };
     svc.deployments.push(dep);
     svc.steady = false;
@@ -500,13 +710,19 @@ export class EcsSimulation {
     target.desiredCount = svc.desiredCount;
     target.updatedAt = this.clock.now();
     svc.taskDefinition = target.taskDefinition;
+    if (target.loadBalancers) svc.loadBalancers = structuredClone(target.loadBalancers);
     delete svc.throttle;
     svc.steady = false;
     this.event(svc, `(service ${svc.name}) rolling back to deployment ${target.id}.`);
   }
 
-  /** One pass of the service scheduler. */
+  /** One pass of the service scheduler (its target-group events given after its own). */
   reconcile(region: EcsRegion, cluster: string, svc: ServiceState): void {
+    this.withTargetEvents(() => this.schedule(region, cluster, svc));
+    this.save();
+  }
+
+  private schedule(region: EcsRegion, cluster: string, svc: ServiceState): void {
     if (svc.status === 'INACTIVE') return;
     const now = this.clock.now();
     const tasks = this.serviceTasks(region, cluster, svc.name);
@@ -514,7 +730,8 @@ export class EcsSimulation {
     const ready = (t: TaskState) =>
       t.desiredStatus === 'RUNNING' &&
       t.lastStatus === 'RUNNING' &&
-      (!hasHealthCheck(t.script) || t.healthStatus === 'HEALTHY');
+      (!hasHealthCheck(t.script) || t.healthStatus === 'HEALTHY') &&
+      this.deps.loadBalancing.healthy(t);
     const stopped: TaskState[] = [];
     const stopTask = (t: TaskState, reason: string) => {
       this.stop(region, t, 'ServiceSchedulerInitiated', reason);
@@ -577,27 +794,39 @@ export class EcsSimulation {
     if (td) {
       const body = td.body;
       for (let i = 0; i < toStart; i++) {
-        started.push(
-          this.launch({
-            region,
-            clusterName: cluster,
-            taskDefinition: td,
-            oneOff: false,
-            images: primary.images,
-            group: `service:${svc.name}`,
-            startedBy: primary.id,
-            serviceName: svc.name,
-            deploymentId: primary.id,
-            subnets: subnetsOf(primary.networkConfiguration),
-            overrides: {},
-            tags: serviceTaskTags(svc, cluster, td.tags),
-            platformVersion: resolvePlatformVersion(primary.platformVersion),
-            enableExecuteCommand: primary.enableExecuteCommand ?? svc.enableExecuteCommand,
-            cpu: String(body.cpu),
-            memory: String(body.memory),
-            ephemeralStorageGiB: ephemeralStorageOf(body),
-          }),
-        );
+        try {
+          started.push(
+            this.launch({
+              region,
+              clusterName: cluster,
+              taskDefinition: td,
+              oneOff: false,
+              images: primary.images,
+              group: `service:${svc.name}`,
+              startedBy: primary.id,
+              serviceName: svc.name,
+              deploymentId: primary.id,
+              network: awsvpcOf(primary.networkConfiguration),
+              loadBalancers: primary.loadBalancers ?? svc.loadBalancers ?? [],
+              healthCheckGraceMs: (svc.healthCheckGracePeriodSeconds ?? 0) * 1000,
+              overrides: {},
+              tags: serviceTaskTags(svc, cluster, td.tags),
+              platformVersion: resolvePlatformVersion(primary.platformVersion),
+              enableExecuteCommand: primary.enableExecuteCommand ?? svc.enableExecuteCommand,
+              cpu: String(body.cpu),
+              memory: String(body.memory),
+              ephemeralStorageGiB: ephemeralStorageOf(body),
+            }),
+          );
+        } catch (error) {
+          // No network interface (a subnet full or gone): try again after the scheduler's back-off.
+          this.event(
+            svc,
+            `(service ${svc.name}) was unable to place a task. Reason: ${(error as Error).message}.`,
+          );
+          this.scheduleReconcile(region, cluster, svc.name, now + this.s.timings.throttleBaseMs);
+          break;
+        }
       }
     }
     if (stopped.length > 0) {
@@ -675,9 +904,15 @@ export class EcsSimulation {
   }
 }
 
-export function subnetsOf(networkConfiguration: Record<string, unknown>): string[] {
-  const awsvpc = networkConfiguration.awsvpcConfiguration as { subnets?: string[] } | undefined;
-  return awsvpc?.subnets ?? [];
+/** The awsvpcConfiguration of a service's, deployment's or RunTask's network configuration. */
+export function awsvpcOf(networkConfiguration: Record<string, unknown>): AwsvpcNetwork {
+  const awsvpc = networkConfiguration.awsvpcConfiguration as
+    { subnets?: string[]; securityGroups?: string[]; assignPublicIp?: string } | undefined;
+  return {
+    subnets: awsvpc?.subnets ?? [],
+    securityGroups: awsvpc?.securityGroups ?? [],
+    assignPublicIp: awsvpc?.assignPublicIp === 'ENABLED',
+  };
 }
 
 /** The ephemeral storage (GiB) of a task definition: 20 unless it says more. */
@@ -790,6 +1025,7 @@ export function scriptFor(
   const retries = hc?.retries ?? 3;
   const startPeriod = (hc?.startPeriod ?? 0) * 1000;
   const healthFails = (labels['local-aws.health'] ?? '').toLowerCase() === 'fail';
+  const elbHealthFails = healthFails || (labels['local-aws.elb-health'] ?? '').toLowerCase() === 'fail';
   return {
     ...(pullError !== undefined ? { pullError } : {}),
     startDelayMs: durationOf('local-aws.start-delay') ?? 0,
@@ -797,6 +1033,7 @@ export function scriptFor(
     exitCode,
     ...(hc && healthFails ? { unhealthyAfterMs: startPeriod + interval * retries } : {}),
     ...(hc && !healthFails ? { healthyAfterMs: interval } : {}),
+    ...(elbHealthFails ? { elbHealthFails } : {}),
     ignoreSigterm: (labels['local-aws.ignore-sigterm'] ?? '').toLowerCase() === 'true',
     stopTimeoutMs: ((main.stopTimeout as number | undefined) ?? 30) * 1000,
     container: name,
