@@ -10,7 +10,7 @@
 //   4. the service is back on the first revision, its rollback COMPLETED.
 // Exit 0 when every step behaved as expected (including the expected failure of step 3).
 import { CreateClusterCommand, DescribeServicesCommand, ECSClient, type Service } from '@aws-sdk/client-ecs';
-import { buildOciLayout, startLocalAws, type LocalAws } from '@aws-containers/local-aws';
+import { buildOciLayout, defaultNetwork, startLocalAws, type LocalAws } from '@aws-containers/local-aws';
 import {
   localAwsEnv,
   runAction,
@@ -26,7 +26,8 @@ const TIMEOUT = `${(15 * 60) / TIME_SCALE}s`;
 const CLUSTER = 'demo';
 const SERVICE = 'web';
 const REPOSITORY = 'demo/web';
-const SUBNET = 'subnet-0123456789abcdef0';
+/** A subnet of the default network local-aws gives its account and region. */
+const SUBNET = defaultNetwork().subnetIds[0]!;
 
 const started = performance.now();
 const color = process.stdout.isTTY && !process.env.NO_COLOR;

@@ -9,6 +9,7 @@ import { jest } from '@jest/globals';
 import {
   ACCOUNT_ARN,
   NGINX,
+  SECURITY_GROUP,
   SUBNET,
   groupOf,
   mutations,
@@ -54,7 +55,7 @@ describe('one service through its life', () => {
       'task-definition': file,
       'create-service': 'true',
       subnets: SUBNET,
-      'security-groups': 'sg-0123456789abcdef0',
+      'security-groups': SECURITY_GROUP,
       'assign-public-ip': 'true',
       'desired-count': '2',
     });
@@ -100,7 +101,7 @@ describe('one service through its life', () => {
       networkConfiguration: {
         awsvpcConfiguration: {
           subnets: [SUBNET],
-          securityGroups: ['sg-0123456789abcdef0'],
+          securityGroups: [SECURITY_GROUP],
           assignPublicIp: 'ENABLED',
         },
       },
@@ -475,7 +476,7 @@ describe('run-task-before-deploy', () => {
       'task-definition': taskDefinition('migrate-fresh', [{ name: 'app', image }]),
       'create-service': 'true',
       subnets: SUBNET,
-      'security-groups': 'sg-0123456789abcdef0',
+      'security-groups': SECURITY_GROUP,
       'run-task-before-deploy': '["sh", "-c", "exit 0"]',
     });
     expect(run.errors).toEqual([]);

@@ -44,7 +44,7 @@ import {
   type RegisterTaskDefinitionCommandInput,
 } from '@aws-sdk/client-ecs';
 import { inputsEnv } from '@aws-containers/core';
-import { startLocalAws, type LocalAws } from '@aws-containers/local-aws';
+import { defaultNetwork, startLocalAws, type LocalAws } from '@aws-containers/local-aws';
 import { repoRoot } from '../helpers/action-runner.js';
 import { median } from './stats.js';
 
@@ -58,7 +58,8 @@ const FAIL_ROUNDS = 3;
 const BASELINE_TIMEOUT_OFF_S = 5 * 60;
 const TIMEOUT_S = 15 * 60;
 const CLUSTER = 'bench';
-const SUBNET = 'subnet-0123456789abcdef0';
+/** A subnet of the default network local-aws gives its account and region. */
+const SUBNET = defaultNetwork().subnetIds[0]!;
 const GOOD = (n: number) => `public.ecr.aws/nginx/nginx:1.27.${n}`;
 const BROKEN_PREFIX = 'public.ecr.aws/acme/never-pushed';
 const CHILD_FLAG = '--ecs-deploy-baseline-child';

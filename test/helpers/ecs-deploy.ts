@@ -13,11 +13,14 @@ import {
   ListTaskDefinitionsCommand,
   type Service,
 } from '@aws-sdk/client-ecs';
-import { buildImage, startLocalAws, type LocalAws } from '@aws-containers/local-aws';
+import { buildImage, defaultNetwork, startLocalAws, type LocalAws } from '@aws-containers/local-aws';
 import { passwordFromToken, RegistryClient } from '../../packages/local-aws/test/helpers/registry-client.js';
 import { localAwsEnv, runAction, type ActionRun } from './action-runner.js';
 
-export const SUBNET = 'subnet-0123456789abcdef0';
+/** A subnet of the default network local-aws gives the default account and region (zone a). */
+export const SUBNET = defaultNetwork().subnetIds[0]!;
+/** That VPC's default security group. */
+export const SECURITY_GROUP = defaultNetwork().securityGroupId;
 /** A pullable image of another registry: local-aws does not resolve it and it has no labels. */
 export const NGINX = 'public.ecr.aws/nginx/nginx:1';
 
