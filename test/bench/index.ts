@@ -7,6 +7,7 @@ const benches: Record<string, () => Promise<void>> = {
   'cold-start': coldStart,
   'ecr-push': ecrPush,
   'ecs-deploy': async () => (await import('./ecs-deploy.js')).ecsDeploy(),
+  anchors: async () => (await import('./anchors.js')).anchors(),
 };
 
 const requested = process.argv.slice(2);

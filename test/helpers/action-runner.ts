@@ -64,6 +64,11 @@ export interface RunOptions {
   onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
   /** Sends `signal` to the step once a stdout line matches `line` (the runner cancelling a job). */
   signalWhen?: { line: RegExp; signal: NodeJS.Signals };
+  /**
+   * The entry file to run, by absolute path, instead of dist/<name>/index.js: an action that is not
+   * bundled here (the anchors, exported from their repositories). `name` then only names its temp dir.
+   */
+  entry?: string;
 }
 
 /** Parses a GITHUB_OUTPUT / GITHUB_STATE / GITHUB_ENV file (`k=v` lines and `k<<DELIM` blocks). */
@@ -115,7 +120,8 @@ export async function runAction(name: string, options: RunOptions = {}): Promise
     ...options.env,
   };
   const started = performance.now();
-  const child = spawn(process.execPath, [path.join(repoRoot, 'dist', name, 'index.js')], {
+  const entry = options.entry ?? path.join(repoRoot, 'dist', name, 'index.js');
+  const child = spawn(process.execPath, [entry], {
     cwd: options.cwd ?? repoRoot,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
