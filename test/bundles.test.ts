@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { repoRoot, runAction } from './helpers/action-runner.js';
+import { SUITE_ACTIONS } from './helpers/actions.js';
 
 interface ActionYaml {
   inputs?: Record<string, { required?: boolean }>;
@@ -17,26 +18,26 @@ function requiredInputs(actionYml: string): string[] {
     .map(([name]) => name);
 }
 
-describe.each([
-  ['ecr-push', 'actions/ecr-push/action.yml'],
-  ['ecs-deploy-fargate', 'actions/ecs-deploy-fargate/action.yml'],
-])('dist/%s/index.js', (name, actionYml) => {
-  test('with no inputs, exits 1 with an ::error:: naming each missing required input', async () => {
-    const run = await runAction(name);
-    expect(run.stderr).not.toMatch(/Cannot find module|ERR_MODULE_NOT_FOUND|SyntaxError|ReferenceError/);
-    expect(run.exitCode).toBe(1);
-    expect(run.errors).toHaveLength(1);
-    const required = requiredInputs(actionYml);
-    expect(required.length).toBeGreaterThan(0);
-    for (const input of required) {
-      expect(run.errors[0]).toContain(`Input "${input}"`);
-      expect(run.errors[0]).toContain('It is required');
-    }
-  });
-});
+describe.each(SUITE_ACTIONS.filter((a) => a.ref !== '').map((a) => [a.bundle, a.actionYml]))(
+  'dist/%s/index.js',
+  (name, actionYml) => {
+    test('with no inputs, exits 1 with an ::error:: naming each missing required input', async () => {
+      const run = await runAction(name);
+      expect(run.stderr).not.toMatch(/Cannot find module|ERR_MODULE_NOT_FOUND|SyntaxError|ReferenceError/);
+      expect(run.exitCode).toBe(1);
+      expect(run.errors).toHaveLength(1);
+      const required = requiredInputs(actionYml);
+      expect(required.length).toBeGreaterThan(0);
+      for (const input of required) {
+        expect(run.errors[0]).toContain(`Input "${input}"`);
+        expect(run.errors[0]).toContain('It is required');
+      }
+    });
+  },
+);
 
 test('dist/aws-containers/index.js (the root action) says where each job lives', async () => {
   const run = await runAction('aws-containers');
   expect(run.exitCode).toBe(1);
-  expect(run.errors).toEqual([expect.stringContaining('actions/ecr-push@v1')]);
+  expect(run.errors).toEqual([expect.stringContaining('aws-containers/ecr-push@v1')]);
 });

@@ -28,8 +28,11 @@ function tableNames(text: string): string[] {
   return names;
 }
 
-describe.each(['ecr-push', 'ecs-deploy-fargate'])('README, %s', (name) => {
-  const action = parse(readFileSync(path.join(repoRoot, 'actions', name, 'action.yml'), 'utf8')) as {
+describe.each([
+  ['ecr-push', 'ecr-push/action.yml'],
+  ['ecs-deploy', 'ecs-deploy/action.yml'],
+])('README, %s', (name, actionYml) => {
+  const action = parse(readFileSync(path.join(repoRoot, actionYml), 'utf8')) as {
     inputs?: Record<string, unknown>;
     outputs?: Record<string, unknown>;
   };

@@ -1,15 +1,11 @@
 // The runtime the actions declare is the runtime the tests run on.
-import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { repoRoot } from './helpers/action-runner.js';
+import { SUITE_ACTIONS } from './helpers/actions.js';
 
-const actionFiles = [
-  'action.yml',
-  ...readdirSync(path.join(repoRoot, 'actions'))
-    .map((name) => `actions/${name}/action.yml`)
-    .filter((file) => existsSync(path.join(repoRoot, file))),
-];
+const actionFiles = SUITE_ACTIONS.map((a) => a.actionYml);
 
 test('the tests run on Node 24', () => {
   expect(process.versions.node.split('.')[0]).toBe('24');

@@ -5,7 +5,7 @@ import { ActionError, run } from '@aws-containers/core';
 await run(async () => {
   throw new ActionError('The one-step root action is not available yet', {
     hint:
-      'Use the actions in this repository directly: <owner>/aws-containers/actions/ecr-push@v1 to push an image, ' +
-      '<owner>/aws-containers/actions/ecs-deploy-fargate@v1 to deploy it to Fargate.',
+      'Use the actions in this repository directly: <owner>/aws-containers/ecr-push@v1 to push an image, ' +
+      '<owner>/aws-containers/ecs-deploy@v1 to deploy it to Fargate.',
   });
 });

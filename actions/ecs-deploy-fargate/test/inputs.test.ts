@@ -17,7 +17,7 @@ import {
 import { describeOutput } from './fixtures.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const actionYml = parse(readFileSync(path.join(here, '../action.yml'), 'utf8')) as {
+const actionYml = parse(readFileSync(path.join(here, '../../../ecs-deploy/action.yml'), 'utf8')) as {
   inputs: Record<string, { default?: string; required?: boolean }>;
 };
 
