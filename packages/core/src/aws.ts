@@ -1,5 +1,7 @@
 // The one way to make an AWS SDK v3 client. Generic over the client class so that core never
 // imports a service client at runtime: each action bundles only the clients it uses.
+import http from 'node:http';
+import https from 'node:https';
 import { ActionError } from './errors.js';
 import { cut } from './log.js';
 import { ParseError, REGION_EXPECTED, parseRegion } from './parse.js';
@@ -21,7 +23,7 @@ export interface AwsClientOptions {
    */
   readonly maxAttempts?: number | undefined;
   readonly action: ActionIdentity;
-  /** Only for the region fallback and AWS_MAX_ATTEMPTS; the SDK itself always reads process.env. */
+  /** The region fallback, AWS_MAX_ATTEMPTS and the proxy variables; the SDK itself reads process.env. */
   readonly env?: NodeJS.ProcessEnv;
   /** Milliseconds an answer may take once a request is sent; default REQUEST_TIMEOUT_MS. */
   readonly requestTimeoutMs?: number;
@@ -116,6 +118,8 @@ interface SmithyClientLike {
  * - endpoint: the SDK's own AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE> (local-aws uses these);
  * - retries: adaptive mode, maxAttempts attempts;
  * - deadlines: CONNECTION_TIMEOUT_MS to connect, REQUEST_TIMEOUT_MS for an answer, per attempt;
+ * - proxies: HTTPS_PROXY, HTTP_PROXY and NO_PROXY (upper or lower case), as curl reads them — the
+ *   SDK's default agents do not, so a self-hosted runner behind a proxy could not reach AWS;
  * - user agent: `aws-containers-<action>/<version>`, so CloudTrail shows which action called;
  * - errors: annotated with the service, operation and endpoint for formatError (see getAwsCall).
  */
@@ -135,6 +139,9 @@ export function createAwsClient<Client extends SmithyClientLike, Config extends 
     ...(maxAttempts === undefined ? {} : { maxAttempts }),
     retryMode: 'adaptive',
     requestHandler: {
+      // The SDK's own agents ignore HTTPS_PROXY; these follow HTTP(S)_PROXY and NO_PROXY (Node 24).
+      httpAgent: new http.Agent({ keepAlive: true, maxSockets: 50, proxyEnv: env }),
+      httpsAgent: new https.Agent({ keepAlive: true, maxSockets: 50, proxyEnv: env }),
       connectionTimeout: CONNECTION_TIMEOUT_MS,
       // Without it this handler only warns when requestTimeout passes, and the call hangs on.
       throwOnRequestTimeout: true,

@@ -216,3 +216,43 @@ describe('createAwsClient against a local server', () => {
     expect(getAwsCall(null)).toBeUndefined();
   });
 });
+
+describe('createAwsClient behind a proxy', () => {
+  let proxy: FakeAwsServer;
+  beforeAll(async () => {
+    // The fake AWS server plays the proxy: an HTTP proxy receives the request in absolute form.
+    proxy = await startFakeAws();
+  });
+  afterAll(() => proxy.close());
+
+  test.each([
+    ['HTTP_PROXY', { HTTP_PROXY: 'PROXY' }, true],
+    ['http_proxy (lower case)', { http_proxy: 'PROXY' }, true],
+    ['NO_PROXY naming the host', { HTTP_PROXY: 'PROXY', NO_PROXY: '.example.invalid' }, false],
+  ])('%s', async (_name, vars, throughProxy) => {
+    proxy.requests.length = 0;
+    const env = Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, v === 'PROXY' ? proxy.url : v]));
+    const restore = setEnv({
+      AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKEFAKE',
+      AWS_SECRET_ACCESS_KEY: 'fake-secret',
+      AWS_ENDPOINT_URL: 'http://ecs.example.invalid',
+      AWS_REGION: 'us-east-1',
+    });
+    try {
+      const ecs = createAwsClient(ECSClient, { action, maxAttempts: 1, env: { ...process.env, ...env } });
+      const result = await ecs.send(new ListClustersCommand({})).then(
+        () => 'answered',
+        (e: unknown) => (e as Error).message,
+      );
+      if (throughProxy) {
+        expect(result).toBe('answered');
+        expect(proxy.requests).toHaveLength(1);
+      } else {
+        expect(result).toMatch(/ENOTFOUND|getaddrinfo/);
+        expect(proxy.requests).toHaveLength(0);
+      }
+    } finally {
+      restore();
+    }
+  });
+});

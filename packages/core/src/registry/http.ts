@@ -19,6 +19,8 @@ export interface HttpClientOptions {
   /** Keep-alive sockets per host. Default 16. */
   maxSockets?: number;
   userAgent?: string;
+  /** Where HTTP(S)_PROXY and NO_PROXY are read; default process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface HttpRequest {
@@ -82,10 +84,13 @@ export class HttpClient {
 
   constructor(options: HttpClientOptions = {}) {
     const maxSockets = options.maxSockets ?? 16;
-    this.httpAgent = new http.Agent({ keepAlive: true, maxSockets });
+    // HTTP(S)_PROXY and NO_PROXY are honoured (Node 24's proxyEnv), as for the AWS SDK clients.
+    const proxyEnv = options.env ?? process.env;
+    this.httpAgent = new http.Agent({ keepAlive: true, maxSockets, proxyEnv });
     this.httpsAgent = new https.Agent({
       keepAlive: true,
       maxSockets,
+      proxyEnv,
       ...(options.ca !== undefined
         ? { ca: [...rootCertificates, ...(Array.isArray(options.ca) ? options.ca : [options.ca])] }
         : {}),
