@@ -33,7 +33,7 @@ import {
   type OpenedSource,
   type StageContext,
 } from './stages.js';
-import { buildSummary, emptyReport } from './summary.js';
+import { buildSummary, emptyReport, type PushReport } from './summary.js';
 import { ACTION } from './version.js';
 
 const STATE_LOGINS = 'dockerLogins';
@@ -41,14 +41,42 @@ const STATE_DOCKER_CONFIG = 'dockerConfig';
 
 export async function main({ signal }: RunContext): Promise<void> {
   const report = emptyReport();
-  const ctx: StageContext = { log: info, warn: (text) => core.warning(text), signal };
-  let source: OpenedSource | undefined;
   try {
     // Everything the user gave is checked, and the source read, before the first AWS call.
     const inputs = getInputs();
     report.repository = inputs.repository;
     report.scanAsked = inputs.scan === 'wait';
     const plan = planPush(inputs, getGitHubContext(), new Date());
+    await runPush(inputs, plan, report, signal);
+  } catch (err) {
+    report.error = formatError(signal.aborted ? signal.reason : err);
+    throw err;
+  } finally {
+    await buildSummary(report).write();
+  }
+}
+
+/** The image in ECR once the step is through: pushed now, or found under every tag (skip-if-exists). */
+export interface PushOutcome {
+  repositoryUri: string;
+  digest: string;
+  pushed: boolean;
+}
+
+/**
+ * Everything after the plan: read the source, log in, ensure the repository, push, scan gate.
+ * Outputs are set as each is known and `report` is filled in stage by stage, so a caller's summary
+ * says how far it got; errors pass through. The one-step root action calls this too.
+ */
+export async function runPush(
+  inputs: Inputs,
+  plan: PushPlan,
+  report: PushReport,
+  signal: AbortSignal,
+): Promise<PushOutcome> {
+  const ctx: StageContext = { log: info, warn: (text) => core.warning(text), signal };
+  let source: OpenedSource | undefined;
+  try {
     report.tags = plan.tags;
     logPlan(plan);
     const region = resolveRegion(inputs.region);
@@ -116,7 +144,7 @@ export async function main({ signal }: RunContext): Promise<void> {
         digest: existing,
         pushed: false,
       });
-      return;
+      return { repositoryUri, digest: existing, pushed: false };
     }
     const pushed = await group(`Push ${plan.source.kind}`, () =>
       push(
@@ -144,7 +172,8 @@ export async function main({ signal }: RunContext): Promise<void> {
       pushed: true,
     });
 
-    if (inputs.scan !== 'wait') return;
+    const outcome = { repositoryUri, digest: pushed.digest, pushed: true };
+    if (inputs.scan !== 'wait') return outcome;
     report.stage = 'scan';
     const scan = await group('Scan', () =>
       scanGate(
@@ -162,11 +191,8 @@ export async function main({ signal }: RunContext): Promise<void> {
     report.scan = scan;
     setOutputs({ 'scan-findings': allCounts(scan.report.counts) });
     if (scan.failed) throw scanGateError(scan, `${repositoryUri}@${pushed.digest}`);
-  } catch (err) {
-    report.error = formatError(signal.aborted ? signal.reason : err);
-    throw err;
+    return outcome;
   } finally {
-    await buildSummary(report).write();
     await closeSource(source);
   }
 }

@@ -40,7 +40,7 @@ import { ACTION } from './version.js';
 export async function main({ signal }: RunContext): Promise<void> {
   const report = emptyReport();
   try {
-    await deploy(report, signal);
+    await deploy(getInputs(), report, signal);
   } catch (err) {
     if (err instanceof InputErrors) report.inputErrors = err.errors.map((e) => e.message);
     else if (!(err instanceof FailureReported)) report.stoppedBy = formatError(err);
@@ -51,8 +51,12 @@ export async function main({ signal }: RunContext): Promise<void> {
   }
 }
 
-async function deploy(report: DeployReport, signal: AbortSignal): Promise<void> {
-  const inputs = getInputs();
+/**
+ * Plan, register, run the one-off task, deploy and follow each service, deregister: everything
+ * after the inputs, filling in `report` as each part is known. A failed rollout throws
+ * FailureReported once every service's end is known. The one-step root action calls this too.
+ */
+export async function deploy(inputs: Inputs, report: DeployReport, signal: AbortSignal): Promise<void> {
   const region = resolveRegion(inputs.region);
   report.dryRun = inputs.dryRun;
   const ecs = createAwsClient(ECSClient, { region, maxAttempts: inputs.maxAttempts, action: ACTION });
@@ -282,7 +286,7 @@ function notStarted(target: DeployTarget, message: string): ServiceResult {
 }
 
 /** Every output from what the report observed; nothing is set for what was not reached. */
-function writeOutputs(report: DeployReport): void {
+export function writeOutputs(report: DeployReport): void {
   if (report.inputErrors) return;
   const services = report.services;
   const lines = (pick: (r: ServiceResult) => string | undefined) =>
