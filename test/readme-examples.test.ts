@@ -1,0 +1,569 @@
+// The README's examples are tests. Every ```yaml block of README.md that is a workflow or a list of
+// steps is parsed with GitHub's own parser (@actions/workflow-parser) and run, step by step, on
+// local-aws by the workflow runner in test/helpers/workflow-runner.ts; a block of workflow-level
+// keys (`concurrency:`…) is parsed inside a minimal workflow. A list of steps runs as the steps of a
+// job that first checks out the example repository and configures credentials, as the example
+// workflow's job does.
+//
+// The world an example assumes (an AWS account as a team has it before its first release):
+// - the example repository is test/fixtures/example-app (actions/checkout's stand-in copies it);
+//   each file the README shows under a "`<path>`:" line is that file of the fixture, byte for byte;
+// - account 123456789012, region eu-west-1 (the example's aws-region), on a local-aws whose ECS
+//   runs 60× faster than the clock;
+// - each ECR repository an ecr-push step names without `create-repository: true` exists;
+// - each cluster an ecs-deploy step names exists, and each service it names without
+//   `create-service: true` exists and runs a first revision (of the step's task definition file
+//   when it has one, else one container named `container-name`, or `app`) of a public image;
+// - a docker engine when an example builds or pushes from the engine (`context`, `image`, or a
+//   `run:` that calls docker): podman behind the docker CLI (test/helpers/podman.ts), trusting
+//   local-aws's CA; without podman the run is skipped locally and fails under CI.
+// After the run: every step succeeded, GitHub would warn about nothing, every image an ecr-push
+// step reports is in ECR under the tags it reports, and every service an ecs-deploy step reports
+// runs the revision it reports, with the image its `image` input gave.
+import { readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CreateRepositoryCommand, DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
+import {
+  CreateClusterCommand,
+  CreateServiceCommand,
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  ECSClient,
+  RegisterTaskDefinitionCommand,
+  type RegisterTaskDefinitionCommandInput,
+} from '@aws-sdk/client-ecs';
+import { defaultNetwork, startLocalAws, type LocalAws } from '@aws-containers/local-aws';
+import { parse as parseYaml } from 'yaml';
+import { pushToMain, repoRoot } from './helpers/action-runner.js';
+import { suiteActionOf } from './helpers/actions.js';
+import { requirePodman, startPodman, type PodmanService } from './helpers/podman.js';
+import { checkout, configureAwsCredentials, FIXTURES, setupBuildx } from './helpers/stand-ins.js';
+import {
+  describeRun,
+  parseWorkflowText,
+  runWorkflow,
+  wrapSteps,
+  type StepRun,
+  type WorkflowRun,
+} from './helpers/workflow-runner.js';
+
+const README = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
+const REPOSITORY = 'example-app';
+const ACCOUNT = '123456789012';
+const REGION = 'eu-west-1';
+/** A pullable image with no labels: the release a service of the world runs before the example's. */
+const PREVIOUS_RELEASE = 'public.ecr.aws/nginx/nginx:1';
+
+/** The steps a list of steps runs after: the job of the example workflow, up to the suite's steps. */
+const JOB_START = `- uses: actions/checkout@v5
+- uses: aws-actions/configure-aws-credentials@v5
+  with:
+    role-to-assume: arn:aws:iam::${ACCOUNT}:role/release
+    aws-region: ${REGION}
+`;
+
+// --- The README's blocks ---------------------------------------------------------------------
+
+interface Block {
+  /** The heading the block is under. */
+  section: string;
+  /** 1-based line of the opening fence. */
+  line: number;
+  lang: string;
+  text: string;
+  /** The line before the fence. */
+  before: string;
+}
+
+function blocks(markdown: string): Block[] {
+  const found: Block[] = [];
+  const lines = markdown.split('\n');
+  let section = '';
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const heading = /^#{1,6} (.*)$/.exec(line);
+    if (heading) section = heading[1]!;
+    const fence = /^```(\S*)\s*$/.exec(line);
+    if (!fence) continue;
+    const start = i;
+    const body: string[] = [];
+    for (i++; i < lines.length && !/^```\s*$/.test(lines[i]!); i++) body.push(lines[i]!);
+    let b = start - 1;
+    while (b >= 0 && lines[b]!.trim() === '') b--;
+    found.push({
+      section,
+      line: start + 1,
+      lang: fence[1]!,
+      text: `${body.join('\n')}\n`,
+      before: lines[b] ?? '',
+    });
+  }
+  return found;
+}
+
+const WORKFLOW_KEYS = new Set(['name', 'run-name', 'on', 'permissions', 'env', 'defaults', 'concurrency']);
+
+type Kind = 'workflow' | 'steps' | 'fragment' | 'other' | 'broken';
+
+/** What a yaml block is: a workflow, a list of steps, workflow-level keys, or not a workflow at all. */
+function kindOf(text: string): Kind {
+  let value: unknown;
+  try {
+    value = parseYaml(text);
+  } catch {
+    return 'broken';
+  }
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (isObject(value) && 'jobs' in value) return 'workflow';
+  if (
+    Array.isArray(value) &&
+    value.length > 0 &&
+    value.every((s) => isObject(s) && ('uses' in s || 'run' in s))
+  ) {
+    return 'steps';
+  }
+  if (isObject(value) && Object.keys(value).every((k) => WORKFLOW_KEYS.has(k))) return 'fragment';
+  // Something workflow-like that is neither: a job without `jobs:`, a step list with a stray entry.
+  if (/^\s*(-\s+)?(jobs|steps|uses|run):/m.test(text)) return 'broken';
+  return 'other';
+}
+
+interface Example {
+  title: string;
+  block: Block;
+  kind: Kind;
+  /** The workflow that is parsed (and run, for workflows and steps). */
+  workflow: string;
+}
+
+function examples(markdown: string): Example[] {
+  return blocks(markdown)
+    .filter((b) => b.lang === 'yaml' || b.lang === 'yml')
+    .map((block) => {
+      const kind = kindOf(block.text);
+      const workflow =
+        kind === 'steps'
+          ? wrapSteps(block.text, /actions\/checkout@/.test(block.text) ? '' : JOB_START)
+          : kind === 'fragment'
+            ? `on: push\n${block.text}jobs:\n  example:\n    runs-on: ubuntu-latest\n    steps:\n      - run: 'true'\n`
+            : block.text;
+      return { title: `${block.section} (README.md:${block.line})`, block, kind, workflow };
+    });
+}
+
+const all = examples(README);
+const runnable = all.filter((e) => e.kind === 'workflow' || e.kind === 'steps');
+/** The example workflow: it pushes and deploys, and is run once, with the release checks too. */
+const release = runnable.find((e) => e.block.section === 'Example workflow');
+
+// --- The world --------------------------------------------------------------------------------
+
+interface SuiteStep {
+  ref: string;
+  with: Record<string, unknown>;
+}
+
+/** The suite's steps of a workflow, with their `with:` as written. */
+function suiteSteps(workflow: string): SuiteStep[] {
+  const doc = parseYaml(workflow) as { jobs?: Record<string, { steps?: Array<Record<string, unknown>> }> };
+  const steps = Object.values(doc.jobs ?? {}).flatMap((j) => j.steps ?? []);
+  return steps.flatMap((s) => {
+    const action = typeof s.uses === 'string' ? suiteActionOf(s.uses) : undefined;
+    return action ? [{ ref: action.ref, with: (s.with ?? {}) as Record<string, unknown> }] : [];
+  });
+}
+
+/** Whether a workflow needs a docker engine: a build or push from the engine, or a docker command. */
+function needsEngine(workflow: string): boolean {
+  // ecs-deploy's `image` is a reference to deploy; ecr-push's (and the root action's) is in the engine.
+  const fromEngine = suiteSteps(workflow).some(
+    (s) => s.ref !== 'ecs-deploy' && ('context' in s.with || 'image' in s.with),
+  );
+  return fromEngine || /^\s*(-\s+)?run:.*\bdocker\b/m.test(workflow);
+}
+
+/** A literal value of `with:` (not an expression), or undefined. */
+function literal(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  const text = String(value);
+  return text.includes('${{') ? undefined : text;
+}
+
+async function prepareWorld(aws: LocalAws, workflow: string): Promise<void> {
+  const config = { endpoint: aws.endpoint, region: REGION, credentials: aws.credentials, maxAttempts: 3 };
+  const ecr = new ECRClient(config);
+  const ecs = new ECSClient(config);
+  try {
+    for (const step of suiteSteps(workflow)) {
+      if (step.ref === 'ecr-push') {
+        const repository = literal(step.with.repository);
+        if (repository && literal(step.with['create-repository']) !== 'true') {
+          await ecr.send(new CreateRepositoryCommand({ repositoryName: repository })).catch((err: Error) => {
+            if (err.name !== 'RepositoryAlreadyExistsException') throw err;
+          });
+        }
+      }
+      if (step.ref === 'ecs-deploy') {
+        const cluster = literal(step.with.cluster);
+        if (!cluster) continue;
+        await ecs.send(new CreateClusterCommand({ clusterName: cluster }));
+        if (literal(step.with['create-service']) === 'true') continue;
+        const services = (literal(step.with.service) ?? literal(step.with.services) ?? '')
+          .split(/[\n,]/)
+          .map((s) => s.trim())
+          .filter(Boolean);
+        for (const service of services) {
+          const revision = await ecs.send(new RegisterTaskDefinitionCommand(firstRevision(step, service)));
+          await ecs.send(
+            new CreateServiceCommand({
+              cluster,
+              serviceName: service,
+              taskDefinition: revision.taskDefinition!.taskDefinitionArn!,
+              desiredCount: 1,
+              launchType: 'FARGATE',
+              networkConfiguration: {
+                awsvpcConfiguration: { subnets: defaultNetwork(ACCOUNT, REGION).subnetIds.slice(0, 2) },
+              },
+              deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: true } },
+            }),
+          );
+          await settled(ecs, cluster, service);
+        }
+      }
+    }
+  } finally {
+    ecr.destroy();
+    ecs.destroy();
+  }
+}
+
+/** The revision a world's service runs before the example: the example's own definition, or one container. */
+function firstRevision(step: SuiteStep, service: string): RegisterTaskDefinitionCommandInput {
+  const file = literal(step.with['task-definition']);
+  const definition: RegisterTaskDefinitionCommandInput = file
+    ? (JSON.parse(
+        readFileSync(path.join(FIXTURES, REPOSITORY, file), 'utf8'),
+      ) as RegisterTaskDefinitionCommandInput)
+    : {
+        family: service,
+        requiresCompatibilities: ['FARGATE'],
+        networkMode: 'awsvpc',
+        cpu: '256',
+        memory: '512',
+        containerDefinitions: [{ name: literal(step.with['container-name']) ?? 'app', essential: true }],
+      };
+  return {
+    ...definition,
+    containerDefinitions: (definition.containerDefinitions ?? []).map((c) => ({
+      ...c,
+      image: PREVIOUS_RELEASE,
+    })),
+  };
+}
+
+async function settled(ecs: ECSClient, cluster: string, service: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const out = await ecs.send(new DescribeServicesCommand({ cluster, services: [service] }));
+    const deployments = out.services?.[0]?.deployments ?? [];
+    if (deployments.length === 1 && deployments[0]!.rolloutState === 'COMPLETED') return;
+    if (Date.now() > deadline)
+      throw new Error(`the world's service ${service} did not settle: ${JSON.stringify(deployments)}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+// --- Running an example -----------------------------------------------------------------------
+
+const withEngine = requirePodman();
+const engineReady = withEngine === test;
+let engine: PodmanService | undefined;
+/** One CA for every local-aws of this file, so the engine trusts them all. */
+const caDir = path.join(mkdtempSync(path.join(os.tmpdir(), 'readme-examples-')), 'ca');
+
+beforeAll(async () => {
+  if (engineReady && runnable.some((e) => needsEngine(e.workflow))) engine = await startPodman();
+}, 90_000);
+afterAll(async () => {
+  await engine?.stop();
+  rmSync(path.dirname(caDir), { recursive: true, force: true });
+}, 30_000);
+
+interface ExampleRun {
+  run: WorkflowRun;
+  steps: StepRun[];
+  aws: LocalAws;
+}
+
+async function runExample(example: Example, check: (r: ExampleRun) => Promise<void>): Promise<void> {
+  const aws = await startLocalAws({
+    accountId: ACCOUNT,
+    region: REGION,
+    timeScale: 60,
+    caDir,
+    credentials: {
+      accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+      secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+    },
+  });
+  try {
+    if (engine) engine.trustCa(aws.registryHost, aws.caCertPath);
+    await prepareWorld(aws, example.workflow);
+    const parsed = await parseWorkflowText('readme.yml', example.workflow);
+    const run = await runWorkflow(parsed, {
+      machineEnv: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        AWS_ENDPOINT_URL: aws.endpoint,
+        NODE_EXTRA_CA_CERTS: aws.caCertPath,
+        ...engine?.env,
+      },
+      github: {
+        event_name: 'push',
+        ref: pushToMain.env.GITHUB_REF,
+        ref_name: 'main',
+        ref_type: 'branch',
+        sha: pushToMain.sha,
+        repository: pushToMain.env.GITHUB_REPOSITORY,
+        repository_owner: 'acme',
+        actor: 'octocat',
+        run_id: '1',
+        run_number: '1',
+        run_attempt: '1',
+        server_url: 'https://github.com',
+        api_url: 'https://api.github.com',
+        workflow: 'release',
+        event: pushToMain.event,
+      },
+      secrets: {},
+      vars: {},
+      standIns: {
+        'actions/checkout': checkout(REPOSITORY),
+        'aws-actions/configure-aws-credentials': configureAwsCredentials(aws),
+        'docker/setup-buildx-action': setupBuildx,
+      },
+      stepTimeoutMs: 180_000,
+    });
+    const failed = run.jobs.some((j) => j.result !== 'success' || j.warnings.length > 0);
+    if (failed) throw new Error(`the example did not pass:\n${describeRun(run)}`);
+    await check({ run, steps: run.jobs.flatMap((j) => j.steps), aws });
+  } finally {
+    await aws.stop();
+  }
+}
+
+/** Every image and service the suite's steps report is there, as reported. */
+async function checkReported({ steps, aws }: ExampleRun): Promise<void> {
+  const config = { endpoint: aws.endpoint, region: REGION, credentials: aws.credentials, maxAttempts: 3 };
+  const ecr = new ECRClient(config);
+  const ecs = new ECSClient(config);
+  try {
+    for (const step of steps.filter((s) => s.phase === 'main' && s.uses)) {
+      const ref = suiteActionOf(step.uses!)?.ref;
+      if (ref === 'ecr-push') {
+        const images = await ecr.send(
+          new DescribeImagesCommand({
+            repositoryName: step.inputs.repository,
+            imageIds: [{ imageDigest: step.outputs.digest }],
+          }),
+        );
+        expect(step.outputs['image-uri']).toMatch(/@sha256:[0-9a-f]{64}$/);
+        expect(new Set(images.imageDetails?.[0]?.imageTags)).toEqual(new Set(step.outputs.tags!.split('\n')));
+      }
+      if (ref === 'ecs-deploy') {
+        expect(step.outputs['rollout-state']).toBe('COMPLETED');
+        const cluster = step.inputs.cluster!;
+        const service = (step.inputs.service || step.inputs.services)!;
+        const out = await ecs.send(new DescribeServicesCommand({ cluster, services: [service] }));
+        expect(out.services?.[0]?.taskDefinition).toBe(step.outputs['task-definition-arn']);
+        if (step.inputs.image) {
+          const { taskDefinition } = await ecs.send(
+            new DescribeTaskDefinitionCommand({ taskDefinition: step.outputs['task-definition-arn'] }),
+          );
+          const containers = taskDefinition?.containerDefinitions ?? [];
+          const container = step.inputs['container-name']
+            ? containers.find((c) => c.name === step.inputs['container-name'])
+            : containers[0];
+          expect(container?.image).toBe(step.inputs.image);
+        }
+      }
+    }
+  } finally {
+    ecr.destroy();
+    ecs.destroy();
+  }
+}
+
+// --- The tests --------------------------------------------------------------------------------
+
+test("the README has examples: the release workflow and each action's", () => {
+  expect(runnable.map((e) => e.block.section)).toEqual(
+    expect.arrayContaining(['ecr-push', 'ecs-deploy', 'Example workflow']),
+  );
+});
+
+test('every yaml block is a workflow, a list of steps or workflow-level keys (no half workflows)', () => {
+  expect(all.filter((e) => e.kind === 'broken').map((e) => e.title)).toEqual([]);
+});
+
+describe.each(all.filter((e) => e.kind !== 'other').map((e) => [e.title, e] as const))(
+  '%s',
+  (_title, example) => {
+    test("parses with GitHub's workflow parser, no errors", async () => {
+      const parsed = await parseWorkflowText('readme.yml', example.workflow);
+      expect(parsed.errors).toEqual([]);
+    });
+
+    if ((example.kind === 'workflow' || example.kind === 'steps') && example !== release) {
+      const it = needsEngine(example.workflow) ? withEngine : test;
+      it(
+        'runs on local-aws: every step succeeds, and what it reports is there',
+        () => runExample(example, checkReported),
+        300_000,
+      );
+    }
+  },
+);
+
+describe('the release example', () => {
+  test('pushes, then deploys the pushed image by digest', () => {
+    const steps = suiteSteps(release?.workflow ?? '');
+    expect(steps.map((s) => s.ref)).toEqual(['ecr-push', 'ecs-deploy']);
+    const doc = parseYaml(release!.workflow) as {
+      jobs: Record<string, { steps: Array<{ id?: string; uses?: string }> }>;
+    };
+    const push = Object.values(doc.jobs)
+      .flatMap((j) => j.steps)
+      .find((s) => s.uses && suiteActionOf(s.uses)?.ref === 'ecr-push');
+    expect(steps[1]!.with.image).toBe(`\${{ steps.${push?.id}.outputs.image-uri }}`);
+  });
+
+  const it = release && needsEngine(release.workflow) ? withEngine : test;
+  it(
+    'runs on local-aws end to end: every step succeeds, and the service runs the digest ecr-push pushed',
+    () =>
+      runExample(release!, async (r) => {
+        await checkReported(r);
+        const { steps, aws } = r;
+        const push = steps.find((s) => s.uses && suiteActionOf(s.uses)?.ref === 'ecr-push')!;
+        const deploy = steps.find((s) => s.uses && suiteActionOf(s.uses)?.ref === 'ecs-deploy')!;
+        expect(push.outputs['image-uri']).toMatch(/@sha256:[0-9a-f]{64}$/);
+        const ecs = new ECSClient({ endpoint: aws.endpoint, region: REGION, credentials: aws.credentials });
+        try {
+          const { services } = await ecs.send(
+            new DescribeServicesCommand({
+              cluster: deploy.inputs.cluster!,
+              services: [deploy.inputs.service!],
+            }),
+          );
+          const { taskDefinition } = await ecs.send(
+            new DescribeTaskDefinitionCommand({ taskDefinition: services![0]!.taskDefinition! }),
+          );
+          const running = taskDefinition!.containerDefinitions!.find(
+            (c) => c.name === deploy.inputs['container-name'],
+          );
+          expect(running?.image).toBe(push.outputs['image-uri']);
+          expect(services![0]!.deployments).toHaveLength(1);
+          expect(services![0]!.deployments![0]!.rolloutState).toBe('COMPLETED');
+        } finally {
+          ecs.destroy();
+        }
+      }),
+    300_000,
+  );
+});
+
+describe('the workflow runner', () => {
+  const github = { event_name: 'push', ref: 'refs/heads/main', ref_name: 'main', sha: pushToMain.sha };
+  const run = async (workflow: string, secrets: Record<string, string> = {}) =>
+    runWorkflow(await parseWorkflowText('runner.yml', workflow), {
+      machineEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      github,
+      secrets,
+      vars: { SKIP: 'yes' },
+    });
+  const outcomes = (r: WorkflowRun) => r.jobs[0]!.steps.map((s) => `${s.id}:${s.outcome}`);
+
+  test('passes outputs, GITHUB_ENV and env between steps, evaluates if:, masks secrets, stops at a failure', async () => {
+    const r = await run(
+      `on: push
+env:
+  GREETING: hello
+jobs:
+  one:
+    runs-on: ubuntu-latest
+    steps:
+      - id: a
+        run: |
+          echo "word=$GREETING-\${{ github.ref_name }}" >> "$GITHUB_OUTPUT"
+          echo "LATER=from-env-file" >> "$GITHUB_ENV"
+      - id: b
+        env:
+          TOKEN: \${{ secrets.TOKEN }}
+        run: |
+          test "\${{ steps.a.outputs.word }}" = hello-main
+          test "\${{ env.LATER }}" = from-env-file
+          echo "the token is $TOKEN"
+      - id: skipped
+        if: vars.SKIP != 'yes'
+        run: exit 3
+      - id: fails
+        run: exit 4
+      - id: after
+        run: echo never
+      - id: cleanup
+        if: failure()
+        run: echo cleaning
+`,
+      { TOKEN: 's3cr3t-value' },
+    );
+    expect(outcomes(r)).toEqual([
+      'a:success',
+      'b:success',
+      'skipped:skipped',
+      'fails:failure',
+      'after:skipped',
+      'cleanup:success',
+    ]);
+    expect(r.jobs[0]!.result).toBe('failure');
+    expect(r.jobs[0]!.steps[1]!.log).toContain('the token is ***');
+    expect(r.jobs[0]!.steps[3]!.log).toContain('Process completed with exit code 4.');
+  });
+
+  test('an action without a stand-in fails its step, saying so', async () => {
+    const r = await run(
+      'on: push\njobs:\n  one:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: someone/else@v1\n',
+    );
+    expect(outcomes(r)).toEqual(['__someone_else:failure']);
+    expect(r.jobs[0]!.steps[0]!.log).toMatch(/no stand-in for `uses: someone\/else@v1`/);
+  });
+
+  test("the suite's actions run from dist/, and an input action.yml does not declare is a warning", async () => {
+    const r = await run(
+      'on: push\njobs:\n  one:\n    runs-on: ubuntu-latest\n    steps:\n' +
+        '      - id: deploy\n        uses: acme/aws-containers/ecs-deploy@v1\n        with:\n          clusterr: production\n',
+    );
+    expect(outcomes(r)).toEqual(['deploy:failure']);
+    expect(r.jobs[0]!.warnings).toEqual([
+      expect.stringMatching(/^Unexpected input\(s\) 'clusterr', valid inputs are \['cluster', /),
+    ]);
+    expect(r.jobs[0]!.steps[0]!.log).toMatch(/::error::Input "cluster": .*required/);
+    // The runner passed action.yml's defaults, as GitHub's does.
+    expect(r.jobs[0]!.steps[0]!.inputs).toMatchObject({ timeout: '15m', 'poll-interval': '5s' });
+  });
+});
+
+test('each file the example workflow shows (a block after "`<path>`:") is the fixture file', () => {
+  const shown = blocks(README)
+    .filter((b) => b.section === 'Example workflow')
+    .map((b) => ({ b, file: /`([^`\s]+)`:\s*$/.exec(b.before)?.[1] }))
+    .filter((x): x is { b: Block; file: string } => x.file !== undefined);
+  expect(shown.map((s) => s.file)).toContain('.aws/task-definition.json');
+  for (const { b, file } of shown) {
+    expect(`${file}:\n${b.text}`).toBe(
+      `${file}:\n${readFileSync(path.join(FIXTURES, REPOSITORY, file), 'utf8')}`,
+    );
+  }
+});
