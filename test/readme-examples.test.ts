@@ -483,6 +483,7 @@ describe('the workflow runner', () => {
       github,
       secrets,
       vars: { SKIP: 'yes' },
+      idToken: { ACTIONS_ID_TOKEN_REQUEST_URL: 'http://127.0.0.1:1/token?x=1' },
     });
   const outcomes = (r: WorkflowRun) => r.jobs[0]!.steps.map((s) => `${s.id}:${s.outcome}`);
 
@@ -531,6 +532,22 @@ jobs:
     expect(r.jobs[0]!.steps[1]!.log).toContain('the token is ***');
     expect(r.jobs[0]!.steps[3]!.log).toContain('Process completed with exit code 4.');
   });
+
+  test.each([
+    ['permissions:\n  id-token: write\n', 'http://127.0.0.1:1/token?x=1'],
+    ['permissions: write-all\n', 'http://127.0.0.1:1/token?x=1'],
+    ['permissions:\n  contents: read\n', 'none'],
+    ['', 'none'],
+  ])(
+    'the OIDC token request reaches a job only when permissions grant id-token: write (%j)',
+    async (permissions, url) => {
+      const r = await run(
+        `on: push\n${permissions}jobs:\n  one:\n    runs-on: ubuntu-latest\n    steps:\n` +
+          '      - id: s\n        run: echo "url=${ACTIONS_ID_TOKEN_REQUEST_URL:-none}" >> "$GITHUB_OUTPUT"\n',
+      );
+      expect(r.jobs[0]!.steps[0]!.outputs.url).toBe(url);
+    },
+  );
 
   test('an action without a stand-in fails its step, saying so', async () => {
     const r = await run(

@@ -184,6 +184,12 @@ export interface WorkflowRunOptions {
   vars?: Record<string, string>;
   /** Stand-ins by `owner/name` (lower case, without `@ref`). */
   standIns?: Record<string, StandIn>;
+  /**
+   * The runner's OIDC token request variables (ACTIONS_ID_TOKEN_REQUEST_URL and _TOKEN, from
+   * test/helpers/oidc.ts): given to a job only when its permissions grant `id-token: write`, as
+   * GitHub does.
+   */
+  idToken?: Record<string, string>;
   /** A step without `timeout-minutes` is stopped after this long (default 5 minutes). */
   stepTimeoutMs?: number;
   /** Called with each step as it ends (a test's progress log). */
@@ -320,11 +326,15 @@ async function runJob(
   const warnings: string[] = [];
 
   const envContext = () => ({ ...workflowEnv, ...jobEnv, ...exported });
+  const idToken = grantsIdToken(find(rawJob, 'permissions') ?? find(parsed.root, 'permissions'))
+    ? (options.idToken ?? {})
+    : {};
   /** The environment a process of this job gets: the machine's, the runner's, the job's. */
   const processEnv = (stepEnv: Record<string, string>): Record<string, string> => {
     const machinePath = options.machineEnv.PATH ?? process.env.PATH ?? '/usr/bin:/bin';
     return {
       ...options.machineEnv,
+      ...idToken,
       HOME: home,
       CI: 'true',
       GITHUB_ACTIONS: 'true',
@@ -516,6 +526,14 @@ async function runJob(
     rmSync(dir, { recursive: true, force: true });
   }
   return { id: jobId, result: status === 'success' ? 'success' : 'failure', steps: runs, warnings };
+}
+
+/** Whether `permissions:` (the job's, else the workflow's) lets the job request an OIDC token. */
+function grantsIdToken(permissions: TemplateToken | undefined): boolean {
+  if (!permissions) return false;
+  if (isString(permissions)) return permissions.value === 'write-all';
+  const idToken = find(permissions, 'id-token');
+  return idToken !== undefined && isString(idToken) && idToken.value === 'write';
 }
 
 /** The runner's GITHUB_* variables from the github context. */
