@@ -228,6 +228,17 @@ export class JobSummary {
     return this;
   }
 
+  /**
+   * A Mermaid diagram, as a ```mermaid fence: GitHub draws those in Markdown, job summaries
+   * included, while its sanitizer strips inline <svg>. The blank line before the fence ends the
+   * HTML block above it (else the fence would be read as HTML text). Backticks in the source are
+   * replaced, so it cannot close the fence early.
+   */
+  mermaid(source: string): this {
+    this.parts.push(`\n\`\`\`mermaid\n${source.replace(/`/g, "'").trimEnd()}\n\`\`\`\n`);
+    return this;
+  }
+
   /** The HTML that write() appends. */
   toString(): string {
     return this.parts.map((p) => `${p}\n`).join('');
