@@ -2,7 +2,9 @@
 // the deployment) each interval, new service events and newly stopped tasks printed as they happen,
 // the decision left to rollout.ts. Throttling, 5xx and network errors are retried with back-off
 // until the deadline (the rollout goes on meanwhile); permanent errors (AccessDenied, validation)
-// end the wait at once. A call that never answers is abandoned at the deadline.
+// end the wait at once. A call that never answers is abandoned at the deadline. Each answer is also
+// kept, bounded, as a sample of the timeline the summary draws (deployments and task counts over
+// time, where each follow began and how it ended).
 import {
   DescribeServicesCommand,
   DescribeTasksCommand,
@@ -12,7 +14,14 @@ import {
   type ServiceEvent,
   type Task,
 } from '@aws-sdk/client-ecs';
-import { formatError, isTransientError, waitFor, type Clock, type Sleep } from '@aws-containers/core';
+import {
+  formatError,
+  isTransientError,
+  systemClock,
+  waitFor,
+  type Clock,
+  type Sleep,
+} from '@aws-containers/core';
 import { decideRollout, describeStoppedTask, newEvents, type RolloutDecision } from './rollout.js';
 
 export type FollowOutcome =
@@ -61,10 +70,19 @@ export interface FollowStats {
   events: ServiceEvent[];
   /** Ids of the stopped tasks already printed. */
   stoppedTaskIds: Set<string>;
+  /** What each check saw, for the summary's picture of the rollout. */
+  timeline: RolloutTimeline;
 }
 
 export function newFollowStats(): FollowStats {
-  return { describeServicesCalls: 0, calls: 0, retries: 0, events: [], stoppedTaskIds: new Set() };
+  return {
+    describeServicesCalls: 0,
+    calls: 0,
+    retries: 0,
+    events: [],
+    stoppedTaskIds: new Set(),
+    timeline: newTimeline(),
+  };
 }
 
 async function stoppedTasksOf(
@@ -96,6 +114,15 @@ export async function followDeployment(
   const seen = new Set<string>([...(options.knownEventIds ?? []), ...eventIds(stats.events)]);
   let lastProgress = '';
   let last: { decision: RolloutDecision; service: Service } | undefined;
+  const clock = options.clock ?? systemClock;
+  const { timeline } = stats;
+  const follow: FollowRecord = {
+    deploymentId: options.deploymentId,
+    startedAtMs: sinceOrigin(timeline, clock.now()),
+    endedAtMs: undefined,
+    status: undefined,
+  };
+  timeline.follows.push(follow);
   const result = await waitFor({
     check: async (signal) => {
       stats.describeServicesCalls++;
@@ -132,6 +159,7 @@ export async function followDeployment(
         previousTaskDefinition: options.previousTaskDefinition,
         circuitBreaker: options.settledOnly ? false : undefined,
       });
+      recordSample(timeline, clock.now(), service);
       last = { decision, service };
       if (decision.status === 'in-progress' && decision.reason !== lastProgress) {
         lastProgress = decision.reason;
@@ -153,24 +181,121 @@ export async function followDeployment(
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.sleep ? { sleep: options.sleep } : {}),
-  });
-  switch (result.status) {
-    case 'done':
-      return { status: 'completed', ...result.value };
-    case 'failed':
-      return { status: result.value.decision.status as 'failed' | 'rolled-back', ...result.value };
-    case 'timeout':
-      return {
-        status: 'timed-out',
-        decision: last?.decision,
-        service: last?.service,
-        ...(result.lastError !== undefined ? { lastError: result.lastError } : {}),
-      };
-    case 'cancelled':
-      return { status: 'cancelled', decision: last?.decision, service: last?.service };
-  }
+  }).finally(() => (follow.endedAtMs = sinceOrigin(timeline, clock.now())));
+  const outcome = ((): FollowOutcome => {
+    switch (result.status) {
+      case 'done':
+        return { status: 'completed', ...result.value };
+      case 'failed':
+        return { status: result.value.decision.status as 'failed' | 'rolled-back', ...result.value };
+      case 'timeout':
+        return {
+          status: 'timed-out',
+          decision: last?.decision,
+          service: last?.service,
+          ...(result.lastError !== undefined ? { lastError: result.lastError } : {}),
+        };
+      case 'cancelled':
+        return { status: 'cancelled', decision: last?.decision, service: last?.service };
+    }
+  })();
+  follow.status = outcome.status;
+  return outcome;
 }
 
 function eventIds(events: readonly ServiceEvent[]): string[] {
   return events.flatMap((e) => (e.id ? [e.id] : []));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The timeline: what the summary's picture is drawn from
+
+/** One deployment as one DescribeServices answer listed it. */
+export interface DeploymentSample {
+  id: string;
+  /** PRIMARY, ACTIVE or INACTIVE. */
+  status: string;
+  /** `family:revision`. */
+  revision: string;
+  desired: number;
+  running: number;
+  pending: number;
+  /** ECS's failedTasks count of the deployment. */
+  failed: number;
+}
+
+export interface RolloutSample {
+  /** Milliseconds since the first follow of this service began, on the step's clock. */
+  atMs: number;
+  deployments: DeploymentSample[];
+}
+
+/** One follow of one deployment: the rollout first, then (after a failure) its rollback. */
+export interface FollowRecord {
+  deploymentId: string;
+  startedAtMs: number;
+  /** Undefined while it runs. */
+  endedAtMs: number | undefined;
+  /** How it ended, as followDeployment returned it; undefined when an error ended it. */
+  status: FollowOutcome['status'] | undefined;
+}
+
+export interface RolloutTimeline {
+  /** Oldest first; a stretch where nothing changed keeps only its first and last sample. */
+  samples: RolloutSample[];
+  /** In order: the rollout, then the rollback when one was followed. */
+  follows: FollowRecord[];
+  /** Samples dropped to stay within MAX_SAMPLES: the picture is then coarser than the checks were. */
+  thinned: number;
+  /** The clock reading atMs counts from; set when the first follow begins. */
+  originMs: number | undefined;
+}
+
+/** At most this many samples per service, whatever the timeout and the interval. */
+export const MAX_SAMPLES = 200;
+/** At most this many deployments per sample (ECS lists a handful at most). */
+const MAX_DEPLOYMENTS = 6;
+
+export function newTimeline(): RolloutTimeline {
+  return { samples: [], follows: [], thinned: 0, originMs: undefined };
+}
+
+/** Milliseconds since the timeline's origin, which the first reading sets. */
+function sinceOrigin(timeline: RolloutTimeline, nowMs: number): number {
+  timeline.originMs ??= nowMs;
+  return Math.max(0, Math.round(nowMs - timeline.originMs));
+}
+
+/**
+ * Keeps one DescribeServices answer as a sample, bounded: of a run of samples with the same
+ * deployments and counts only the first and the last stay, and past MAX_SAMPLES every other
+ * sample (never the first or the last) is dropped.
+ */
+export function recordSample(timeline: RolloutTimeline, nowMs: number, service: Service): void {
+  const samples = timeline.samples;
+  samples.push({
+    atMs: sinceOrigin(timeline, nowMs),
+    deployments: (service.deployments ?? []).slice(0, MAX_DEPLOYMENTS).map((d) => ({
+      id: d.id ?? '?',
+      status: d.status ?? '?',
+      revision: d.taskDefinition?.split('/').at(-1) ?? '?',
+      desired: d.desiredCount ?? 0,
+      running: d.runningCount ?? 0,
+      pending: d.pendingCount ?? 0,
+      failed: d.failedTasks ?? 0,
+    })),
+  });
+  const n = samples.length;
+  if (n >= 3 && sameCounts(samples[n - 1], samples[n - 2]) && sameCounts(samples[n - 2], samples[n - 3])) {
+    samples.splice(n - 2, 1);
+  }
+  if (samples.length > MAX_SAMPLES) {
+    const last = samples.length - 1;
+    timeline.samples = samples.filter((_, i) => i === last || i % 2 === 0);
+    timeline.thinned += samples.length - timeline.samples.length;
+  }
+}
+
+function sameCounts(a: RolloutSample | undefined, b: RolloutSample | undefined): boolean {
+  return JSON.stringify(a?.deployments) === JSON.stringify(b?.deployments);
 }

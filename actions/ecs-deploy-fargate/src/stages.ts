@@ -19,7 +19,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import { ActionError, formatError } from '@aws-containers/core';
 import { diffTaskDefinitions } from './diff.js';
-import { followDeployment, type FollowOutcome, type FollowStats } from './follow.js';
+import { followDeployment, type FollowOutcome, type FollowStats, type RolloutTimeline } from './follow.js';
 import type { TaskDefinitionSource } from './inputs.js';
 import { planRevision, planService, revisionName } from './plan.js';
 import {
@@ -235,6 +235,8 @@ export interface ServiceResult {
   message: string;
   /** The service events seen while following, oldest first. */
   events: ServiceEvent[];
+  /** What each check saw (deployments and task counts over time): the summary draws it. */
+  timeline?: RolloutTimeline;
 }
 
 export interface ServiceDeployRequest {
@@ -273,6 +275,7 @@ export async function deployService(
   const result = (fields: Omit<ServiceResult, 'service' | 'events'>): ServiceResult => ({
     service: target.name,
     events: stats.events,
+    timeline: stats.timeline,
     ...fields,
   });
   const primaryOf = (service: Service | undefined) =>

@@ -1,7 +1,8 @@
 // The job summary of a deploy, written on every exit path: what was rendered and registered, what
-// each service did (rollout and rollback as observed), the timeline, and what ended the step when
-// it ended early.
+// each service did (rollout and rollback as observed), the rollout drawn over time, and what ended
+// the step when it ended early.
 import { JobSummary } from '@aws-containers/core';
+import { rolloutChart } from './rollout-chart.js';
 import type { ServiceResult } from './stages.js';
 
 export interface DeployReport {
@@ -93,6 +94,14 @@ export function buildSummary(r: DeployReport): JobSummary {
     );
     for (const s of r.services) {
       if (s.rolloutState !== 'COMPLETED' && s.message) summary.paragraph(`${s.service}: ${s.message}`);
+      const chart = s.timeline ? rolloutChart(s.service, s.timeline) : undefined;
+      if (chart) {
+        summary
+          .heading(`${s.service}: the rollout over time`, 3)
+          .mermaid(chart.source)
+          .paragraph(chart.legend.join(' · '))
+          .list(chart.marks);
+      }
       if (s.events.length > 0) {
         summary.details(
           `${s.service}: service events (${s.events.length})`,
