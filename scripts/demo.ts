@@ -8,7 +8,13 @@
 //      CannotPullContainerError; the step reports the failure as soon as it is decidable, then
 //      follows the rollback (the circuit breaker's, or its own) to its end: rolled-back=true;
 //   4. the service is back on the first revision, its rollback COMPLETED.
+// Each step's job summary is shown as plain text in the terminal, and all of them are written to
+// one HTML page, rendered as GitHub renders a job summary (each deploy's rollout drawn as a chart),
+// whose path is printed at the end.
 // Exit 0 when every step behaved as expected (including the expected failure of step 3).
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { CreateClusterCommand, DescribeServicesCommand, ECSClient, type Service } from '@aws-sdk/client-ecs';
 import { buildOciLayout, defaultNetwork, startLocalAws, type LocalAws } from '@aws-containers/local-aws';
 import {
@@ -17,6 +23,7 @@ import {
   unescapeCommandData,
   type ActionRun,
 } from '../test/helpers/action-runner.js';
+import { summaryText, writeSummaryPage, type StepSummary } from './summary-page.js';
 
 /** Simulated ECS time runs this many times faster than the wall clock. */
 const TIME_SCALE = 20;
@@ -102,13 +109,16 @@ async function runStep(
     say(`    ${name} = ${value.replace(/\n/g, '\n      ')}`);
   }
   say(bold('  job summary'));
-  for (const line of result.summary.trimEnd().split('\n')) say(`    ${dim('│')} ${line}`);
+  for (const line of summaryText(result.summary).split('\n')) say(`    ${dim('│')} ${line}`);
+  summaries.push({ title, markdown: result.summary });
   return { ...result, firstErrorAtMs };
 }
 
 // ---- the demo
 
 const failures: string[] = [];
+/** Each step's job summary, for the page written at the end. */
+const summaries: StepSummary[] = [];
 function expect(ok: boolean, what: string): void {
   say(`  ${ok ? green('✔') : red('✖')} expected: ${what}`);
   if (!ok) failures.push(what);
@@ -246,6 +256,17 @@ try {
   failures.push(error instanceof Error ? (error.stack ?? error.message) : String(error));
 } finally {
   await aws.stop();
+}
+if (summaries.length > 0) {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'aws-containers-demo-'));
+  const page = await writeSummaryPage(
+    path.join(dir, 'job-summaries.html'),
+    summaries,
+    'aws-containers demo: job summaries',
+  );
+  say();
+  say(bold('Job summaries, as GitHub renders them (the rollouts drawn), in one page:'));
+  say(`   ${page}`);
 }
 const wall = ((performance.now() - started) / 1000).toFixed(1);
 say();

@@ -1,10 +1,16 @@
 // `npm run demo` end to end: scripts/demo.ts as a person runs it (tsx, local-aws in its process,
 // the bundled actions through the runner protocol). It must succeed, print each step's outputs and
-// summary, show the rollout and the rollback, and stay well under its one-minute goal.
+// summary (as plain text), show the rollout and the rollback, write every summary to one page whose
+// path it prints (drawn by headless Chromium here), and stay well under its one-minute goal.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
 import { jest } from '@jest/globals';
 import path from 'node:path';
+import { findElements, parseHtml, textContent, type HtmlElement } from '../scripts/summary-page.js';
 import { repoRoot } from './helpers/action-runner.js';
+import { CHROMIUM, drawnCharts, renderedDom } from './helpers/summary-page.js';
+import { requireTool } from './helpers/tools.js';
 
 jest.setTimeout(90_000);
 
@@ -36,9 +42,16 @@ function runDemo(): Promise<Run> {
 }
 
 let run: Run;
+/** The page the demo printed the path of. */
+let page: string | undefined;
 
 beforeAll(async () => {
   run = await runDemo();
+  page = /^Job summaries, as GitHub renders them.*\n {3}(\/\S+\.html)$/m.exec(run.stdout)?.[1];
+});
+
+afterAll(async () => {
+  if (page) await rm(path.dirname(page), { recursive: true, force: true });
 });
 
 test('exits 0, says everything behaved as expected, within its one-minute goal', () => {
@@ -80,3 +93,68 @@ test('streams the rollout, the fast failure with its reason and the rollback; no
   expect(run.stdout).toMatch(/✔ expected: the service runs demo-web:1 again/);
   expect(run.stdout).not.toMatch(/^\s*(?:[\d.]+s\s+)?::/m);
 });
+
+test('the terminal shows each job summary as plain text: headings, aligned tables, details collapsed, no tags', () => {
+  const summaries = run.stdout.match(/^ {2}job summary\n((?: {4}│.*\n)+)/gm) ?? [];
+  expect(summaries).toHaveLength(3);
+  for (const summary of summaries) expect(summary).not.toMatch(/<\/?[a-z][a-z0-9]*[\s>/]/);
+  expect(run.stdout).toMatch(/^ {4}│ ecs-deploy-fargate: demo-web\n {4}│ ─{28}$/m);
+  expect(run.stdout).toMatch(/^ {4}│ Service +Deployment +Rollout +Rollback +Rolled back$/m);
+  expect(run.stdout).toMatch(/^ {4}│ ▸ Task definition changes from demo-web:1 \(1\)$/m);
+  expect(run.stdout).toMatch(/^ {4}│ ▸ chart: web: tasks per deployment \(drawn on the page\)$/m);
+  expect(run.stdout).toMatch(/^ {4}│ • ✖ [\d.]+ s: deployment ecs-svc\/\d+ \(demo-web:2\) failed/m);
+  expect(run.stdout).toMatch(
+    /^ {4}│ • ↩ [\d.]+ s: rollback to demo-web:1 \(deployment ecs-svc\/\d+\): COMPLETED at [\d.]+ s$/m,
+  );
+});
+
+test("prints the page's path; the page holds each step's summary in turn, each deploy's rollout as Mermaid", async () => {
+  expect(page).toBeDefined();
+  expect(existsSync(page!)).toBe(true);
+  const dom = parseHtml(await readFile(page!, 'utf8'));
+  const steps = findElements(dom, (e) => e.tag === 'section' && e.attrs.class === 'step');
+  const title = (step: HtmlElement) =>
+    textContent(findElements([step], (e) => e.attrs.class === 'step-title')[0]?.children ?? []);
+  // The three steps that ran an action, titled as the terminal's headings.
+  const headings = (run.stdout.match(/^━━ [123]\/4 .*$/gm) ?? []).map((h) => h.slice(3));
+  expect(steps.map(title)).toEqual(headings);
+  const heading = (step: HtmlElement) =>
+    textContent(findElements([step], (e) => e.tag === 'h2')[1]?.children ?? []);
+  expect(steps.map(heading)).toEqual([
+    expect.stringMatching(/^ecr-push: 127\.0\.0\.1:\d+\/demo\/web$/),
+    'ecs-deploy-fargate: demo-web',
+    'ecs-deploy-fargate: demo-web',
+  ]);
+  const charts = steps.map((step) =>
+    findElements([step], (e) => e.tag === 'pre' && e.attrs.class === 'mermaid').map((e) =>
+      textContent(e.children),
+    ),
+  );
+  expect(charts[0]).toEqual([]);
+  expect(charts[1]).toEqual([expect.stringMatching(/^xychart-beta$/m)]);
+  expect(charts[1]?.[0]).not.toMatch(/^ {2}bar /m);
+  expect(charts[2]).toEqual([expect.stringMatching(/^ {2}bar "failure" .*\n {2}bar "rollback" /m)]);
+});
+
+requireTool('chromium', CHROMIUM)(
+  "the page in headless Chromium: both rollouts drawn, the failed one's failure and rollback marked",
+  async () => {
+    const dom = await renderedDom(page!);
+    expect(findElements(dom, (e) => e.tag === 'body')[0]?.attrs['data-mermaid']).toBe('rendered');
+    const [good, bad] = drawnCharts(dom);
+    expect(drawnCharts(dom)).toHaveLength(2);
+    expect(good?.title).toBe('web: tasks per deployment');
+    expect(good?.barsDrawn).toEqual([]);
+    expect(good?.linePoints.length).toBeGreaterThan(0);
+    expect(bad?.barsDrawn).toEqual([1, 1]);
+    expect(bad?.legend).toEqual(
+      expect.arrayContaining([
+        'demo-web:2 rollout failed',
+        'demo-web:1 rollback running',
+        'failure',
+        'rollback',
+      ]),
+    );
+  },
+  60_000,
+);
