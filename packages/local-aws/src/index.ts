@@ -13,11 +13,13 @@ import { createElbv2, type Elbv2Admin } from './elbv2/index.js';
 import { LocalClock } from './platform/clock.js';
 import type { ClockMode } from './platform/clock.js';
 import { FaultInjector } from './platform/faults.js';
+import { AccessControl } from './platform/access.js';
 import { IdentityStore } from './platform/identities.js';
+import { createIam, roleDirectory, type IamAdmin } from './iam/index.js';
 import type { CredentialSpec } from './platform/identities.js';
 import { OpLog } from './platform/oplog.js';
 import { LocalStateStore } from './platform/state.js';
-import { prepareTls } from './platform/tls.js';
+import { leafCertificate, prepareTls } from './platform/tls.js';
 import { RegistryHosts, type RegistryAddress } from './registry/hosts.js';
 import { LocalAwsServer } from './server.js';
 import type { AwsError, Identity, ServiceFactory, ServiceModule } from './service.js';
@@ -25,7 +27,26 @@ import { createSts } from './sts/index.js';
 
 export type { ArmedFault, FaultKind, FaultSpec } from './platform/faults.js';
 export type { ClockMode, ClockOptions, ClockTimer } from './platform/clock.js';
-export type { CredentialSpec } from './platform/identities.js';
+export type { CredentialSpec, IdentitySummary } from './platform/identities.js';
+export type { IamCheck } from './platform/access.js';
+export type {
+  AuthorizationRequest,
+  ContextValue,
+  Decision,
+  Evaluation,
+  PolicyDocument,
+  PolicyStatement,
+} from './platform/iam-policy.js';
+export {
+  accessDeniedMessage,
+  actionMatches,
+  allowedActions,
+  evaluate as evaluatePolicies,
+  MalformedPolicyError,
+  parsePolicy,
+  resourceMatches,
+} from './platform/iam-policy.js';
+export type { IamAdmin } from './iam/index.js';
 export type { OpLogEntry, OpLogFilter } from './platform/oplog.js';
 export { LocalClock } from './platform/clock.js';
 export { FaultInjector } from './platform/faults.js';
@@ -126,6 +147,12 @@ export interface LocalAwsOptions {
   logError?: (line: string) => void;
   /** More service modules to mount after the built-in ones (tests; services not yet built in). */
   modules?: ServiceFactory[];
+  /**
+   * Issuers whose OIDC discovery is fetched elsewhere: issuer URL → a loopback base URL serving
+   * /.well-known/openid-configuration (a stand-in of GitHub's token service). Also
+   * admin.iam.routeIssuer() and POST /_local-aws/iam/oidc-discovery.
+   */
+  oidcIssuers?: Record<string, string>;
 }
 
 /** The handle startLocalAws() returns. */
@@ -164,7 +191,13 @@ export interface LocalAws {
     ecs: ReturnType<ReturnType<typeof createEcsFactory>>['admin'];
     ec2: Ec2Admin;
     elbv2: Elbv2Admin;
+    iam: IamAdmin;
   };
+  /**
+   * A certificate and key for 127.0.0.1/localhost signed by this server's CA: for a loopback
+   * stand-in (an OIDC issuer) that local-aws then trusts over HTTPS.
+   */
+  issueCertificate(): { cert: string; key: string };
   /** Verifies a presigned STS GetCallerIdentity URL (an EKS token) as STS would. */
   verifyPresignedUrl(url: string, headers?: Record<string, string>): Identity | AwsError;
   stop(): Promise<void>;
@@ -185,6 +218,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   if (specs.length === 0) throw new Error('credentials: give at least one key');
   const identities = new IdentityStore(accountId);
   for (const spec of specs) identities.add(spec);
+  const access = new AccessControl(identities);
 
   const clock = new LocalClock({
     ...(options.timeScale !== undefined ? { timeScale: options.timeScale } : {}),
@@ -209,6 +243,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     accountId,
     region,
     identities,
+    access,
     clock,
     state,
     faults,
@@ -217,6 +252,20 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     signatureClock: options.signatureClock ?? 'real',
     logError: options.logError ?? ((line) => console.error(line)),
     health: (): Record<string, unknown> => ({ registries: hosts.list() }),
+    adminEndpoints: [
+      {
+        method: 'POST',
+        path: '/_local-aws/iam/oidc-discovery',
+        handle: (body) => {
+          if (typeof body.issuer !== 'string' || (body.url !== undefined && typeof body.url !== 'string'))
+            throw new Error(
+              'give {"issuer": "https://…", "url": "http://127.0.0.1:<port>"} (no url: remove the route)',
+            );
+          iam.admin.routeIssuer(body.issuer, body.url as string | undefined);
+          return { issuer: body.issuer, url: body.url ?? null };
+        },
+      },
+    ],
   });
   const hosts: RegistryHosts = new RegistryHosts({
     state,
@@ -229,8 +278,11 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     verifyPresignedUrl: (url: string, headers?: Record<string, string>) =>
       server.verifyPresignedUrl(url, headers),
   };
+  const iam = createIam(env);
+  access.useRoles(roleDirectory(iam.iam));
+  for (const [issuer, url] of Object.entries(options.oidcIssuers ?? {})) iam.admin.routeIssuer(issuer, url);
   const ecr = createEcr({ hosts, credentialNow })(env);
-  const sts = createSts(env);
+  const sts = createSts({ identities, access, iam: iam.iam, credentialNow, trustedCa: [tls.caCertPem] })(env);
   const ecrPublic = createEcrPublic({ credentialNow })(env);
   const ec2 = createEc2(env);
   const elbv2 = createElbv2({ ...env, network: ec2.admin });
@@ -240,7 +292,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     elbv2: elbv2.admin,
     registryAt: (host) => registryAt(hosts, host),
   })(env);
-  for (const module of [sts, ecr, ecrPublic, ecs, ec2, elbv2] as ServiceModule[]) server.mount(module);
+  for (const module of [sts, iam, ecr, ecrPublic, ecs, ec2, elbv2] as ServiceModule[]) server.mount(module);
   for (const factory of options.modules ?? []) server.mount(factory(env));
 
   let info;
@@ -280,7 +332,8 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     faults,
     opLog,
     state,
-    admin: { ecr: ecr.admin, ecs: ecs.admin, ec2: ec2.admin, elbv2: elbv2.admin },
+    admin: { ecr: ecr.admin, ecs: ecs.admin, ec2: ec2.admin, elbv2: elbv2.admin, iam: iam.admin },
+    issueCertificate: () => leafCertificate(tls),
     verifyPresignedUrl: (url, headers) => server.verifyPresignedUrl(url, headers),
     stop: () =>
       (stopped ??= (async () => {

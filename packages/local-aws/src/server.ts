@@ -8,22 +8,28 @@ import { createServer as createHttpServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { AwsError } from './service.js';
 import type {
+  Authorization,
   HttpRoute,
   Identity,
   JsonService,
   QueryService,
+  RequestAccess,
   RequestContext,
   RouteEnv,
   ServerInfo,
   ServiceModule,
 } from './service.js';
+import type { AccessControl, IamCheck } from './platform/access.js';
+import type { AuthorizationRequest, PolicyDocument } from './platform/iam-policy.js';
 import type { LocalClock } from './platform/clock.js';
 import type { FaultInjector, FaultSpec } from './platform/faults.js';
-import type { IdentityStore } from './platform/identities.js';
+import type { CredentialSpec, IdentityStore } from './platform/identities.js';
 import type { OpLog, OpLogFilter } from './platform/oplog.js';
 import {
+  accessDenied,
   authError,
   faultError,
   internalFailure,
@@ -58,6 +64,8 @@ export interface ServerConfig {
   accountId: string;
   region: string;
   identities: IdentityStore;
+  /** IAM: which calls each caller may make. */
+  access: AccessControl;
   clock: LocalClock;
   state: LocalStateStore;
   faults: FaultInjector;
@@ -69,6 +77,15 @@ export interface ServerConfig {
   logError: (line: string) => void;
   /** More for GET /_local-aws/health (the registry hosts). */
   health?: () => Record<string, unknown>;
+  /** More admin endpoints (`POST /_local-aws/iam/oidc-discovery`): the JSON body in, the answer out. */
+  adminEndpoints?: AdminEndpoint[];
+}
+
+/** An admin endpoint a module adds. It throws an Error to answer 400 with its message. */
+export interface AdminEndpoint {
+  method: string;
+  path: string;
+  handle(body: Record<string, unknown>): unknown;
 }
 
 /** One line of the operation log, before the server adds the time and the action. */
@@ -81,10 +98,16 @@ interface CallRecord {
   region?: string | undefined;
   status: number;
   errorCode?: string | undefined;
+  iam?: IamCheck[] | undefined;
 }
 
 /** A call as the operation log names it, before its outcome. */
 type LoggedCall = Omit<CallRecord, 'status' | 'errorCode'>;
+
+/** The caller of an operation answered without a signature (sts:AssumeRoleWithWebIdentity). */
+const ANONYMOUS: Identity = { accountId: '', arn: '', userId: '', accessKeyId: '' };
+
+const overTls = (req: IncomingMessage) => (req.socket as TLSSocket).encrypted === true;
 
 const isAdminPath = (rawPath: string) => rawPath === '/_local-aws' || rawPath.startsWith('/_local-aws/');
 
@@ -200,6 +223,16 @@ export class LocalAwsServer {
       },
       log: (entry) => this.record({ requestId: randomUUID(), ...entry }),
       fault: (service, operation, res) => this.routeFault(service, operation, res),
+      authorize: (identity, requests, facts) => {
+        const outcome = config.access.check(identity, requests, {
+          ...facts,
+          now: this.credentialNow(),
+        });
+        return {
+          checks: outcome.checks,
+          ...(outcome.denied ? { denied: outcome.denied.message } : {}),
+        };
+      },
     };
   }
 
@@ -302,7 +335,7 @@ export class LocalAwsServer {
 
   private record(entry: CallRecord): void {
     const timeMs = this.config.clock.now();
-    const accessKeyId = entry.identity?.accessKeyId ?? entry.accessKeyId;
+    const accessKeyId = entry.identity?.accessKeyId || entry.accessKeyId;
     this.config.opLog.record({
       time: new Date(timeMs).toISOString(),
       timeMs,
@@ -310,11 +343,12 @@ export class LocalAwsServer {
       service: entry.service,
       operation: entry.operation,
       action: `${entry.service}:${entry.operation}`,
-      ...(entry.identity ? { identityArn: entry.identity.arn } : {}),
+      ...(entry.identity?.arn ? { identityArn: entry.identity.arn } : {}),
       ...(accessKeyId ? { accessKeyId } : {}),
       region: entry.region ?? this.config.region,
       status: entry.status,
       ...(entry.errorCode ? { errorCode: entry.errorCode } : {}),
+      ...(entry.iam && entry.iam.length > 0 ? { iam: [...entry.iam] } : {}),
     });
   }
 
@@ -446,7 +480,12 @@ export class LocalAwsServer {
     return internalFailure();
   }
 
-  private requestContext(identity: Identity, region: string, requestId: string): RequestContext {
+  private requestContext(
+    identity: Identity,
+    region: string,
+    requestId: string,
+    access: RequestAccess,
+  ): RequestContext {
     return {
       identity,
       region,
@@ -454,7 +493,53 @@ export class LocalAwsServer {
       clock: this.config.clock,
       state: this.config.state,
       server: this.info,
+      access,
     };
+  }
+
+  /** IAM for one request: every answer goes into `checks`, which the operation log keeps. */
+  private requestAccess(
+    identity: Identity,
+    region: string,
+    secure: boolean,
+    protocol: Protocol,
+    checks: IamCheck[],
+  ): RequestAccess {
+    return {
+      secure,
+      check: (requests) => {
+        const outcome = this.config.access.check(identity, requests, {
+          region,
+          secure,
+          now: this.credentialNow(),
+        });
+        checks.push(...outcome.checks);
+        return outcome.denied ? accessDenied(protocol, outcome.denied.message) : undefined;
+      },
+      record: (check) => {
+        checks.push(check);
+      },
+    };
+  }
+
+  /** What the server authorises before an operation runs: the service's answer, or `<prefix>:<op>` on "*". */
+  private requestsFor<Input>(
+    service: { signingName: string; iamPrefix?: string; authorization?: Authorization<Input> },
+    operation: string,
+    input: Input,
+    ctx: RequestContext,
+  ): AuthorizationRequest[] {
+    let requests: AuthorizationRequest[] | undefined;
+    try {
+      requests = service.authorization?.(operation, input, ctx);
+    } catch (error) {
+      this.config.logError(
+        `local-aws: the authorization of ${service.signingName}:${operation} threw (request ${ctx.requestId}); ${operation} is evaluated on "*": ${stackOf(error)}`,
+      );
+    }
+    return (
+      requests ?? [{ action: `${service.iamPrefix ?? service.signingName}:${operation}`, resource: '*' }]
+    );
   }
 
   private async handleJson(
@@ -533,7 +618,14 @@ export class LocalAwsServer {
       );
     }
 
-    const ctx = this.requestContext(identity, region, requestId);
+    const checks: IamCheck[] = [];
+    failed.iam = checks;
+    const access = this.requestAccess(identity, region, overTls(req), 'json1.1', checks);
+    const ctx = this.requestContext(identity, region, requestId, access);
+    const denied = access.check(
+      this.requestsFor(service, operationName, input as Record<string, unknown>, ctx),
+    );
+    if (denied) return fail(denied);
     let result: unknown;
     try {
       result = await operation(input as Record<string, unknown>, ctx);
@@ -541,7 +633,15 @@ export class LocalAwsServer {
       return fail(this.operationFailure(error, `${service.signingName}:${operationName}`, requestId));
     }
     sendJson(res, 200, result ?? {}, requestId);
-    this.record({ requestId, service: serviceName, operation: operationName, identity, region, status: 200 });
+    this.record({
+      requestId,
+      service: serviceName,
+      operation: operationName,
+      identity,
+      region,
+      status: 200,
+      iam: checks,
+    });
   }
 
   /** A Query request refused before its body was read: framed and logged as far as its scope tells. */
@@ -616,17 +716,22 @@ export class LocalAwsServer {
     };
     const fail = (error: AwsError) => this.sendFailure(res, protocol, error, failed, xmlns);
 
-    const signer = verifySignature(
-      { method: req.method ?? 'GET', rawPath: r.rawPath, rawQuery: r.rawQuery, headers: r.headers, body },
-      {
-        credentials: this.config.identities,
-        now: this.credentialNow(),
-        service: service.signingName,
-        skewMs: service.skewMs ?? FIVE_MINUTES,
-        ...(service.presignedMaxAgeMs !== undefined ? { presignedMaxAgeMs: service.presignedMaxAgeMs } : {}),
-      },
-      protocol,
-    );
+    const anonymous = !signed && action !== null && (service.unsignedOperations ?? []).includes(action);
+    const signer = anonymous
+      ? { identity: ANONYMOUS, region: scope?.region ?? this.config.region }
+      : verifySignature(
+          { method: req.method ?? 'GET', rawPath: r.rawPath, rawQuery: r.rawQuery, headers: r.headers, body },
+          {
+            credentials: this.config.identities,
+            now: this.credentialNow(),
+            service: service.signingName,
+            skewMs: service.skewMs ?? FIVE_MINUTES,
+            ...(service.presignedMaxAgeMs !== undefined
+              ? { presignedMaxAgeMs: service.presignedMaxAgeMs }
+              : {}),
+          },
+          protocol,
+        );
     if (signer instanceof AwsError) return fail(signer);
     const { identity, region } = signer;
     failed.identity = identity;
@@ -652,7 +757,14 @@ export class LocalAwsServer {
     );
     if (answered) return;
 
-    const ctx = this.requestContext(identity, region, requestId);
+    const checks: IamCheck[] = [];
+    failed.iam = checks;
+    const access = this.requestAccess(identity, region, overTls(req), protocol, checks);
+    const ctx = this.requestContext(identity, region, requestId, access);
+    if (!anonymous) {
+      const denied = access.check(this.requestsFor(service, action, params, ctx));
+      if (denied) return fail(denied);
+    }
     let resultXml: string;
     try {
       resultXml = await operation(params, ctx);
@@ -667,6 +779,7 @@ export class LocalAwsServer {
       identity,
       region,
       status: 200,
+      iam: checks,
     });
   }
 
@@ -818,6 +931,26 @@ export class LocalAwsServer {
       }
       if (path === '/_local-aws/state' && method === 'GET')
         return send(200, { dataDir: state.dataDir ?? null, namespaces: state.snapshot() });
+      if (path === '/_local-aws/identities') {
+        if (method === 'GET') return send(200, { identities: this.config.identities.summaries() });
+        if (method === 'POST') {
+          const body = await readJson();
+          for (const key of ['accessKeyId', 'secretAccessKey'] as const)
+            if (typeof body[key] !== 'string' || body[key] === '') throw new Error(`give ${key}`);
+          const identity = this.config.identities.add(body as unknown as CredentialSpec);
+          return send(201, { identity });
+        }
+      }
+      const policyOf = /^\/_local-aws\/identities\/([^/]+)\/policy$/.exec(path)?.[1];
+      if (policyOf !== undefined && (method === 'PUT' || method === 'DELETE')) {
+        const key = decodeURIComponent(policyOf);
+        if (!this.config.identities.get(key)) return send(404, { error: `no access key ${key}` });
+        const policy = method === 'PUT' ? ((await readJson()) as unknown as PolicyDocument) : undefined;
+        const identity = this.config.identities.setPolicy(key, policy);
+        return send(200, { identity, ...(policy ? { policy } : {}) });
+      }
+      const extra = this.config.adminEndpoints?.find((e) => e.path === path && e.method === method);
+      if (extra) return send(200, extra.handle(await readJson()));
       return send(404, {
         error: `no admin endpoint ${method} ${path}`,
         endpoints: [
@@ -829,6 +962,9 @@ export class LocalAwsServer {
           'GET /_local-aws/clock',
           'POST /_local-aws/clock/advance',
           'GET /_local-aws/state',
+          'GET|POST /_local-aws/identities',
+          'PUT|DELETE /_local-aws/identities/{accessKeyId}/policy',
+          ...(this.config.adminEndpoints ?? []).map((e) => `${e.method} ${e.path}`),
         ],
       });
     } catch (error) {

@@ -2,6 +2,11 @@
 // The server (server.ts, platform/) owns transport, SigV4, protocol framing, faults, the
 // operation log and persistence; a service owns only its operations and its state.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IamCheck } from './platform/access.js';
+import type { AuthorizationRequest } from './platform/iam-policy.js';
+
+export type { AuthorizationRequest } from './platform/iam-policy.js';
+export type { IamCheck } from './platform/access.js';
 
 /** The verified caller of a request, as STS GetCallerIdentity would describe it. */
 export interface Identity {
@@ -38,6 +43,20 @@ export interface ServerInfo {
   caCertPath: string;
 }
 
+/** IAM for one request: what the operation checks beyond the actions the server checked for it. */
+export interface RequestAccess {
+  /**
+   * Evaluates more requests for the caller (actions an operation finds it needs while it runs),
+   * keeping each answer for the operation log. Returns the AccessDenied to throw, in the request's
+   * protocol, for the first one denied.
+   */
+  check(requests: readonly AuthorizationRequest[]): AwsError | undefined;
+  /** Keeps an answer the operation reached itself (a trust policy) for the operation log. */
+  record(check: IamCheck): void;
+  /** Whether the request came over TLS (aws:SecureTransport). */
+  secure: boolean;
+}
+
 export interface RequestContext {
   identity: Identity;
   /** The region of the request's credential scope. */
@@ -46,7 +65,20 @@ export interface RequestContext {
   clock: Clock;
   state: StateStore;
   server: ServerInfo;
+  access: RequestAccess;
 }
+
+/**
+ * Which IAM actions an operation stands for, on which resources (its ARNs, or "*" for actions
+ * without a resource type), with which service-specific condition keys. The server evaluates them
+ * for the caller before the operation runs; undefined: `<iamPrefix>:<operation>` on "*".
+ * An operation with nothing to authorise (sts:GetCallerIdentity) returns [].
+ */
+export type Authorization<Input> = (
+  operation: string,
+  input: Input,
+  ctx: RequestContext,
+) => AuthorizationRequest[] | undefined;
 
 /**
  * An error in AWS's terms. The protocol layer serialises it as that protocol does
@@ -76,6 +108,9 @@ export interface JsonService {
   operations: Record<string, JsonOperation>;
   /** Allowed clock skew of signed requests, ms (default 5 minutes, as most AWS services). */
   skewMs?: number;
+  /** The service prefix of its IAM actions (default: the signing name). */
+  iamPrefix?: string;
+  authorization?: Authorization<Record<string, unknown>>;
 }
 
 /** AWS Query: form-encoded Action=…&Version=… (or a presigned GET); the result is XML. */
@@ -84,7 +119,7 @@ export interface QueryService {
   signingName: string;
   version: string;
   /** Returns the inner XML of <{Action}Result>; the server wraps it with the response and metadata. */
-  operations: Record<string, (params: URLSearchParams, ctx: RequestContext) => string>;
+  operations: Record<string, (params: URLSearchParams, ctx: RequestContext) => string | Promise<string>>;
   /** xmlns of responses and errors (default https://{signingName}.amazonaws.com/doc/{version}/). */
   xmlNamespace?: string;
   /** Allowed clock skew of signed requests, ms (default 5 minutes; STS: 15). */
@@ -97,6 +132,11 @@ export interface QueryService {
    * <Response><Errors><Error>…</Error></Errors><RequestID>…</RequestID></Response>.
    */
   flavour?: 'ec2';
+  /** The service prefix of its IAM actions (default: the signing name). */
+  iamPrefix?: string;
+  authorization?: Authorization<URLSearchParams>;
+  /** Operations answered without a signature (sts:AssumeRoleWithWebIdentity); signed ones are checked. */
+  unsignedOperations?: string[];
 }
 
 /**
@@ -119,7 +159,18 @@ export interface RouteEnv {
     identity?: Identity;
     status: number;
     errorCode?: string;
+    /** The IAM questions asked for it and their answers. */
+    iam?: IamCheck[];
   }): void;
+  /**
+   * Evaluates IAM for a caller of the route; the checks go into the operation log through log().
+   * `denied` is AWS's AccessDenied message for the first request denied.
+   */
+  authorize(
+    identity: Identity,
+    requests: readonly AuthorizationRequest[],
+    facts: { region: string; secure: boolean },
+  ): { checks: IamCheck[]; denied?: string };
   /** Applies an injected fault for this service/operation, if one is armed; true when it answered. */
   fault(service: string, operation: string, res: ServerResponse): Promise<boolean>;
 }

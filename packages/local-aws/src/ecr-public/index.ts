@@ -21,6 +21,14 @@ function ecrPublicService(credentialNow: () => number): JsonService {
     protocol: 'json1.1',
     signingName: 'ecr-public',
     targetPrefix: ECR_PUBLIC_TARGET_PREFIX,
+    // A token for public.ecr.aws takes both: ECR Public's own, and STS's bearer token.
+    authorization: (operation) =>
+      operation === 'GetAuthorizationToken'
+        ? [
+            { action: 'ecr-public:GetAuthorizationToken', resource: '*' },
+            { action: 'sts:GetServiceBearerToken', resource: '*' },
+          ]
+        : undefined,
     operations: {
       GetAuthorizationToken(_input, ctx) {
         if (ctx.region !== 'us-east-1') {

@@ -5,6 +5,7 @@ import type { RegistryHosts } from '../registry/hosts.js';
 import { createRegistryRoute } from '../registry/route.js';
 import { parseManifest } from '../registry/manifest.js';
 import { createEcrOperations } from './api.js';
+import { ecrAuthorization } from './authorization.js';
 import { DEFAULT_SCAN_DURATION_MS, loadState, type EcrState, type ScanFindingsFixture } from './model.js';
 import { REGISTRY_ID_RE } from './validate.js';
 
@@ -98,6 +99,7 @@ function createEcrModule(
     signingName: 'ecr',
     targetPrefix: ECR_TARGET_PREFIX,
     operations: openingRegistryHosts(createEcrOperations(ecr, blobs, save, facts), hosts),
+    authorization: ecrAuthorization(ecr),
   };
   return {
     services: [service],

@@ -6,6 +6,7 @@ import type { ImageResolution } from '../ecr/index.js';
 import type { Elbv2Integration } from '../elbv2/index.js';
 import type { JsonService, ServiceFactory } from '../service.js';
 import { createEcsOperations } from './api.js';
+import { ecsAuthorization } from './authorization.js';
 import { TaskLoadBalancing } from './load-balancing.js';
 import {
   DEFAULT_TIMINGS,
@@ -138,6 +139,7 @@ export function createEcsFactory(deps: EcsDeps): ServiceFactory<EcsAdmin> {
       signingName: 'ecs',
       targetPrefix: ECS_TARGET_PREFIX,
       operations: createEcsOperations(s, sim, resolveImage, save, { network, elbv2 }),
+      authorization: ecsAuthorization(s),
     };
     sim.resume();
     return {

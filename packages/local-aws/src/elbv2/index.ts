@@ -3,6 +3,7 @@
 // balancers, listeners, rules and tags. ECS reaches it through the typed `Elbv2Integration`
 // below (register a task's address, say whether it is healthy, hold a target group), not
 // through the API.
+import { elbv2Authorization } from './authorization.js';
 import type { Ec2Network } from '../ec2/index.js';
 import type { QueryService, ServiceModule, StateStore } from '../service.js';
 import { AwsError } from '../service.js';
@@ -161,6 +162,7 @@ export function createElbv2(env: {
     version: ELBV2_VERSION,
     xmlNamespace: `http://elasticloadbalancing.amazonaws.com/doc/${ELBV2_VERSION}/`,
     operations: createElbv2Operations(deps),
+    authorization: elbv2Authorization(),
   };
   monitor.resume(Object.values(s.regions).flatMap((r) => Object.values(r.targetGroups)));
 

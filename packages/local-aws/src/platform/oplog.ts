@@ -1,5 +1,8 @@
 // Every API operation the server answered: when, which service and operation, the IAM action it
-// stands for, who called, and how it ended. Tests read it (and later check IAM policies against it).
+// stands for, who called, how it ended, and the IAM questions asked for it (each action and
+// resource, and whether it was allowed). Tests read it, and check IAM policies against it: the
+// actions a caller was allowed are what its least-privilege policy must name.
+import type { IamCheck } from './access.js';
 
 export interface OpLogEntry {
   /** Simulated time, ISO 8601. */
@@ -16,6 +19,12 @@ export interface OpLogEntry {
   region: string;
   status: number;
   errorCode?: string;
+  /**
+   * The IAM actions evaluated for the call, in order, with the resource each was evaluated on and
+   * the answer (a call stops at the first denied one). Absent when the call failed before IAM was
+   * asked (a bad signature, an unknown operation, an injected fault).
+   */
+  iam?: IamCheck[];
 }
 
 export interface OpLogFilter {
@@ -23,6 +32,8 @@ export interface OpLogFilter {
   operation?: string;
   action?: string;
   errorCode?: string;
+  accessKeyId?: string;
+  identityArn?: string;
 }
 
 export class OpLog {
@@ -42,8 +53,32 @@ export class OpLog {
         (filter.service === undefined || e.service === filter.service) &&
         (filter.operation === undefined || e.operation === filter.operation) &&
         (filter.action === undefined || e.action === filter.action) &&
-        (filter.errorCode === undefined || e.errorCode === filter.errorCode),
+        (filter.errorCode === undefined || e.errorCode === filter.errorCode) &&
+        (filter.accessKeyId === undefined || e.accessKeyId === filter.accessKeyId) &&
+        (filter.identityArn === undefined || e.identityArn === filter.identityArn),
     );
+  }
+
+  /** Every IAM question asked for the matching calls, in order, with the call it belongs to. */
+  iamChecks(filter: OpLogFilter = {}): Array<IamCheck & { operation: string; requestId: string }> {
+    return this.entries(filter).flatMap((e) =>
+      (e.iam ?? []).map((c) => ({ ...c, operation: e.action, requestId: e.requestId })),
+    );
+  }
+
+  /**
+   * The distinct IAM actions evaluated for the matching calls, sorted: with `allowed`, only those
+   * allowed (what a least-privilege policy must name), or only those denied.
+   */
+  iamActions(filter: OpLogFilter & { allowed?: boolean } = {}): string[] {
+    const { allowed, ...rest } = filter;
+    return [
+      ...new Set(
+        this.iamChecks(rest)
+          .filter((c) => allowed === undefined || c.allowed === allowed)
+          .map((c) => c.action),
+      ),
+    ].sort();
   }
 
   /** The distinct IAM actions called, sorted. */

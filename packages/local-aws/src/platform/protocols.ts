@@ -158,6 +158,7 @@ const AUTH_CODES: Record<SigV4ErrorKind, { json: [string, number]; query: [strin
   mismatch: { json: ['InvalidSignatureException', 403], query: ['SignatureDoesNotMatch', 403] },
   expired: { json: ['InvalidSignatureException', 403], query: ['SignatureDoesNotMatch', 403] },
   scope: { json: ['InvalidSignatureException', 403], query: ['SignatureDoesNotMatch', 403] },
+  'expired-token': { json: ['ExpiredTokenException', 400], query: ['ExpiredToken', 403] },
 };
 
 export function authError(kind: SigV4ErrorKind, message: string, protocol: Protocol): AwsError {
@@ -198,4 +199,21 @@ export function internalFailure(): AwsError {
     'The request processing has failed because of an unknown error, exception or failure.',
     500,
   );
+}
+
+/**
+ * IAM's refusal in each protocol's terms: JSON 1.1 AccessDeniedException (400), Query AccessDenied
+ * (403), and EC2's UnauthorizedOperation (403), whose message leads with its own sentence and names
+ * no resource for actions that have none.
+ */
+export function accessDenied(protocol: Protocol, message: string): AwsError {
+  if (protocol === 'json1.1') return new AwsError('AccessDeniedException', message, 400);
+  if (protocol === 'ec2') {
+    return new AwsError(
+      'UnauthorizedOperation',
+      `You are not authorized to perform this operation. ${message.replace(' on resource: * ', ' ')}`,
+      403,
+    );
+  }
+  return new AwsError('AccessDenied', message, 403);
 }

@@ -16,6 +16,8 @@ export interface SigningCredential {
   accessKeyId: string;
   secretAccessKey: string;
   sessionToken?: string;
+  /** Temporary credentials stop working at this time (ms since the epoch, the credential clock). */
+  expiresAt?: number;
   identity: Identity;
 }
 
@@ -37,7 +39,9 @@ export type SigV4ErrorKind =
   /** Request time outside the allowed skew, or a presigned URL past its lifetime. */
   | 'expired'
   /** The credential scope is wrong (date, region, service, terminator). */
-  | 'scope';
+  | 'scope'
+  /** Temporary credentials past their expiration. */
+  | 'expired-token';
 
 export class SigV4Error extends Error {
   constructor(
@@ -54,6 +58,7 @@ export const MESSAGES = {
   mismatch:
     'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',
   invalidToken: 'The security token included in the request is invalid.',
+  expiredToken: 'The security token included in the request is expired',
 } as const;
 
 /** A request as it arrived: raw path and query (undecoded), headers lower-cased, the body. */
@@ -459,6 +464,9 @@ export function verifyRequest(req: WireRequest, options: VerifyOptions): Verifie
   const given = /^[0-9a-f]{64}$/i.test(auth.signature) ? Buffer.from(auth.signature, 'hex') : Buffer.alloc(0);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
     throw new SigV4Error('mismatch', MESSAGES.mismatch, auth.accessKeyId);
+  }
+  if (credential.expiresAt !== undefined && now >= credential.expiresAt) {
+    throw new SigV4Error('expired-token', MESSAGES.expiredToken, auth.accessKeyId);
   }
   return { credential, scope: auth.scope, presigned: auth.presigned, signedAt };
 }

@@ -172,3 +172,13 @@ export function prepareTls(caDir: string): TlsMaterial {
   const cert = createLeafCert(caCertPem, caKeyPem, cachedLeafKey);
   return { caCertPath, caKeyPath, caCertPem, cert, key: cachedLeafKey.privateKeyPem };
 }
+
+/**
+ * Another leaf certificate for localhost, 127.0.0.1 and ::1 signed by the CA: for a loopback
+ * stand-in (a test's OIDC issuer) that local-aws should trust as it trusts itself.
+ */
+export function leafCertificate(tls: TlsMaterial): { cert: string; key: string } {
+  const caKeyPem = readFileSync(tls.caKeyPath, 'utf8');
+  cachedLeafKey ??= newKeyPair();
+  return { cert: createLeafCert(tls.caCertPem, caKeyPem, cachedLeafKey), key: cachedLeafKey.privateKeyPem };
+}

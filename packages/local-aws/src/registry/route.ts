@@ -5,8 +5,9 @@
 // ECR in that region.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import type { Clock, HttpRoute, Identity, RouteEnv } from '../service.js';
+import type { Clock, HttpRoute, IamCheck, Identity, RouteEnv } from '../service.js';
 import { basicPassword, verifyPassword, type RegistryCredential } from '../ecr/auth.js';
+import { repositoryRequest } from '../ecr/authorization.js';
 import {
   createFromTemplate,
   deleteImage,
@@ -89,6 +90,17 @@ export function createRegistryRoute(deps: RegistryRouteDeps): HttpRoute {
       let errorCode: string | undefined;
       let identity: Identity | undefined;
       const logged: Array<{ op: string; status?: number }> = [];
+      const iam: IamCheck[] = [];
+      const secure = (req.socket as TLSSocket).encrypted === true;
+      /** IAM for the caller: `ops` on the repository `name` of this registry, or DENIED. */
+      const authorize = (here: RegistryAddress, name: string, ops: string[]) => {
+        if (!identity) return;
+        const requests = ops.map((op) => repositoryRequest(ecr, op, here, name));
+        const outcome = env.authorize(identity, requests, { region: here.region, secure });
+        iam.push(...outcome.checks);
+        if (outcome.denied) throw new RegistryError(403, 'DENIED', outcome.denied);
+      };
+      const checksOf = (op: string) => iam.filter((c) => c.action === `ecr:${op}`);
 
       const send: Send = async (code, headers, body) => {
         status = code;
@@ -118,7 +130,12 @@ export function createRegistryRoute(deps: RegistryRouteDeps): HttpRoute {
         const here = hosts.at(req.socket.localPort);
         if (!here) throw new RegistryError(404, 'UNSUPPORTED', 'No registry is served on this port.');
         const setCred = (c: RegistryCredential) => (identity = c.identity);
-        call = route(method, url, req, send, setCred, logged, { realm, here, clock: env.clock });
+        call = route(method, url, req, send, setCred, logged, {
+          realm,
+          here,
+          clock: env.clock,
+          authorize: (name, ops) => authorize(here, name, ops),
+        });
       } catch (e) {
         if (!(e instanceof RegistryError)) throw e;
         drain(req);
@@ -146,10 +163,21 @@ export function createRegistryRoute(deps: RegistryRouteDeps): HttpRoute {
       }
       drain(req);
       for (const extra of logged) {
-        env.log({ service: 'ecr', operation: extra.op, identity, status: extra.status ?? status });
+        env.log({
+          service: 'ecr',
+          operation: extra.op,
+          identity,
+          status: extra.status ?? status,
+          iam: checksOf(extra.op),
+        });
       }
       if (call.op !== 'Ping') {
-        const entry: Parameters<RouteEnv['log']>[0] = { service: 'ecr', operation: call.op, status };
+        const entry: Parameters<RouteEnv['log']>[0] = {
+          service: 'ecr',
+          operation: call.op,
+          status,
+          iam: checksOf(call.op),
+        };
         if (identity) entry.identity = identity;
         if (errorCode) entry.errorCode = errorCode;
         env.log(entry);
@@ -164,7 +192,12 @@ export function createRegistryRoute(deps: RegistryRouteDeps): HttpRoute {
     send: Send,
     setCred: (c: RegistryCredential) => void,
     logged: Array<{ op: string; status?: number }>,
-    at: { realm: string; here: RegistryAddress; clock: Clock },
+    at: {
+      realm: string;
+      here: RegistryAddress;
+      clock: Clock;
+      authorize: (name: string, ops: string[]) => void;
+    },
   ): Call {
     const { realm, here, clock } = at;
     const clockNow = () => clock.now();
@@ -230,10 +263,13 @@ export function createRegistryRoute(deps: RegistryRouteDeps): HttpRoute {
         'NAME_UNKNOWN',
         `The repository with name '${name}' does not exist in the registry with id '${reg.accountId}'`,
       );
-    /** Authenticates, then the repository named in the path, which must exist. */
-    const existingRepo = (): { reg: RegistryState; repo: RepositoryState } => {
+    /** IAM for the caller, as ECR evaluates a registry call: before it looks at the repository. */
+    const authorize = (...ops: string[]) => at.authorize(name, ops);
+    /** Authenticates, authorises `op`, then the repository named in the path, which must exist. */
+    const existingRepo = (op: Op): { reg: RegistryState; repo: RepositoryState } => {
       authenticate();
       checkName();
+      authorize(op);
       const reg = registry();
       const repo = reg.repositories[name];
       if (!repo) throw nameUnknown(reg);
@@ -247,6 +283,8 @@ export function createRegistryRoute(deps: RegistryRouteDeps): HttpRoute {
       if (!repo) {
         const t = templateFor(reg, name);
         if (!t) throw nameUnknown(reg);
+        // Creating on push takes the pusher's ecr:CreateRepository (and ecr:TagResource for tags).
+        authorize('CreateRepository', ...(t.resourceTags.length > 0 ? ['TagResource'] : []));
         repo = createFromTemplate(reg, name, t, clockNow());
         save();
         logged.push({ op: 'CreateRepository', status: 200 });
@@ -264,8 +302,8 @@ export function createRegistryRoute(deps: RegistryRouteDeps): HttpRoute {
       };
     };
     /** existingRepo, and the upload session `id` opened in it. */
-    const existingUpload = (id: string): { reg: RegistryState; repo: RepositoryState } => {
-      const { reg, repo } = existingRepo();
+    const existingUpload = (id: string, op: Op): { reg: RegistryState; repo: RepositoryState } => {
+      const { reg, repo } = existingRepo(op);
       if (!id || !blobs.hasUpload(id) || uploadRepo.get(id) !== uploadKey(reg, id)) {
         throw new RegistryError(404, 'BLOB_UPLOAD_UNKNOWN', 'blob upload unknown to registry', id);
       }
@@ -313,7 +351,7 @@ export function createRegistryRoute(deps: RegistryRouteDeps): HttpRoute {
         return {
           op,
           handler: async () => {
-            const { repo } = existingRepo();
+            const { repo } = existingRepo(op);
             const digest = checkDigest(blobDigest);
             const size = repo.blobs[digest] ? blobs.size(digest) : undefined;
             if (size === undefined)
@@ -366,9 +404,15 @@ export function createRegistryRoute(deps: RegistryRouteDeps): HttpRoute {
           op: 'InitiateLayerUpload',
           handler: async () => {
             authenticate();
-            const { reg, repo } = pushRepo();
+            checkName();
             const mount = url.searchParams.get('mount');
             const from = url.searchParams.get('from');
+            const monolithic = url.searchParams.get('digest');
+            // One request with the digest is all three layer-upload actions in IAM's terms.
+            if (monolithic !== null && mount === null)
+              authorize('InitiateLayerUpload', 'UploadLayerPart', 'CompleteLayerUpload');
+            else authorize('InitiateLayerUpload');
+            const { reg, repo } = pushRepo();
             if (mount !== null) {
               const digest = checkDigest(mount);
               const source = from !== null ? reg.repositories[from] : undefined;
@@ -378,7 +422,7 @@ export function createRegistryRoute(deps: RegistryRouteDeps): HttpRoute {
                 return blobCreated(digest);
               }
             }
-            const monolithic = url.searchParams.get('digest');
+            if (monolithic !== null && mount !== null) authorize('UploadLayerPart', 'CompleteLayerUpload');
             const id = await blobs.startUpload(clockNow());
             uploadRepo.set(id, uploadKey(reg, id));
             if (monolithic !== null) {
@@ -396,7 +440,7 @@ export function createRegistryRoute(deps: RegistryRouteDeps): HttpRoute {
         return {
           op: 'UploadLayerPart',
           handler: async () => {
-            existingUpload(uploadId);
+            existingUpload(uploadId, 'UploadLayerPart');
             const size = blobs.uploadSize(uploadId)!;
             const ct = req.headers['content-type'];
             if (ct !== undefined && ct !== '' && baseMediaType(ct) !== 'application/octet-stream') {
@@ -425,7 +469,7 @@ export function createRegistryRoute(deps: RegistryRouteDeps): HttpRoute {
         return {
           op: 'CompleteLayerUpload',
           handler: async () => {
-            const { reg, repo } = existingUpload(uploadId);
+            const { reg, repo } = existingUpload(uploadId, 'CompleteLayerUpload');
             const digest = checkDigest(url.searchParams.get('digest'));
             if (hasBody()) {
               checkParts(uploadId);
@@ -440,7 +484,7 @@ export function createRegistryRoute(deps: RegistryRouteDeps): HttpRoute {
         return {
           op: 'UploadLayerPart',
           handler: async () => {
-            existingUpload(uploadId);
+            existingUpload(uploadId, 'UploadLayerPart');
             await send(204, uploadHeaders(uploadId));
           },
         };
@@ -449,7 +493,7 @@ export function createRegistryRoute(deps: RegistryRouteDeps): HttpRoute {
         return {
           op: 'UploadLayerPart',
           handler: async () => {
-            existingUpload(uploadId);
+            existingUpload(uploadId, 'UploadLayerPart');
             uploadRepo.delete(uploadId);
             await blobs.cancelUpload(uploadId);
             await send(204, {});
@@ -489,7 +533,7 @@ export function createRegistryRoute(deps: RegistryRouteDeps): HttpRoute {
         return {
           op: 'BatchGetImage',
           handler: async () => {
-            const { repo } = existingRepo();
+            const { repo } = existingRepo('BatchGetImage');
             checkRef();
             const image = lookup(repo);
             if (!accepts(req.headers.accept, image.mediaType)) {
@@ -521,6 +565,7 @@ export function createRegistryRoute(deps: RegistryRouteDeps): HttpRoute {
           handler: async () => {
             authenticate();
             checkName();
+            authorize('PutImage');
             checkRef();
             const declared = Number(req.headers['content-length'] ?? '0');
             if (declared > MAX_MANIFEST_BYTES) throw tooLarge(declared);
@@ -550,7 +595,7 @@ export function createRegistryRoute(deps: RegistryRouteDeps): HttpRoute {
         return {
           op: 'BatchDeleteImage',
           handler: async () => {
-            const { repo } = existingRepo();
+            const { repo } = existingRepo('BatchDeleteImage');
             checkRef();
             const image = lookup(repo);
             if (isDigest) {
@@ -582,7 +627,7 @@ export function createRegistryRoute(deps: RegistryRouteDeps): HttpRoute {
     return {
       op: 'ListImages',
       handler: async () => {
-        const { repo } = existingRepo();
+        const { repo } = existingRepo('ListImages');
         let tags = Object.keys(repo.imageTags).sort();
         const last = url.searchParams.get('last');
         if (last) tags = tags.filter((t) => t > last);

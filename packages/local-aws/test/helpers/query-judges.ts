@@ -20,18 +20,18 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 clients = {}
-def client(service, endpoint, region, key, secret):
-    k = (service, endpoint, region, key)
+def client(service, endpoint, region, key, secret, token=None):
+    k = (service, endpoint, region, key, token)
     if k not in clients:
         clients[k] = boto3.client(service, endpoint_url=endpoint, region_name=region,
-            aws_access_key_id=key, aws_secret_access_key=secret,
+            aws_access_key_id=key, aws_secret_access_key=secret, aws_session_token=token,
             config=Config(retries={'total_max_attempts': 1, 'mode': 'standard'}))
     return clients[k]
 
 for line in sys.stdin:
     req = json.loads(line)
     try:
-        c = client(req['service'], req['endpoint'], req['region'], req['key'], req['secret'])
+        c = client(req['service'], req['endpoint'], req['region'], req['key'], req['secret'], req.get('token'))
         if req.get('paginate'):
             pages = list(c.get_paginator(req['op']).paginate(**req['params']))
             for p in pages: p.pop('ResponseMetadata', None)
@@ -62,7 +62,7 @@ export interface Boto3Error {
 export interface Boto3Target {
   endpoint: string;
   region?: string;
-  credentials: { accessKeyId: string; secretAccessKey: string };
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 }
 
 export class Boto3Judge {
@@ -106,6 +106,7 @@ export class Boto3Judge {
           region: target.region ?? 'us-east-1',
           key: target.credentials.accessKeyId,
           secret: target.credentials.secretAccessKey,
+          ...(target.credentials.sessionToken ? { token: target.credentials.sessionToken } : {}),
           ...mode,
         }) + '\n',
       );
@@ -189,6 +190,7 @@ export function awsCli(target: Boto3Target, args: string[]): Promise<CliAnswer> 
         HOME: process.env.HOME ?? '/tmp',
         AWS_ACCESS_KEY_ID: target.credentials.accessKeyId,
         AWS_SECRET_ACCESS_KEY: target.credentials.secretAccessKey,
+        ...(target.credentials.sessionToken ? { AWS_SESSION_TOKEN: target.credentials.sessionToken } : {}),
         AWS_DEFAULT_REGION: region,
         AWS_CONFIG_FILE: '/dev/null',
         AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
