@@ -11,6 +11,8 @@
 // - account 123456789012, region eu-west-1 (the example's aws-region), on a local-aws whose ECS
 //   runs 60× faster than the clock;
 // - each ECR repository an ecr-push step names without `create-repository: true` exists;
+// - the root action's step (`<owner>/aws-containers@v1`) is both: an ecr-push step and an ecs-deploy
+//   step, whose image is the digest it pushed;
 // - each cluster an ecs-deploy step names exists, and each service it names without
 //   `create-service: true` exists and runs a first revision (of the step's task definition file
 //   when it has one, else one container named `container-name`, or `app`) of a public image;
@@ -198,7 +200,7 @@ async function prepareWorld(aws: LocalAws, workflow: string): Promise<void> {
   const ecs = new ECSClient(config);
   try {
     for (const step of suiteSteps(workflow)) {
-      if (step.ref === 'ecr-push') {
+      if (step.ref === 'ecr-push' || step.ref === '') {
         const repository = literal(step.with.repository);
         if (repository && literal(step.with['create-repository']) !== 'true') {
           await ecr.send(new CreateRepositoryCommand({ repositoryName: repository })).catch((err: Error) => {
@@ -206,7 +208,7 @@ async function prepareWorld(aws: LocalAws, workflow: string): Promise<void> {
           });
         }
       }
-      if (step.ref === 'ecs-deploy') {
+      if (step.ref === 'ecs-deploy' || step.ref === '') {
         const cluster = literal(step.with.cluster);
         if (!cluster) continue;
         await ecs.send(new CreateClusterCommand({ clusterName: cluster }));
@@ -362,7 +364,7 @@ async function checkReported({ steps, aws }: ExampleRun): Promise<void> {
   try {
     for (const step of steps.filter((s) => s.phase === 'main' && s.uses)) {
       const ref = suiteActionOf(step.uses!)?.ref;
-      if (ref === 'ecr-push') {
+      if (ref === 'ecr-push' || ref === '') {
         const images = await ecr.send(
           new DescribeImagesCommand({
             repositoryName: step.inputs.repository,
@@ -372,13 +374,15 @@ async function checkReported({ steps, aws }: ExampleRun): Promise<void> {
         expect(step.outputs['image-uri']).toMatch(/@sha256:[0-9a-f]{64}$/);
         expect(new Set(images.imageDetails?.[0]?.imageTags)).toEqual(new Set(step.outputs.tags!.split('\n')));
       }
-      if (ref === 'ecs-deploy') {
+      if (ref === 'ecs-deploy' || ref === '') {
         expect(step.outputs['rollout-state']).toBe('COMPLETED');
         const cluster = step.inputs.cluster!;
         const service = (step.inputs.service || step.inputs.services)!;
         const out = await ecs.send(new DescribeServicesCommand({ cluster, services: [service] }));
         expect(out.services?.[0]?.taskDefinition).toBe(step.outputs['task-definition-arn']);
-        if (step.inputs.image) {
+        // The root action's `image` is a source to push; what it deploys is the digest it pushed.
+        const deployed = ref === '' ? step.outputs['image-uri'] : step.inputs.image;
+        if (deployed) {
           const { taskDefinition } = await ecs.send(
             new DescribeTaskDefinitionCommand({ taskDefinition: step.outputs['task-definition-arn'] }),
           );
@@ -386,7 +390,7 @@ async function checkReported({ steps, aws }: ExampleRun): Promise<void> {
           const container = step.inputs['container-name']
             ? containers.find((c) => c.name === step.inputs['container-name'])
             : containers[0];
-          expect(container?.image).toBe(step.inputs.image);
+          expect(container?.image).toBe(deployed);
         }
       }
     }

@@ -29,6 +29,7 @@ function tableNames(text: string): string[] {
 }
 
 describe.each([
+  ['aws-containers', 'action.yml'],
   ['ecr-push', 'ecr-push/action.yml'],
   ['ecs-deploy', 'ecs-deploy/action.yml'],
 ])('README, %s', (name, actionYml) => {

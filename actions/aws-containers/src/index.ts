@@ -1,11 +1,6 @@
-// The root action (`uses: <owner>/aws-containers@v1`). Build, push and deploy in one step is on
-// the roadmap; until it exists, the root action says where each job lives instead of guessing.
-import { ActionError, run } from '@aws-containers/core';
+// The root action, `uses: <owner>/aws-containers@v1`: build or take an image, push it to ECR and
+// deploy it to ECS on Fargate in one step. The post step logs docker out, as ecr-push's does.
+import { run } from '@aws-containers/core';
+import { main, post } from './main.js';
 
-await run(async () => {
-  throw new ActionError('The one-step root action is not available yet', {
-    hint:
-      'Use the actions in this repository directly: <owner>/aws-containers/ecr-push@v1 to push an image, ' +
-      '<owner>/aws-containers/ecs-deploy@v1 to deploy it to Fargate.',
-  });
-});
+await run(main, post);
