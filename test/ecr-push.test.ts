@@ -13,6 +13,7 @@ import {
   type ActionRun,
   type RunOptions,
 } from './helpers/action-runner.js';
+import { refusedCalls } from './helpers/policies.js';
 
 type LocalAws = Awaited<ReturnType<typeof startLocalAws>>;
 
@@ -22,6 +23,8 @@ const layouts: OciLayout[] = [];
 beforeAll(async () => {
   aws = await startLocalAws();
 });
+// Each action ran under its published policies: nothing it called may have been refused.
+afterEach(() => expect(refusedCalls(aws)).toEqual([]));
 afterAll(async () => {
   await aws.stop();
   await Promise.all(layouts.map((l) => l.cleanup()));
@@ -38,7 +41,7 @@ function push(inputs: Record<string, string>, options: RunOptions = {}): Promise
   return runAction('ecr-push', {
     inputs: { 'docker-login': 'false', ...inputs },
     env: {
-      ...localAwsEnv(aws),
+      ...localAwsEnv(aws, 'ecr-push'),
       ...pushToMain.env,
       ...options.env,
     },
@@ -105,15 +108,16 @@ test('pushes an OCI layout daemonlessly, tagged from a push to the default branc
   expect(images('demo/app')).toEqual({ [image.top.digest]: ['main', 'sha-0123456', 'latest'] });
   expect(run.summary).toContain(image.top.digest);
   expect(run.summary).toMatch(/3 uploaded/);
-  // What the step did, as IAM actions (the README's permission list is checked against this).
+  // What the step did, as IAM actions (policies/ecr-push*.json are proven in test/policies.test.ts).
   expect(new Set(aws.opLog.actions())).toEqual(
     new Set([
       'ecr:GetAuthorizationToken',
       'ecr:DescribeRepositories',
       'ecr:CreateRepository',
       'ecr:BatchCheckLayerAvailability',
-      // One streamed PUT per blob: no UploadLayerPart (docker's PATCH uploads need it).
+      // One streamed PUT per blob: it carries the bytes, so IAM asks UploadLayerPart with it.
       'ecr:InitiateLayerUpload',
+      'ecr:UploadLayerPart',
       'ecr:CompleteLayerUpload',
       'ecr:PutImage',
     ]),

@@ -266,6 +266,39 @@ describe('JSON 1.1 (ECS, ECR)', () => {
     ]);
   });
 
+  test('ECR: CreateRepository with tags is also an ecr:TagResource on the repository, with the request tags', async () => {
+    const allowCreate = (actions: string[]) =>
+      aws.identities.setPolicy(DEPLOYER.accessKeyId, {
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: actions, Resource: arnOf.repository('team/tagged') }],
+      });
+    try {
+      allowCreate(['ecr:CreateRepository']);
+      const create = () =>
+        ecr().send(
+          new CreateRepositoryCommand({
+            repositoryName: 'team/tagged',
+            tags: [{ Key: 'team', Value: 'web' }],
+          }),
+        );
+      expect(await failure(create())).toMatchObject({
+        name: 'AccessDeniedException',
+        message: refusal('ecr:TagResource', arnOf.repository('team/tagged')),
+      });
+      allowCreate(['ecr:CreateRepository', 'ecr:TagResource']);
+      await create();
+      const checks = aws.opLog.iamChecks({ service: 'ecr' }).map((c) => [c.action, c.allowed]);
+      expect(checks).toEqual([
+        ['ecr:CreateRepository', true],
+        ['ecr:TagResource', false],
+        ['ecr:CreateRepository', true],
+        ['ecr:TagResource', true],
+      ]);
+    } finally {
+      aws.identities.setPolicy(DEPLOYER.accessKeyId, DEPLOYER_POLICY);
+    }
+  });
+
   test('sts:GetCallerIdentity needs no permission; a key without a policy may still do anything', async () => {
     aws.identities.setPolicy(DEPLOYER.accessKeyId, {
       Statement: [{ Effect: 'Deny', Action: '*', Resource: '*' }],
@@ -405,6 +438,41 @@ describe('the registry', () => {
       ['ecr:GetDownloadUrlForLayer', arnOf.repository('team/app')],
     ]);
     expect(aws.opLog.entries({ operation: 'InitiateLayerUpload', errorCode: 'DENIED' })).toHaveLength(1);
+  });
+
+  test('a monolithic PUT carries a layer part; a mount needs ecr:GetDownloadUrlForLayer on the repository it mounts from', async () => {
+    const reg = await registryFor(DEPLOYER);
+    const image = buildImage([{ content: 'mounted' }]);
+    expect((await reg.pushImage('team/app', image, 'mount-source')).status).toBe(201);
+    // The client's push is POST, then one PUT with the bytes: UploadLayerPart is asked with it.
+    expect(aws.opLog.iamChecks({ operation: 'UploadLayerPart' }).map((c) => c.allowed)).not.toHaveLength(0);
+    const digest = image.layers[0]!.digest;
+    const mount = () => reg.request('POST', `/v2/team/mirror/blobs/uploads/?mount=${digest}&from=team/app`);
+    await ecr(ADMIN).send(new CreateRepositoryCommand({ repositoryName: 'team/mirror' }));
+    aws.opLog.clear();
+    const refused = await mount();
+    expect([refused.status, refused.errorCode()]).toEqual([403, 'DENIED']);
+    expect(refused.json()).toMatchObject({
+      errors: [
+        { code: 'DENIED', message: refusal('ecr:GetDownloadUrlForLayer', arnOf.repository('team/app')) },
+      ],
+    });
+    expect(
+      aws.opLog.iamChecks({ operation: 'GetDownloadUrlForLayer' }).map((c) => [c.resource, c.allowed]),
+    ).toEqual([[arnOf.repository('team/app'), false]]);
+    aws.identities.setPolicy(DEPLOYER.accessKeyId, {
+      ...DEPLOYER_POLICY,
+      Statement: [
+        ...(DEPLOYER_POLICY.Statement as object[]),
+        { Effect: 'Allow', Action: 'ecr:GetDownloadUrlForLayer', Resource: arnOf.repository('team/app') },
+      ],
+    } as PolicyDocument);
+    try {
+      const mounted = await mount();
+      expect(mounted.status).toBe(201);
+    } finally {
+      aws.identities.setPolicy(DEPLOYER.accessKeyId, DEPLOYER_POLICY);
+    }
   });
 
   withSkopeo("skopeo: a push outside the policy fails with denied: and ECR's message", async () => {

@@ -87,6 +87,9 @@ export function ecrAuthorization(ecr: EcrState): Authorization<Record<string, un
       const context: Record<string, ContextValue> = { 'aws:TagKeys': tags.map((t) => t.Key as string) };
       for (const t of tags) context[`aws:RequestTag/${t.Key as string}`] = t.Value as string;
       request.context = context;
+      // Tagging on create is authorised as a TagResource too, with the same request tags.
+      if (tags.length > 0)
+        return [request, { action: 'ecr:TagResource', resource: request.resource, context }];
     }
     return [request];
   };

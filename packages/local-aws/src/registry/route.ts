@@ -415,6 +415,12 @@ export function createRegistryRoute(deps: RegistryRouteDeps): HttpRoute {
             const { reg, repo } = pushRepo();
             if (mount !== null) {
               const digest = checkDigest(mount);
+              // ECR: mounting a layer from a repository needs ecr:GetDownloadUrlForLayer on it.
+              // Logged as a call of its own, so the op log keeps the question (and a refusal).
+              if (from !== null && REPOSITORY_NAME_RE.test(from)) {
+                logged.push({ op: 'GetDownloadUrlForLayer' });
+                at.authorize(from, ['GetDownloadUrlForLayer']);
+              }
               const source = from !== null ? reg.repositories[from] : undefined;
               if (source && source.blobs[digest] && blobs.has(digest)) {
                 repo.blobs[digest] = true;
@@ -472,6 +478,9 @@ export function createRegistryRoute(deps: RegistryRouteDeps): HttpRoute {
             const { reg, repo } = existingUpload(uploadId, 'CompleteLayerUpload');
             const digest = checkDigest(url.searchParams.get('digest'));
             if (hasBody()) {
+              // The closing PUT carries bytes: in IAM's terms a layer part is uploaded too.
+              logged.push({ op: 'UploadLayerPart' });
+              authorize('UploadLayerPart');
               checkParts(uploadId);
               const n = await blobs.append(uploadId, req);
               if (n > 0) blobs.recordPart(uploadId, n);
