@@ -16,6 +16,7 @@ import {
   taskDefinition,
   type EcsWorld,
 } from './helpers/ecs-deploy.js';
+import { refusedCalls } from './helpers/policies.js';
 
 jest.setTimeout(90_000);
 
@@ -30,6 +31,8 @@ beforeAll(async () => {
   await w.createCluster(cluster);
   uri = `${w.host}/${repository}`;
 });
+// Each action ran under its published policies: nothing it called may have been refused.
+afterEach(() => expect(refusedCalls(w.aws)).toEqual([]));
 afterAll(async () => {
   await w?.stop();
   await Promise.all(layouts.map((l) => l.cleanup()));
@@ -46,7 +49,7 @@ async function layout(labels: Record<string, string> = {}): Promise<OciLayout> {
 function release(inputs: Record<string, string>): Promise<ActionRun> {
   return runAction('aws-containers', {
     inputs: { 'docker-login': 'false', 'poll-interval': '1s', ...inputs },
-    env: { ...localAwsEnv(w.aws), ...pushToMain.env },
+    env: { ...localAwsEnv(w.aws, 'aws-containers'), ...pushToMain.env },
     event: pushToMain.event,
     timeoutMs: 80_000,
   });
@@ -136,7 +139,7 @@ test('a tag moved after the deploy does not change what the service runs', async
   const crashing = await layout({ 'local-aws.exit-code': '3' });
   const moved = await runAction('ecr-push', {
     inputs: { repository, 'oci-layout': crashing.dir, tags: 'raw:main\nraw:latest', 'docker-login': 'false' },
-    env: localAwsEnv(w.aws),
+    env: localAwsEnv(w.aws, 'ecr-push'),
   });
   expect(moved.outputs.digest).toBe(crashing.top.digest);
   // Tasks started now pull what the task definition names: the digest deployed, not `main`.

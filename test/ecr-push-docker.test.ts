@@ -20,6 +20,7 @@ import path from 'node:path';
 import { startLocalAws } from '@aws-containers/local-aws';
 import { localAwsEnv, pushToMain, runAction, type ActionRun } from './helpers/action-runner.js';
 import { DOCKER, requirePodman, startPodman, type PodmanService } from './helpers/podman.js';
+import { refusedCalls } from './helpers/policies.js';
 
 type LocalAws = Awaited<ReturnType<typeof startLocalAws>>;
 
@@ -37,6 +38,8 @@ beforeAll(async () => {
   host = new URL(aws.httpsUrl).host;
   if (ready) engine = await startPodman({ trustedCas: { [host]: aws.caCertPath } });
 }, 90_000);
+// Each action ran under its published policies: nothing it called may have been refused.
+afterEach(() => expect(refusedCalls(aws)).toEqual([]));
 afterAll(async () => {
   await engine?.stop();
   await aws?.stop();
@@ -62,7 +65,7 @@ function job(): Job {
 
 function actionEnv(j: Job, extra: Record<string, string> = {}): Record<string, string> {
   return {
-    ...localAwsEnv(aws),
+    ...localAwsEnv(aws, 'ecr-push'),
     RUNNER_TEMP: j.runnerTemp,
     HOME: j.home,
     ...engine?.env,

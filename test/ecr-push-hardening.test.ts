@@ -11,6 +11,7 @@ import { buildOciLayout, startLocalAws, type OciLayout } from '@aws-containers/l
 import { fakeDocker, type FakeDocker } from '../actions/ecr-push/test/fake-docker.js';
 import { localAwsEnv, pushToMain, runAction, type ActionRun } from './helpers/action-runner.js';
 import { HOSTILE_TEXT, HOSTILE_TEXTS, PWNED, leakedCommands } from './helpers/hostile-text.js';
+import { refusedCalls } from './helpers/policies.js';
 
 type LocalAws = Awaited<ReturnType<typeof startLocalAws>>;
 
@@ -22,6 +23,8 @@ beforeAll(async () => {
   aws = await startLocalAws();
   host = new URL(aws.httpsUrl).host;
 });
+// Each action ran under its published policies: nothing it called may have been refused.
+afterEach(() => expect(refusedCalls(aws)).toEqual([]));
 afterAll(async () => {
   await aws.stop();
   for (const cleanup of cleanups) await cleanup();
@@ -56,7 +59,7 @@ function push(
 ): Promise<ActionRun> {
   return runAction('ecr-push', {
     inputs: { 'docker-login': 'false', ...inputs },
-    env: { ...localAwsEnv(aws), ...pushToMain.env, ...options.env },
+    env: { ...localAwsEnv(aws, 'ecr-push'), ...pushToMain.env, ...options.env },
     event: options.event ?? pushToMain.event,
     timeoutMs: 90_000,
   });

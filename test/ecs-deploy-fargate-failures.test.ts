@@ -11,6 +11,7 @@ import {
   type EcsWorld,
 } from './helpers/ecs-deploy.js';
 import { localAwsEnv, runAction } from './helpers/action-runner.js';
+import { refusedCalls } from './helpers/policies.js';
 
 jest.setTimeout(60_000);
 
@@ -27,6 +28,8 @@ beforeAll(async () => {
   crashing = await w.push('failures/web', 'crash', { 'local-aws.exit-code': '3' });
   slow = await w.push('failures/web', 'slow', { 'local-aws.start-delay': '10m' });
 });
+// Each action ran under its published policies: nothing it called may have been refused.
+afterEach(() => expect(refusedCalls(w.aws)).toEqual([]));
 afterAll(async () => {
   await w?.stop();
 });
@@ -356,7 +359,7 @@ test('a cancelled job (SIGTERM while following) stops at once, says so, and leav
   const mark = w.mark();
   const run = await runAction('ecs-deploy-fargate', {
     inputs: { cluster, service: 'cancel', image: slow, 'poll-interval': '1s' },
-    env: localAwsEnv(w.aws),
+    env: localAwsEnv(w.aws, 'ecs-deploy-fargate'),
     signalWhen: { line: /^updated cancel: deployment ecs-svc\/\d+/, signal: 'SIGTERM' },
     timeoutMs: 60_000,
   });

@@ -20,6 +20,7 @@ import {
 } from './helpers/ecs-deploy.js';
 import { localAwsEnv, runAction, type ActionRun } from './helpers/action-runner.js';
 import { HOSTILE_TEXT, HOSTILE_TEXTS, PWNED, leakedCommands } from './helpers/hostile-text.js';
+import { refusedCalls } from './helpers/policies.js';
 
 jest.setTimeout(90_000);
 
@@ -38,6 +39,8 @@ beforeAll(async () => {
   slowStart = await w.push('hardening/web', 'slow-start', { 'local-aws.start-delay': '40s' });
   stuck = await w.push('hardening/web', 'stuck', { 'local-aws.start-delay': '10m' });
 });
+// Each action ran under its published policies: nothing it called may have been refused.
+afterEach(() => expect(refusedCalls(w.aws)).toEqual([]));
 afterAll(async () => {
   await w?.stop();
 });
@@ -70,7 +73,7 @@ async function deployWhile(
   let side: Promise<void> | undefined;
   const run = await runAction('ecs-deploy-fargate', {
     inputs: { 'poll-interval': '1s', ...inputs },
-    env: localAwsEnv(w.aws),
+    env: localAwsEnv(w.aws, 'ecs-deploy-fargate'),
     timeoutMs: 80_000,
     onLine: (line) => {
       if (!side && when.test(line)) side = during(line);
@@ -347,7 +350,7 @@ describe('deadlines and transient errors', () => {
     const mark = w.mark();
     const run = await runAction('ecs-deploy-fargate', {
       inputs: { cluster, service: 'web', image: good },
-      env: { ...localAwsEnv(w.aws), AWS_REGION: 'us-east-1\nx' },
+      env: { ...localAwsEnv(w.aws, 'ecs-deploy-fargate'), AWS_REGION: 'us-east-1\nx' },
     });
     expect(run.exitCode).toBe(1);
     expect(run.errors).toEqual([

@@ -15,6 +15,7 @@ import {
   taskDefinition,
   type EcsWorld,
 } from './helpers/ecs-deploy.js';
+import { refusedCalls } from './helpers/policies.js';
 
 jest.setTimeout(60_000);
 
@@ -65,6 +66,8 @@ beforeAll(async () => {
     ),
   });
 });
+// Each action ran under its published policies: nothing it called may have been refused.
+afterEach(() => expect(refusedCalls(w.aws)).toEqual([]));
 afterAll(async () => {
   await w?.stop();
 });

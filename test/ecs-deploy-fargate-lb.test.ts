@@ -15,6 +15,7 @@ import { DescribeTasksCommand, ListTasksCommand } from '@aws-sdk/client-ecs';
 import { jest } from '@jest/globals';
 import { defaultNetwork } from '@aws-containers/local-aws';
 import { SUBNET, startEcsWorld, taskDefinition, type EcsWorld } from './helpers/ecs-deploy.js';
+import { refusedCalls } from './helpers/policies.js';
 
 jest.setTimeout(90_000);
 
@@ -62,6 +63,8 @@ beforeAll(async () => {
     }),
   );
 });
+// Each action ran under its published policies: nothing it called may have been refused.
+afterEach(() => expect(refusedCalls(w.aws)).toEqual([]));
 afterAll(async () => {
   elb?.destroy();
   await w?.stop();

@@ -17,6 +17,7 @@ import {
   taskDefinition,
   type EcsWorld,
 } from './helpers/ecs-deploy.js';
+import { refusedCalls } from './helpers/policies.js';
 
 jest.setTimeout(60_000);
 
@@ -25,6 +26,8 @@ let w: EcsWorld;
 beforeAll(async () => {
   w = await startEcsWorld(60);
 });
+// Each action ran under its published policies: nothing it called may have been refused.
+afterEach(() => expect(refusedCalls(w.aws)).toEqual([]));
 afterAll(async () => {
   await w?.stop();
 });

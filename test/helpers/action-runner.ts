@@ -9,17 +9,23 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { inputsEnv } from '@aws-containers/core';
 import type { LocalAws } from '@aws-containers/local-aws';
+import { keyForAction, type PolicyAction } from './policies.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** What points a step's AWS SDK at local-aws, and makes it trust the CA of local-aws's HTTPS registry. */
-export function localAwsEnv(aws: LocalAws): Record<string, string> {
+/**
+ * What points a step's AWS SDK at local-aws, and makes it trust the CA of local-aws's HTTPS registry.
+ * With `action`, the step signs with a key held to that action's published policies (./policies.ts);
+ * without, with local-aws's unrestricted key.
+ */
+export function localAwsEnv(aws: LocalAws, action?: PolicyAction): Record<string, string> {
   return {
     AWS_ENDPOINT_URL: aws.endpoint,
     AWS_ACCESS_KEY_ID: aws.credentials.accessKeyId,
     AWS_SECRET_ACCESS_KEY: aws.credentials.secretAccessKey,
     AWS_REGION: aws.region,
     NODE_EXTRA_CA_CERTS: aws.caCertPath,
+    ...(action ? keyForAction(aws, action).env : {}),
   };
 }
 

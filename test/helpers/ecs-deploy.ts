@@ -99,7 +99,7 @@ export async function startEcsWorld(timeScale: number): Promise<EcsWorld> {
     deploy(inputs, timeoutMs = 60_000) {
       return runAction('ecs-deploy-fargate', {
         inputs: { 'poll-interval': '1s', ...inputs },
-        env: localAwsEnv(aws),
+        env: localAwsEnv(aws, 'ecs-deploy-fargate'),
         timeoutMs,
       });
     },
