@@ -19,6 +19,13 @@
 // - a docker engine when an example builds or pushes from the engine (`context`, `image`, or a
 //   `run:` that calls docker): podman behind the docker CLI (test/helpers/podman.ts), trusting
 //   local-aws's CA; without podman the run is skipped locally and fails under CI.
+// - credentials by OIDC, as the example workflow gets them: GitHub's OIDC provider is registered in
+//   IAM, the role `release` trusts tokens of acme/app's main branch (audience sts.amazonaws.com) and
+//   carries exactly the published policies (policies/*.json) the example's steps call for, rendered
+//   for its repositories, clusters, services, families and roles; the job may ask the stand-in of
+//   the runner's token service (test/helpers/oidc.ts) for a token (a list of steps runs in a job
+//   with `id-token: write`, as the example workflow's), and configure-aws-credentials' stand-in
+//   exchanges it with STS. Every AWS call of the run must then be the role's session, none refused.
 // After the run: every step succeeded, GitHub would warn about nothing, every image an ecr-push
 // step reports is in ECR under the tags it reports, and every service an ecs-deploy step reports
 // runs the revision it reports, with the image its `image` input gave.
@@ -41,7 +48,10 @@ import { parse as parseYaml } from 'yaml';
 import { pushToMain, repoRoot } from './helpers/action-runner.js';
 import { suiteActionOf } from './helpers/actions.js';
 import { requirePodman, startPodman, type PodmanService } from './helpers/podman.js';
+import { GITHUB_ISSUER, startOidcStandIn } from './helpers/oidc.js';
+import { mergePolicies, policiesFor, type PolicyAction, type PolicyValues } from './helpers/policies.js';
 import { checkout, configureAwsCredentials, FIXTURES, setupBuildx } from './helpers/stand-ins.js';
+import { signedRequest } from '../packages/local-aws/test/helpers/signing.js';
 import {
   describeRun,
   parseWorkflowText,
@@ -141,6 +151,11 @@ interface Example {
   workflow: string;
 }
 
+/** A workflow whose jobs may ask for an OIDC token, as the example workflow's (`permissions:`). */
+function withIdToken(workflow: string): string {
+  return workflow.replace(/^on: push\n/, 'on: push\npermissions:\n  id-token: write\n  contents: read\n');
+}
+
 function examples(markdown: string): Example[] {
   return blocks(markdown)
     .filter((b) => b.lang === 'yaml' || b.lang === 'yml')
@@ -148,7 +163,7 @@ function examples(markdown: string): Example[] {
       const kind = kindOf(block.text);
       const workflow =
         kind === 'steps'
-          ? wrapSteps(block.text, /actions\/checkout@/.test(block.text) ? '' : JOB_START)
+          ? withIdToken(wrapSteps(block.text, /actions\/checkout@/.test(block.text) ? '' : JOB_START))
           : kind === 'fragment'
             ? `on: push\n${block.text}jobs:\n  example:\n    runs-on: ubuntu-latest\n    steps:\n      - run: 'true'\n`
             : block.text;
@@ -192,6 +207,127 @@ function literal(value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
   const text = String(value);
   return text.includes('${{') ? undefined : text;
+}
+
+const ROLE = 'release';
+/** The execution role a task definition of the world names when its file names none. */
+const EXECUTION_ROLE = `arn:aws:iam::${ACCOUNT}:role/ecsTaskExecutionRole`;
+
+/** The published policies a suite step needs, by its inputs (test/helpers/policies.ts). */
+function policiesOfStep(step: SuiteStep): { action: PolicyAction; features: string[] } {
+  const on = (name: string) => literal(step.with[name]) === 'true';
+  const given = (name: string) => step.with[name] !== undefined;
+  if (step.ref === 'ecr-push') {
+    const features: string[] = [];
+    if (on('create-repository')) features.push('create-repository');
+    if (on('update-repository-settings')) features.push('update-repository-settings');
+    if (given('promote-from')) features.push('promote-from');
+    if (on('skip-if-exists')) features.push('skip-if-exists');
+    // A gate needs the findings: fail-on-severity waits for the scan too.
+    if (
+      literal(step.with.scan) === 'wait' ||
+      !['NONE', undefined].includes(literal(step.with['fail-on-severity']))
+    )
+      features.push('scan: wait');
+    if (/\bpublic\b/.test(String(step.with['login-registries'] ?? '')))
+      features.push('login-registries: public');
+    return { action: 'ecr-push', features };
+  }
+  if (step.ref === 'ecs-deploy') {
+    const features: string[] = [];
+    if (on('create-service')) features.push('create-service');
+    if (given('run-task-before-deploy')) features.push('run-task-before-deploy');
+    if (given('keep-revisions')) features.push('keep-revisions');
+    return { action: 'ecs-deploy-fargate', features };
+  }
+  const features: string[] = [];
+  if (on('create-repository')) features.push('create-repository');
+  if (given('promote-from')) features.push('promote-from');
+  if (!['NONE', undefined].includes(literal(step.with['fail-on-severity'])))
+    features.push('fail-on-severity');
+  if (on('create-service')) features.push('create-service');
+  return { action: 'aws-containers', features };
+}
+
+/** The role's policy: every document each suite step needs, rendered for that step's resources. */
+function rolePolicy(workflow: string): string {
+  const statements = suiteSteps(workflow).flatMap((step) => {
+    const { action, features } = policiesOfStep(step);
+    const file = literal(step.with['task-definition']);
+    const definition = file
+      ? (JSON.parse(readFileSync(path.join(FIXTURES, REPOSITORY, file), 'utf8')) as Record<string, string>)
+      : undefined;
+    const service = literal(step.with.service) ?? '*';
+    const executionRole = definition?.executionRoleArn ?? EXECUTION_ROLE;
+    const values: PolicyValues = {
+      region: REGION,
+      'account-id': ACCOUNT,
+      repository: literal(step.with.repository) ?? '*',
+      'source-repository': literal(step.with.repository) ?? '*',
+      cluster: literal(step.with.cluster) ?? '*',
+      service,
+      family: definition?.family ?? literal(step.with['task-definition-family']) ?? service,
+      'task-role-arn': definition?.taskRoleArn ?? executionRole,
+      'execution-role-arn': executionRole,
+    };
+    return mergePolicies(policiesFor(action, features), values).Statement.map((st, i) => ({
+      ...st,
+      Sid: `Step${st.Sid ?? i}`.replace(/[^A-Za-z0-9]/g, ''),
+    }));
+  });
+  // Sids stay unique across steps that need the same document.
+  const seen = new Map<string, number>();
+  for (const st of statements) {
+    const n = (seen.get(st.Sid) ?? 0) + 1;
+    seen.set(st.Sid, n);
+    if (n > 1) st.Sid = `${st.Sid}${n}`;
+  }
+  return JSON.stringify({ Version: '2012-10-17', Statement: statements });
+}
+
+/** An IAM Query call with local-aws's own key (the account's administrator sets the world up). */
+async function iam(aws: LocalAws, action: string, params: Record<string, string>): Promise<void> {
+  const res = await signedRequest({
+    endpoint: aws.endpoint,
+    service: 'iam',
+    region: REGION,
+    credentials: aws.credentials,
+    headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+    body: new URLSearchParams({ Action: action, Version: '2010-05-08', ...params }).toString(),
+  });
+  if (res.status !== 200) throw new Error(`IAM ${action}: ${res.status} ${res.body}`);
+}
+
+/** GitHub's OIDC provider, and the role `release` the example assumes, with the example's policies. */
+async function prepareRole(aws: LocalAws, workflow: string): Promise<void> {
+  const host = new URL(GITHUB_ISSUER).host;
+  await iam(aws, 'CreateOpenIDConnectProvider', {
+    Url: GITHUB_ISSUER,
+    'ClientIDList.member.1': 'sts.amazonaws.com',
+  });
+  await iam(aws, 'CreateRole', {
+    RoleName: ROLE,
+    // The trust policy of GitHub's guide "Configuring OpenID Connect in Amazon Web Services".
+    AssumeRolePolicyDocument: JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { Federated: `arn:aws:iam::${ACCOUNT}:oidc-provider/${host}` },
+          Action: 'sts:AssumeRoleWithWebIdentity',
+          Condition: {
+            StringEquals: { [`${host}:aud`]: 'sts.amazonaws.com' },
+            StringLike: { [`${host}:sub`]: `repo:${pushToMain.env.GITHUB_REPOSITORY}:ref:refs/heads/main` },
+          },
+        },
+      ],
+    }),
+  });
+  await iam(aws, 'PutRolePolicy', {
+    RoleName: ROLE,
+    PolicyName: 'aws-containers',
+    PolicyDocument: rolePolicy(workflow),
+  });
 }
 
 async function prepareWorld(aws: LocalAws, workflow: string): Promise<void> {
@@ -301,7 +437,16 @@ interface ExampleRun {
 }
 
 async function runExample(example: Example, check: (r: ExampleRun) => Promise<void>): Promise<void> {
+  const github = await startOidcStandIn({
+    issuer: GITHUB_ISSUER,
+    run: {
+      repository: pushToMain.env.GITHUB_REPOSITORY,
+      ref: pushToMain.env.GITHUB_REF,
+      sha: pushToMain.sha,
+    },
+  });
   const aws = await startLocalAws({
+    oidcIssuers: { [GITHUB_ISSUER]: github.url },
     accountId: ACCOUNT,
     region: REGION,
     timeScale: 60,
@@ -314,6 +459,8 @@ async function runExample(example: Example, check: (r: ExampleRun) => Promise<vo
   try {
     if (engine) engine.trustCa(aws.registryHost, aws.caCertPath);
     await prepareWorld(aws, example.workflow);
+    await prepareRole(aws, example.workflow);
+    aws.opLog.clear();
     const parsed = await parseWorkflowText('readme.yml', example.workflow);
     const run = await runWorkflow(parsed, {
       machineEnv: {
@@ -346,13 +493,28 @@ async function runExample(example: Example, check: (r: ExampleRun) => Promise<vo
         'aws-actions/configure-aws-credentials': configureAwsCredentials(aws),
         'docker/setup-buildx-action': setupBuildx,
       },
+      idToken: github.env,
       stepTimeoutMs: 180_000,
     });
     const failed = run.jobs.some((j) => j.result !== 'success' || j.warnings.length > 0);
     if (failed) throw new Error(`the example did not pass:\n${describeRun(run)}`);
+    // Every AWS call of the run was the role's OIDC session, and its policies refused nothing.
+    const session = `arn:aws:sts::${ACCOUNT}:assumed-role/${ROLE}/GitHubActions`;
+    const calls = aws.opLog.entries().filter((e) => e.action !== 'sts:AssumeRoleWithWebIdentity');
+    expect(calls.length).toBeGreaterThan(0);
+    expect(
+      calls.filter((e) => e.identityArn !== session).map((e) => `${e.action} by ${e.identityArn}`),
+    ).toEqual([]);
+    expect(
+      aws.opLog
+        .iamChecks()
+        .filter((c) => !c.allowed)
+        .map((c) => `${c.action} on ${c.resource}`),
+    ).toEqual([]);
     await check({ run, steps: run.jobs.flatMap((j) => j.steps), aws });
   } finally {
     await aws.stop();
+    await github.stop();
   }
 }
 
