@@ -25,11 +25,39 @@ export default tseslint.config(
     },
   },
   {
+    // local-kubernetes is a judge too (mounted by local-aws's EKS): it imports nothing from the
+    // judged, nor from local-aws (which hands it what it needs through its host interface).
+    files: ['packages/local-kubernetes/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            '@aws-containers/core',
+            '@aws-containers/core/*',
+            '**/core/src/**',
+            '**/actions/**',
+            '@aws-containers/local-aws',
+            '**/local-aws/**',
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['packages/core/**/*.ts', 'actions/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: ['@aws-containers/local-aws', '@aws-containers/local-aws/*', '**/local-aws/**'] },
+        {
+          patterns: [
+            '@aws-containers/local-aws',
+            '@aws-containers/local-aws/*',
+            '**/local-aws/**',
+            '@aws-containers/local-kubernetes',
+            '**/local-kubernetes/**',
+          ],
+        },
       ],
     },
   },
