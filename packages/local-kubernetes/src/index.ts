@@ -4,3 +4,5 @@ export * from './errors.js';
 export * from './host.js';
 export * from './resources.js';
 export * from './store.js';
+export * from './logs.js';
+export * from './cluster.js';
