@@ -6,3 +6,4 @@ export * from './resources.js';
 export * from './store.js';
 export * from './logs.js';
 export * from './cluster.js';
+export * from './testing.js';

@@ -148,7 +148,7 @@ export class ObjectStore {
   }
 
   /** Stores a new object: uid, resourceVersion, creationTimestamp, generation are the server's. */
-  create(type: ResourceType, object: NewObject): KObject {
+  create(type: ResourceType, object: NewObject, options: { uid?: string } = {}): KObject {
     const meta = object.metadata;
     const namespace = type.namespaced ? meta.namespace : undefined;
     let name = meta.name;
@@ -164,7 +164,8 @@ export class ObjectStore {
       ...rest,
       name,
       ...(namespace !== undefined ? { namespace } : {}),
-      uid: randomUUID(),
+      // The API server may choose the uid first (a Job's selector names it).
+      uid: options.uid ?? randomUUID(),
       resourceVersion: String(++this.version),
       creationTimestamp: timestamp(this.clock.now()),
       ...(type.hasGeneration ? { generation: 1 } : {}),

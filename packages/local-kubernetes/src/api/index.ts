@@ -1,8 +1,38 @@
-// The API server (issue 12, in progress): replaced by the full implementation in this directory.
-import type { KubernetesHandler, KubernetesHost } from '../host.js';
+// The Kubernetes API server of a simulated cluster: routes a request the host has authenticated
+// (its path below the cluster's root) to discovery, /version, /openapi/v3, the health checks, or a
+// resource verb; asks the host whether the user may (403 in the apiserver's words otherwise); logs
+// every answered call; and answers every failure as a Status.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { StatusError, forbidden } from '../errors.js';
+import type { KubernetesHandler, KubernetesHost, KubernetesUser } from '../host.js';
 import type { PodLogs } from '../logs.js';
-import type { ObjectStore } from '../store.js';
+import { findByPath, storeKeyOf, type ResourceType } from '../resources.js';
+import { timestamp, type ObjectStore } from '../store.js';
 import type { ClusterOptions } from '../cluster.js';
+import { FieldOwnership } from './apply.js';
+import { deleteCollection, deleteObject, type Deleter } from './delete.js';
+import {
+  apiGroup,
+  apiGroupList,
+  apiResourceList,
+  apiVersions,
+  openApiDocument,
+  openApiIndex,
+  versionInfo,
+} from './discovery.js';
+import {
+  methodNotAllowed,
+  notFoundPath,
+  readBody,
+  readJson,
+  sendError,
+  sendJson,
+  type ApiRequest,
+} from './http.js';
+import { createObject, getObject, listObjects, patchObject, scale, updateObject } from './objects.js';
+import { podLog } from './podlogs.js';
+import { decodeSelfSubjectAccessReview } from './protobuf.js';
+import { watch } from './watch.js';
 
 export interface ApiServerOptions {
   store: ObjectStore;
@@ -11,20 +41,273 @@ export interface ApiServerOptions {
   options: ClusterOptions;
 }
 
-export function createApiServer(_options: ApiServerOptions): KubernetesHandler {
-  return async (_req, res) => {
-    res.statusCode = 503;
-    res.setHeader('Content-Type', 'application/json');
-    res.end(
-      JSON.stringify({
-        kind: 'Status',
-        apiVersion: 'v1',
-        metadata: {},
-        status: 'Failure',
-        message: 'the Kubernetes API of local-kubernetes is not built yet',
-        reason: 'ServiceUnavailable',
-        code: 503,
-      }),
-    );
+interface ResourcePath {
+  type: ResourceType;
+  namespace?: string;
+  name?: string;
+  subresource?: string;
+  watchPrefix: boolean;
+}
+
+/** `/api/v1/namespaces/prod/pods/web/log` → pods, prod, web, log; undefined when nothing is there. */
+function parseResourcePath(group: string, version: string, rest: string[]): ResourcePath | undefined {
+  let watchPrefix = false;
+  if (rest[0] === 'watch') {
+    watchPrefix = true;
+    rest = rest.slice(1);
+  }
+  let namespace: string | undefined;
+  if (rest[0] === 'namespaces' && rest.length >= 3) {
+    const inner = findByPath(group, version, rest[2]!);
+    if (inner?.namespaced) {
+      namespace = rest[1];
+      rest = rest.slice(2);
+    }
+  }
+  const [plural, name, subresource, ...extra] = rest;
+  if (!plural || extra.length > 0) return undefined;
+  const type = findByPath(group, version, plural);
+  if (!type) return undefined;
+  if (subresource !== undefined && !type.subresources.includes(subresource)) return undefined;
+  if (name !== undefined && type.namespaced && namespace === undefined) return undefined;
+  return {
+    type,
+    ...(namespace !== undefined ? { namespace } : {}),
+    ...(name !== undefined ? { name } : {}),
+    ...(subresource !== undefined ? { subresource } : {}),
+    watchPrefix,
   };
+}
+
+/** The verb kubectl and RBAC see for a request. */
+function verbOf(method: string, path: ResourcePath, query: URLSearchParams): string | undefined {
+  const watching = path.watchPrefix || query.get('watch') === 'true' || query.get('watch') === '1';
+  switch (method) {
+    case 'GET':
+      if (watching) return 'watch';
+      return path.name !== undefined ? 'get' : 'list';
+    case 'POST':
+      return path.name === undefined ? 'create' : undefined;
+    case 'PUT':
+      return path.name !== undefined ? 'update' : undefined;
+    case 'PATCH':
+      return path.name !== undefined ? 'patch' : undefined;
+    case 'DELETE':
+      return path.name !== undefined ? 'delete' : 'deletecollection';
+    default:
+      return undefined;
+  }
+}
+
+export function createApiServer({ store, host, logs, options }: ApiServerOptions): KubernetesHandler {
+  const ownership = new FieldOwnership();
+  const deleter: Deleter = {
+    store,
+    forget: (type, object) => {
+      ownership.forget(object.metadata.uid);
+      if (type.kind === 'Pod') logs.forget(object.metadata.namespace!, object.metadata.name);
+    },
+  };
+
+  return async (req, res, user, path) => {
+    const url = new URL(path, 'http://cluster.local');
+    const segments = url.pathname
+      .split('/')
+      .filter((s) => s !== '')
+      .map(decodeURIComponent);
+    const query = url.searchParams;
+    const method = (req.method ?? 'GET').toUpperCase();
+    const call = {
+      user: user.username,
+      verb: method.toLowerCase(),
+      resource: url.pathname,
+      namespace: undefined as string | undefined,
+      name: undefined as string | undefined,
+    };
+    let logged = false;
+    const log = () => {
+      if (logged) return;
+      logged = true;
+      host.log?.({
+        user: call.user,
+        verb: call.verb,
+        resource: call.resource,
+        ...(call.namespace !== undefined ? { namespace: call.namespace } : {}),
+        ...(call.name !== undefined ? { name: call.name } : {}),
+        status: res.statusCode,
+      });
+    };
+    res.once('finish', log);
+    res.once('close', log);
+    try {
+      const group = segments[0] === 'api' ? '' : segments[0] === 'apis' ? segments[1] : undefined;
+      const version = segments[0] === 'api' ? segments[1] : segments[2];
+      const rest = segments.slice(segments[0] === 'api' ? 2 : 3);
+      if (group !== undefined && version !== undefined && rest.length > 0) {
+        const parsed = parseResourcePath(group, version, rest);
+        if (!parsed) throw notFoundPath();
+        const verb = verbOf(method, parsed, query);
+        if (!verb) throw methodNotAllowed();
+        call.verb = verb;
+        call.resource = storeKeyOf(parsed.type) + (parsed.subresource ? `/${parsed.subresource}` : '');
+        call.namespace = parsed.namespace;
+        call.name = parsed.name;
+        if (!parsed.type.verbs.includes(verb) && !parsed.subresource) throw methodNotAllowed();
+        if (parsed.type.kind === 'SelfSubjectAccessReview') {
+          await selfSubjectAccessReview(req, res, user, host);
+          return;
+        }
+        const allowed =
+          host.authorize?.({
+            user,
+            verb,
+            group: parsed.type.group,
+            resource: parsed.type.plural,
+            ...(parsed.subresource ? { subresource: parsed.subresource } : {}),
+            ...(parsed.namespace !== undefined ? { namespace: parsed.namespace } : {}),
+            ...(parsed.name !== undefined ? { name: parsed.name } : {}),
+          }) ?? true;
+        if (!allowed)
+          throw forbidden(
+            user.username,
+            verb,
+            parsed.type,
+            parsed.namespace,
+            parsed.name,
+            parsed.subresource,
+          );
+        const r: ApiRequest = {
+          req,
+          res,
+          user,
+          method,
+          query,
+          type: parsed.type,
+          ...(parsed.namespace !== undefined ? { namespace: parsed.namespace } : {}),
+          ...(parsed.name !== undefined ? { name: parsed.name } : {}),
+          ...(parsed.subresource !== undefined ? { subresource: parsed.subresource } : {}),
+          store,
+          host,
+          logs,
+          options,
+          ownership,
+        };
+        await resourceVerb(r, verb, deleter);
+        return;
+      }
+      if (method !== 'GET') throw methodNotAllowed();
+      nonResource(res, segments, options);
+    } catch (err) {
+      if (res.headersSent) {
+        res.end();
+        return;
+      }
+      sendError(res, err instanceof StatusError ? err : internalError(err));
+    }
+  };
+}
+
+function internalError(err: unknown): StatusError {
+  return new StatusError(
+    500,
+    'InternalError',
+    `Internal error occurred: ${err instanceof Error ? err.message : String(err)}`,
+  );
+}
+
+async function resourceVerb(r: ApiRequest, verb: string, deleter: Deleter): Promise<void> {
+  const now = timestamp(r.host.clock.now());
+  if (r.subresource === 'log') {
+    if (verb !== 'get') throw methodNotAllowed();
+    return podLog(r, () => {});
+  }
+  if (r.subresource === 'scale') {
+    if (!['get', 'update', 'patch'].includes(verb)) throw methodNotAllowed();
+    return scale(r);
+  }
+  if (r.subresource === 'status' && !['get', 'update', 'patch'].includes(verb)) throw methodNotAllowed();
+  switch (verb) {
+    case 'get':
+      return getObject(r);
+    case 'list':
+      return listObjects(r);
+    case 'watch':
+      return watch(r, () => {});
+    case 'create':
+      return createObject(r);
+    case 'update':
+      return updateObject(r);
+    case 'patch':
+      return patchObject(r);
+    case 'delete':
+      return deleteObject(r, deleter, now);
+    case 'deletecollection':
+      return deleteCollection(r, deleter, now);
+  }
+}
+
+function nonResource(res: ServerResponse, segments: string[], options: ClusterOptions): void {
+  const [first, second, ...rest] = segments;
+  const send = (body: unknown) => {
+    if (body === undefined) throw notFoundPath();
+    sendJson(res, 200, body);
+  };
+  if (first === undefined)
+    return send({
+      paths: ['/api', '/api/v1', '/apis', '/healthz', '/livez', '/openapi/v3', '/readyz', '/version'],
+    });
+  if (first === 'api' && second === undefined) return send(apiVersions());
+  if (first === 'api' && rest.length === 0) return send(apiResourceList('', second!));
+  if (first === 'apis' && second === undefined) return send(apiGroupList());
+  if (first === 'apis' && rest.length === 0) return send(apiGroup(second!));
+  if (first === 'apis' && rest.length === 1) return send(apiResourceList(second!, rest[0]!));
+  if (first === 'version' && second === undefined) return send(versionInfo(options.version));
+  if (first === 'healthz' || first === 'livez' || first === 'readyz') {
+    res.statusCode = 200;
+    res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+    res.end('ok');
+    return;
+  }
+  if (first === 'openapi' && second === 'v3') {
+    if (rest.length === 0) return send(openApiIndex());
+    if (rest[0] === 'api' && rest.length === 2) return send(openApiDocument('', rest[1]!));
+    if (rest[0] === 'apis' && rest.length === 3) return send(openApiDocument(rest[1]!, rest[2]!));
+  }
+  throw notFoundPath();
+}
+
+/** `kubectl auth can-i`: the host's authorization, asked for the caller. */
+async function selfSubjectAccessReview(
+  req: IncomingMessage,
+  res: ServerResponse,
+  user: KubernetesUser,
+  host: KubernetesHost,
+): Promise<void> {
+  const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
+  const body = (
+    contentType === 'application/vnd.kubernetes.protobuf'
+      ? decodeSelfSubjectAccessReview(Buffer.from(await readBody(req, true)))
+      : ((await readJson(req)) ?? {})
+  ) as { spec?: { resourceAttributes?: Record<string, string>; nonResourceAttributes?: object } };
+  const attributes = body.spec?.resourceAttributes;
+  let allowed = true;
+  if (attributes) {
+    allowed =
+      host.authorize?.({
+        user,
+        verb: attributes.verb ?? '',
+        group: attributes.group ?? '',
+        resource: attributes.resource ?? '',
+        ...(attributes.subresource ? { subresource: attributes.subresource } : {}),
+        ...(attributes.namespace ? { namespace: attributes.namespace } : {}),
+        ...(attributes.name ? { name: attributes.name } : {}),
+      }) ?? true;
+  }
+  sendJson(res, 201, {
+    kind: 'SelfSubjectAccessReview',
+    apiVersion: 'authorization.k8s.io/v1',
+    metadata: { creationTimestamp: null },
+    spec: body.spec ?? {},
+    status: { allowed, ...(allowed ? {} : { reason: '' }) },
+  });
 }

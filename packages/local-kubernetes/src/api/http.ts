@@ -1,0 +1,89 @@
+// The request and response plumbing shared by the API's handlers.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { StatusError, badRequest } from '../errors.js';
+import type { KubernetesHost, KubernetesUser } from '../host.js';
+import type { PodLogs } from '../logs.js';
+import type { ObjectStore } from '../store.js';
+import type { ResourceType } from '../resources.js';
+import type { ClusterOptions } from '../cluster.js';
+import type { FieldOwnership } from './apply.js';
+
+/** What every handler of a resource request gets. */
+export interface ApiRequest {
+  req: IncomingMessage;
+  res: ServerResponse;
+  user: KubernetesUser;
+  method: string;
+  query: URLSearchParams;
+  type: ResourceType;
+  namespace?: string;
+  name?: string;
+  subresource?: string;
+  store: ObjectStore;
+  host: KubernetesHost;
+  logs: PodLogs;
+  options: ClusterOptions;
+  ownership: FieldOwnership;
+}
+
+export async function readBody(req: IncomingMessage): Promise<string>;
+export async function readBody(req: IncomingMessage, binary: true): Promise<Buffer>;
+export async function readBody(req: IncomingMessage, binary?: true): Promise<string | Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const all = Buffer.concat(chunks);
+  return binary ? all : all.toString('utf8');
+}
+
+/**
+ * A JSON body. Typed clients (kubectl create deployment…) send protobuf first; 415 makes client-go
+ * fall back to JSON for the rest of its calls, as it does against a server without protobuf.
+ */
+export async function readJson(req: IncomingMessage): Promise<unknown> {
+  const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
+  if (contentType && contentType !== 'application/json' && contentType !== '*/*') {
+    req.resume();
+    throw new StatusError(
+      415,
+      'UnsupportedMediaType',
+      `the body of the request was in an unknown format - accepted media types include: application/json`,
+    );
+  }
+  const text = await readBody(req);
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw badRequest(`json parse error: ${(err as Error).message}`);
+  }
+}
+
+export function sendJson(res: ServerResponse, code: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.statusCode = code;
+  res.setHeader('Content-Type', 'application/json');
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.end(text);
+}
+
+export function sendError(res: ServerResponse, err: StatusError): void {
+  sendJson(res, err.code, err.body());
+}
+
+export const notFoundPath = () =>
+  new StatusError(404, 'NotFound', 'the server could not find the requested resource', {});
+
+export const methodNotAllowed = () =>
+  new StatusError(
+    405,
+    'MethodNotAllowed',
+    'the server does not allow this method on the requested resource',
+    {},
+  );
+
+/** Whether the client asked for server-side printing (`kubectl get`). */
+export function wantsTable(req: IncomingMessage): boolean {
+  const accept = req.headers.accept ?? '';
+  return accept.split(',').some((part) => /as=Table/.test(part) && /g=meta\.k8s\.io/.test(part));
+}
+
+export const isDryRun = (query: URLSearchParams) => query.getAll('dryRun').includes('All');

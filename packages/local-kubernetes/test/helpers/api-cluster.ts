@@ -1,0 +1,78 @@
+// A cluster with the API server and no controllers, for tests of the API alone: nothing acts on
+// what a test writes, so what it reads back is the API's doing. Served by startKubernetesServer.
+import { createApiServer } from '../../src/api/index.js';
+import type { KubernetesCluster } from '../../src/cluster.js';
+import type { KubernetesHost } from '../../src/host.js';
+import { PodLogs } from '../../src/logs.js';
+import { findByPath } from '../../src/resources.js';
+import { ObjectStore } from '../../src/store.js';
+import { startKubernetesServer, type KubernetesServer } from '../../src/testing.js';
+import { ManualClock } from './api-clock.js';
+
+export function apiOnlyCluster(host: KubernetesHost): KubernetesCluster {
+  const store = new ObjectStore({ clock: host.clock });
+  const namespaces = findByPath('', 'v1', 'namespaces')!;
+  for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease'])
+    store.create(namespaces, {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name, labels: { 'kubernetes.io/metadata.name': name } },
+      spec: { finalizers: ['kubernetes'] },
+      status: { phase: 'Active' },
+    });
+  const logs = new PodLogs();
+  return { store, logs, handle: createApiServer({ store, host, logs, options: {} }), stop: () => {} };
+}
+
+export interface ApiServer extends KubernetesServer {
+  clock: ManualClock;
+  calls: Array<Record<string, unknown>>;
+  /** fetch against the server with the admin token (JSON body when given an object). */
+  call(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; json: any; text: string }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+export async function startApiServer(
+  options: { authorize?: KubernetesHost['authorize']; tls?: { key: string; cert: string } } = {},
+): Promise<ApiServer> {
+  const clock = new ManualClock();
+  const calls: Array<Record<string, unknown>> = [];
+  const host: KubernetesHost = {
+    clock,
+    log: (c) => calls.push({ ...c }),
+    ...(options.authorize ? { authorize: options.authorize } : {}),
+  };
+  const server = await startKubernetesServer({
+    host,
+    cluster: apiOnlyCluster(host),
+    tokens: {
+      'admin-token': { username: 'kubernetes-admin', groups: ['system:masters'] },
+      'dev-token': { username: 'dev', groups: ['developers'] },
+    },
+    ...(options.tls ? { tls: options.tls } : {}),
+  });
+  const call: ApiServer['call'] = async (method, path, body, headers = {}) => {
+    const res = await fetch(server.url + path, {
+      method,
+      headers: {
+        authorization: 'Bearer admin-token',
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      },
+      ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+    });
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    return { status: res.status, json, text };
+  };
+  return { ...server, clock, calls, call };
+}
