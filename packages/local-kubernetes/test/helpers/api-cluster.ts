@@ -9,8 +9,8 @@ import { ObjectStore } from '../../src/store.js';
 import { startKubernetesServer, type KubernetesServer } from '../../src/testing.js';
 import { ManualClock } from './api-clock.js';
 
-export function apiOnlyCluster(host: KubernetesHost): KubernetesCluster {
-  const store = new ObjectStore({ clock: host.clock });
+export function apiOnlyCluster(host: KubernetesHost, historySize?: number): KubernetesCluster {
+  const store = new ObjectStore({ clock: host.clock, ...(historySize ? { historySize } : {}) });
   const namespaces = findByPath('', 'v1', 'namespaces')!;
   for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease'])
     store.create(namespaces, {
@@ -37,7 +37,11 @@ export interface ApiServer extends KubernetesServer {
 }
 
 export async function startApiServer(
-  options: { authorize?: KubernetesHost['authorize']; tls?: { key: string; cert: string } } = {},
+  options: {
+    authorize?: KubernetesHost['authorize'];
+    tls?: { key: string; cert: string };
+    historySize?: number;
+  } = {},
 ): Promise<ApiServer> {
   const clock = new ManualClock();
   const calls: Array<Record<string, unknown>> = [];
@@ -48,7 +52,7 @@ export async function startApiServer(
   };
   const server = await startKubernetesServer({
     host,
-    cluster: apiOnlyCluster(host),
+    cluster: apiOnlyCluster(host, options.historySize),
     tokens: {
       'admin-token': { username: 'kubernetes-admin', groups: ['system:masters'] },
       'dev-token': { username: 'dev', groups: ['developers'] },
