@@ -11,8 +11,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startLocalAws, type LocalAws } from '@aws-containers/local-aws';
 import { awsCli, Boto3Judge, withBoto3, withCli } from '../packages/local-aws/test/helpers/query-judges.js';
-import { signedRequest } from '../packages/local-aws/test/helpers/signing.js';
 import { GITHUB_ISSUER, startOidcStandIn, type OidcStandIn } from './helpers/oidc.js';
+import { iamQuery } from '../packages/local-aws/test/helpers/iam-query.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ACCOUNT = '000000000000';
@@ -40,15 +40,7 @@ let aws: LocalAws;
 let github: OidcStandIn;
 let judge: Boto3Judge | undefined;
 
-async function iam(action: string, params: Record<string, string>): Promise<void> {
-  const res = await signedRequest({
-    endpoint: aws.endpoint,
-    service: 'iam',
-    headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
-    body: new URLSearchParams({ Action: action, Version: '2010-05-08', ...params }).toString(),
-  });
-  if (res.status !== 200) throw new Error(`${action}: ${res.status} ${res.body}`);
-}
+const iam = (action: string, params: Record<string, string>) => iamQuery(aws.endpoint, action, params);
 
 /** What the runner does for a step: @actions/core's getIDToken(audience), in its own process. */
 function getIDToken(

@@ -113,6 +113,23 @@ const ecsValues = (service: string, family: string) => ({
   'execution-role-arn': EXECUTION_ROLE,
 });
 
+/** The repository settings that need more than CreateRepository: tags, a lifecycle and a repository policy. */
+const REPOSITORY_SETTINGS = {
+  'repository-tags': 'team=platform',
+  'lifecycle-keep-last': '10',
+  'repository-policy': JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'pull',
+        Effect: 'Allow',
+        Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
+        Action: 'ecr:BatchGetImage',
+      },
+    ],
+  }),
+};
+
 const SCENARIOS: Scenario[] = [
   // ---- ecr-push ---------------------------------------------------------------------------------
   {
@@ -134,19 +151,7 @@ const SCENARIOS: Scenario[] = [
     inputs: async () => ({
       repository: 'policy/created',
       'create-repository': 'true',
-      'repository-tags': 'team=platform',
-      'lifecycle-keep-last': '10',
-      'repository-policy': JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Sid: 'pull',
-            Effect: 'Allow',
-            Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
-            Action: 'ecr:BatchGetImage',
-          },
-        ],
-      }),
+      ...REPOSITORY_SETTINGS,
       'oci-layout': (await layout()).dir,
     }),
     check: succeeded,
@@ -161,19 +166,7 @@ const SCENARIOS: Scenario[] = [
       'update-repository-settings': 'true',
       'image-tag-mutability': 'IMMUTABLE',
       'scan-on-push': 'true',
-      'repository-tags': 'team=platform',
-      'lifecycle-keep-last': '10',
-      'repository-policy': JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Sid: 'pull',
-            Effect: 'Allow',
-            Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
-            Action: 'ecr:BatchGetImage',
-          },
-        ],
-      }),
+      ...REPOSITORY_SETTINGS,
       'oci-layout': (await layout()).dir,
     }),
     check: succeeded,

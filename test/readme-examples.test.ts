@@ -51,7 +51,7 @@ import { requirePodman, startPodman, type PodmanService } from './helpers/podman
 import { GITHUB_ISSUER, startOidcStandIn } from './helpers/oidc.js';
 import { mergePolicies, policiesFor, type PolicyAction, type PolicyValues } from './helpers/policies.js';
 import { checkout, configureAwsCredentials, FIXTURES, setupBuildx } from './helpers/stand-ins.js';
-import { signedRequest } from '../packages/local-aws/test/helpers/signing.js';
+import { iamQuery } from '../packages/local-aws/test/helpers/iam-query.js';
 import {
   describeRun,
   parseWorkflowText,
@@ -286,17 +286,8 @@ function rolePolicy(workflow: string): string {
 }
 
 /** An IAM Query call with local-aws's own key (the account's administrator sets the world up). */
-async function iam(aws: LocalAws, action: string, params: Record<string, string>): Promise<void> {
-  const res = await signedRequest({
-    endpoint: aws.endpoint,
-    service: 'iam',
-    region: REGION,
-    credentials: aws.credentials,
-    headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
-    body: new URLSearchParams({ Action: action, Version: '2010-05-08', ...params }).toString(),
-  });
-  if (res.status !== 200) throw new Error(`IAM ${action}: ${res.status} ${res.body}`);
-}
+const iam = (aws: LocalAws, action: string, params: Record<string, string>) =>
+  iamQuery(aws.endpoint, action, params, aws.credentials);
 
 /** GitHub's OIDC provider, and the role `release` the example assumes, with the example's policies. */
 async function prepareRole(aws: LocalAws, workflow: string): Promise<void> {

@@ -8,6 +8,7 @@ import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk
 import { startLocalAws, type LocalAws } from '../src/index.js';
 import { awsCli, Boto3Judge, withBoto3, withCli } from './helpers/query-judges.js';
 import { signedRequest } from './helpers/signing.js';
+import { iamQuery } from './helpers/iam-query.js';
 
 const ACCOUNT = '000000000000';
 const ADMIN = { accessKeyId: 'test', secretAccessKey: 'test' };
@@ -41,15 +42,7 @@ const failure = (promise: Promise<unknown>) =>
     (e: { name: string; message: string; $metadata: { httpStatusCode: number } }) => e,
   );
 /** An IAM call as the admin, through the Query protocol (no IAM client in the SDKs installed here). */
-async function iam(action: string, params: Record<string, string>): Promise<void> {
-  const res = await signedRequest({
-    endpoint: aws.endpoint,
-    service: 'iam',
-    headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
-    body: new URLSearchParams({ Action: action, Version: '2010-05-08', ...params }).toString(),
-  });
-  if (res.status !== 200) throw new Error(`${action}: ${res.status} ${res.body}`);
-}
+const iam = (action: string, params: Record<string, string>) => iamQuery(aws.endpoint, action, params);
 async function assume(roleName: string, session: string, credentials: Creds = ADMIN, extra: object = {}) {
   const out = await sts(credentials).send(
     new AssumeRoleCommand({ RoleArn: role(roleName), RoleSessionName: session, ...extra }),
