@@ -9,6 +9,7 @@ import { createEcr, type EcrAdmin } from './ecr/index.js';
 import { createEcrPublic } from './ecr-public/index.js';
 import { createEc2, defaultNetworkIds, type Ec2Admin } from './ec2/index.js';
 import { createEcsFactory } from './ecs/index.js';
+import { createEksFactory, type EksAdmin } from './eks/index.js';
 import { createElbv2, type Elbv2Admin } from './elbv2/index.js';
 import { LocalClock } from './platform/clock.js';
 import type { ClockMode } from './platform/clock.js';
@@ -57,6 +58,14 @@ export { verifyPresignedStsUrl } from './server.js';
 export { AwsError } from './service.js';
 export type { Identity, ServerInfo } from './service.js';
 export type { EcsAdmin, EcsTimings } from './ecs/index.js';
+export type {
+  AuthenticationRefusal,
+  ClusterRef,
+  EksAdmin,
+  EksClusterState,
+  EksState,
+  EksTimings,
+} from './eks/index.js';
 export type { Ec2Admin, Ec2Network, NetworkInterface, NetworkInterfaceSpec } from './ec2/index.js';
 export type {
   Elbv2Admin,
@@ -192,6 +201,7 @@ export interface LocalAws {
     ec2: Ec2Admin;
     elbv2: Elbv2Admin;
     iam: IamAdmin;
+    eks: EksAdmin;
   };
   /**
    * A certificate and key for 127.0.0.1/localhost signed by this server's CA: for a loopback
@@ -277,6 +287,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     state,
     verifyPresignedUrl: (url: string, headers?: Record<string, string>) =>
       server.verifyPresignedUrl(url, headers),
+    credentialNow,
   };
   const iam = createIam(env);
   access.useRoles(roleDirectory(iam.iam));
@@ -292,7 +303,19 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     elbv2: elbv2.admin,
     registryAt: (host) => registryAt(hosts, host),
   })(env);
-  for (const module of [sts, iam, ecr, ecrPublic, ecs, ec2, elbv2] as ServiceModule[]) server.mount(module);
+  // EKS's pods pull as ECS's tasks do: local-aws's registries by host, other images unless
+  // admin.ecs.setUnpullable() marked them.
+  const eks = createEksFactory({
+    lookup: (query) => ecr.admin.resolveImage(query),
+    registryAt: (host) => registryAt(hosts, host),
+    unpullable: (image) => ecs.admin.snapshot().unpullable.some((p) => new RegExp(p).test(image)),
+    network: ec2.admin,
+    accountId,
+    region,
+    httpsUrl: () => server.info.httpsUrl,
+  })(env);
+  for (const module of [sts, iam, ecr, ecrPublic, ecs, ec2, elbv2, eks] as ServiceModule[])
+    server.mount(module);
   for (const factory of options.modules ?? []) server.mount(factory(env));
 
   let info;
@@ -332,7 +355,14 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     faults,
     opLog,
     state,
-    admin: { ecr: ecr.admin, ecs: ecs.admin, ec2: ec2.admin, elbv2: elbv2.admin, iam: iam.admin },
+    admin: {
+      ecr: ecr.admin,
+      ecs: ecs.admin,
+      ec2: ec2.admin,
+      elbv2: elbv2.admin,
+      iam: iam.admin,
+      eks: eks.admin,
+    },
     issueCertificate: () => leafCertificate(tls),
     verifyPresignedUrl: (url, headers) => server.verifyPresignedUrl(url, headers),
     stop: () =>

@@ -18,6 +18,7 @@ import type {
   QueryService,
   RequestAccess,
   RequestContext,
+  RestJsonService,
   RouteEnv,
   ServerInfo,
   ServiceModule,
@@ -54,6 +55,8 @@ import type { LocalStateStore } from './platform/state.js';
 import type { TlsMaterial } from './platform/tls.js';
 import { adminRefusal } from './platform/admin-guard.js';
 import { declaresTooMuch, discardBody, readBodyWithin } from './platform/bodies.js';
+import { compileRoute, matchRoute, pathKnown, sendRestJson } from './platform/rest-json.js';
+import type { CompiledRoute } from './platform/rest-json.js';
 
 /** Requests to the AWS APIs carry small bodies; the registry (an HttpRoute) streams its own. */
 const MAX_API_BODY = 16 * 1024 * 1024;
@@ -203,6 +206,8 @@ export function verifyPresignedStsUrl(
 export class LocalAwsServer {
   readonly jsonServices = new Map<string, JsonService>();
   readonly queryServices = new Map<string, QueryService>();
+  /** REST-JSON services by signing name, with their compiled routes. */
+  readonly restServices = new Map<string, { service: RestJsonService; routes: CompiledRoute[] }>();
   readonly routes: HttpRoute[] = [];
   private httpServer: Server | undefined;
   private httpsServer: Server | undefined;
@@ -240,6 +245,8 @@ export class LocalAwsServer {
   mount(module: ServiceModule): void {
     for (const service of module.services) {
       if (service.protocol === 'json1.1') this.jsonServices.set(service.targetPrefix, service);
+      else if (service.protocol === 'rest-json')
+        this.restServices.set(service.signingName, { service, routes: service.routes.map(compileRoute) });
       else this.queryServices.set(service.signingName, service);
     }
     this.routes.push(...module.routes);
@@ -374,6 +381,8 @@ export class LocalAwsServer {
       if (req.method === 'POST' && target) {
         return await this.handleJson(req, res, { rawPath, rawQuery, headers, target, requestId });
       }
+      const rest = this.restServiceFor(req.method ?? 'GET', rawPath, headers, rawQuery);
+      if (rest) return await this.handleRestJson(req, res, rest, { rawPath, rawQuery, headers, requestId });
       return await this.handleQuery(req, res, { rawPath, rawQuery, headers, requestId });
     } catch (error) {
       this.config.logError(
@@ -640,6 +649,126 @@ export class LocalAwsServer {
       identity,
       region,
       status: 200,
+      iam: checks,
+    });
+  }
+
+  /**
+   * The REST-JSON service a request is for: the one whose routes have its method and path, or —
+   * for a path none has — the one its credential scope names (answered 404 UnknownOperation then).
+   * A request for `/` stays with the Query services.
+   */
+  private restServiceFor(
+    method: string,
+    rawPath: string,
+    headers: Record<string, string>,
+    rawQuery: string,
+  ): { service: RestJsonService; routes: CompiledRoute[] } | undefined {
+    if (this.restServices.size === 0 || rawPath === '/' || rawPath === '') return undefined;
+    for (const entry of this.restServices.values())
+      if (matchRoute(entry.routes, method, rawPath) || pathKnown(entry.routes, rawPath)) return entry;
+    const scope = claimedScope({ rawQuery, headers });
+    return scope ? this.restServices.get(scope.service) : undefined;
+  }
+
+  private async handleRestJson(
+    req: IncomingMessage,
+    res: ServerResponse,
+    entry: { service: RestJsonService; routes: CompiledRoute[] },
+    r: { rawPath: string; rawQuery: string; headers: Record<string, string>; requestId: string },
+  ): Promise<void> {
+    const { requestId } = r;
+    const { service } = entry;
+    const method = req.method ?? 'GET';
+    const matched = matchRoute(entry.routes, method, r.rawPath);
+    const operationName = matched?.route.operation ?? '';
+    const scope = claimedScope(r);
+    const failed: LoggedCall = {
+      requestId,
+      service: service.signingName,
+      operation: operationName || `${method} ${r.rawPath}`,
+      accessKeyId: claimedAccessKeyId(r),
+      region: scope?.region,
+    };
+    const fail = (error: AwsError) => this.sendFailure(res, 'rest-json', error, failed);
+    const body = await this.readApiBody(req, fail);
+    if (!body) return;
+
+    const signer = verifySignature(
+      { method, rawPath: r.rawPath, rawQuery: r.rawQuery, headers: r.headers, body },
+      {
+        credentials: this.config.identities,
+        now: this.credentialNow(),
+        skewMs: service.skewMs ?? FIVE_MINUTES,
+        service: service.signingName,
+      },
+      'rest-json',
+    );
+    if (signer instanceof AwsError) return fail(signer);
+    const { identity, region } = signer;
+    failed.identity = identity;
+    failed.region = region;
+
+    const operation =
+      matched && Object.hasOwn(service.operations, operationName)
+        ? service.operations[operationName]
+        : undefined;
+    if (!matched || !operation) {
+      return fail(
+        pathKnown(entry.routes, r.rawPath)
+          ? new AwsError('MethodNotAllowedException', `Method ${method} is not allowed on ${r.rawPath}`, 405)
+          : new AwsError('UnknownOperationException', `Unknown operation ${method} ${r.rawPath}`, 404),
+      );
+    }
+
+    const answered = await this.applyFault(
+      { requestId, service: service.signingName, operation: operationName, identity, region },
+      res,
+      fail,
+      'rest-json',
+    );
+    if (answered) return;
+
+    // Input: the query's parameters, the body's members, then the path's labels (they win).
+    const input: Record<string, unknown> = {};
+    for (const [k, v] of new URLSearchParams(r.rawQuery)) {
+      const previous = input[k];
+      input[k] = previous === undefined ? v : Array.isArray(previous) ? [...previous, v] : [previous, v];
+    }
+    const text = body.toString('utf8');
+    if (text.trim() !== '') {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        return fail(new AwsError('SerializationException', 'Could not parse request body into json', 400));
+      }
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+        return fail(new AwsError('SerializationException', 'Could not parse request body into json', 400));
+      Object.assign(input, parsed);
+    }
+    Object.assign(input, matched.labels);
+
+    const checks: IamCheck[] = [];
+    failed.iam = checks;
+    const access = this.requestAccess(identity, region, overTls(req), 'rest-json', checks);
+    const ctx = this.requestContext(identity, region, requestId, access);
+    const denied = access.check(this.requestsFor(service, operationName, input, ctx));
+    if (denied) return fail(denied);
+    let result: unknown;
+    try {
+      result = await operation(input, ctx);
+    } catch (error) {
+      return fail(this.operationFailure(error, `${service.signingName}:${operationName}`, requestId));
+    }
+    sendRestJson(res, matched.route.successStatus ?? 200, result ?? {}, requestId);
+    this.record({
+      requestId,
+      service: service.signingName,
+      operation: operationName,
+      identity,
+      region,
+      status: matched.route.successStatus ?? 200,
       iam: checks,
     });
   }

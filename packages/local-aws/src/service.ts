@@ -175,7 +175,31 @@ export interface RouteEnv {
   fault(service: string, operation: string, res: ServerResponse): Promise<boolean>;
 }
 
-export type Service = JsonService | QueryService;
+/** One REST-JSON operation's route: `POST /clusters/{name}/update-config` (labels are one path segment each). */
+export interface RestJsonRoute {
+  method: string;
+  path: string;
+  operation: string;
+  /** The status of a success (default 200). */
+  successStatus?: number;
+}
+
+/**
+ * AWS REST-JSON (restJson1: EKS): the method and path select the operation; its input is the
+ * path's labels, the query string's parameters (as strings) and the JSON body's members, merged.
+ */
+export interface RestJsonService {
+  protocol: 'rest-json';
+  signingName: string;
+  routes: RestJsonRoute[];
+  operations: Record<string, JsonOperation>;
+  /** Allowed clock skew of signed requests, ms (default 5 minutes). */
+  skewMs?: number;
+  iamPrefix?: string;
+  authorization?: Authorization<Record<string, unknown>>;
+}
+
+export type Service = JsonService | QueryService | RestJsonService;
 
 /**
  * What a service module (sts/, ecr/, later ecs/ and eks/) gives the server. Factories run once
@@ -196,4 +220,6 @@ export type ServiceFactory<Admin = unknown> = (env: {
    * the headers the client signed (x-k8s-aws-id). Present when the server builds the module.
    */
   verifyPresignedUrl?: (url: string, headers?: Record<string, string>) => Identity | AwsError;
+  /** The time credentials are checked against (wall time, or the simulated clock with signatureClock 'simulated'). */
+  credentialNow?: () => number;
 }) => ServiceModule<Admin>;

@@ -1,12 +1,17 @@
-// Protocol framing as AWS does it: AWS JSON 1.1 and AWS Query (XML responses), errors included,
+// Protocol framing as AWS does it: AWS JSON 1.1 and AWS Query (XML responses), errors included
+// (REST-JSON's framing is in rest-json.ts),
 // and the mapping of SigV4 failures and injected faults to each protocol's error codes.
 import type { ServerResponse } from 'node:http';
 import { AwsError } from '../service.js';
 import type { FaultKind } from './faults.js';
 import type { SigV4ErrorKind } from './sigv4.js';
+import { sendRestJsonError } from './rest-json.js';
 
-/** 'ec2' is EC2's flavour of Query: same requests and error codes, its own response framing. */
-export type Protocol = 'json1.1' | 'query' | 'ec2';
+/**
+ * 'ec2' is EC2's flavour of Query: same requests and error codes, its own response framing.
+ * 'rest-json' (EKS) has JSON 1.1's error codes, in a header, with 403 for every refusal.
+ */
+export type Protocol = 'json1.1' | 'query' | 'ec2' | 'rest-json';
 
 // ---------------------------------------------------------------------------------------------
 // AWS JSON 1.1
@@ -143,6 +148,7 @@ export function sendError(
   xmlns = queryNamespace('sts', '2011-06-15'),
 ): void {
   if (protocol === 'json1.1') sendJsonError(res, error, requestId);
+  else if (protocol === 'rest-json') sendRestJsonError(res, error, requestId);
   else if (protocol === 'ec2') sendEc2Error(res, error, requestId);
   else sendQueryError(res, error, xmlns, requestId);
 }
@@ -162,7 +168,10 @@ const AUTH_CODES: Record<SigV4ErrorKind, { json: [string, number]; query: [strin
 };
 
 export function authError(kind: SigV4ErrorKind, message: string, protocol: Protocol): AwsError {
-  const [code, status] = protocol === 'json1.1' ? AUTH_CODES[kind].json : AUTH_CODES[kind].query;
+  const [code, jsonStatus] =
+    protocol === 'json1.1' || protocol === 'rest-json' ? AUTH_CODES[kind].json : AUTH_CODES[kind].query;
+  // REST-JSON services (behind API Gateway's front door) refuse every credential with a 403.
+  const status = protocol === 'rest-json' && jsonStatus === 400 && kind !== 'incomplete' ? 403 : jsonStatus;
   const text =
     kind === 'missing' && protocol === 'query' ? 'Request is missing Authentication Token' : message;
   return new AwsError(code, text, status);
@@ -177,7 +186,9 @@ export function faultError(
     throttling:
       protocol === 'ec2'
         ? ['RequestLimitExceeded', 'Request limit exceeded.', 503]
-        : [protocol === 'json1.1' ? 'ThrottlingException' : 'Throttling', 'Rate exceeded', 400],
+        : protocol === 'rest-json'
+          ? ['ThrottlingException', 'Rate exceeded', 429]
+          : [protocol === 'json1.1' ? 'ThrottlingException' : 'Throttling', 'Rate exceeded', 400],
     'internal-error': [
       'InternalFailure',
       'The request processing has failed because of an unknown error, exception or failure.',
@@ -208,6 +219,7 @@ export function internalFailure(): AwsError {
  */
 export function accessDenied(protocol: Protocol, message: string): AwsError {
   if (protocol === 'json1.1') return new AwsError('AccessDeniedException', message, 400);
+  if (protocol === 'rest-json') return new AwsError('AccessDeniedException', message, 403);
   if (protocol === 'ec2') {
     return new AwsError(
       'UnauthorizedOperation',
