@@ -121,7 +121,11 @@ const docPath = (gv: { group: string; version: string }) =>
 
 /** /openapi/v3: where each group version's document is. */
 export function openApiIndex(): unknown {
-  const all = [{ group: '', version: 'v1' }, ...groupVersions()];
+  const all = [
+    { group: '', version: 'v1' },
+    ...groupVersions(),
+    { group: 'apiextensions.k8s.io', version: 'v1' },
+  ];
   return {
     paths: Object.fromEntries(
       all.map((gv) => [
@@ -136,7 +140,20 @@ export function openApiIndex(): unknown {
 
 /** /openapi/v3/<api|apis/group>/<version>: a PATCH operation per kind, taking fieldValidation. */
 export function openApiDocument(group: string, version: string): unknown {
-  const types = RESOURCE_TYPES.filter((t) => t.group === group && t.version === version);
+  const types: Array<Pick<ResourceType, 'group' | 'version' | 'kind' | 'plural' | 'namespaced' | 'verbs'>> =
+    RESOURCE_TYPES.filter((t) => t.group === group && t.version === version);
+  // No custom resources are served, but kubectl's validation of an unknown kind asks whether CRDs
+  // take fieldValidation (then leaves the kind to the API, which has no mapping for it: "no matches
+  // for kind"); without this document it gives up with a validation error instead.
+  if (group === 'apiextensions.k8s.io' && version === 'v1')
+    types.push({
+      group,
+      version,
+      kind: 'CustomResourceDefinition',
+      plural: 'customresourcedefinitions',
+      namespaced: false,
+      verbs: ['patch'],
+    });
   if (types.length === 0) return undefined;
   const prefix = group ? `/apis/${group}/${version}` : `/api/${version}`;
   const paths: Record<string, unknown> = {};

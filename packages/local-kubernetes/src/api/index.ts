@@ -143,6 +143,21 @@ export function createApiServer({ store, host, logs, options }: ApiServerOptions
       const group = segments[0] === 'api' ? '' : segments[0] === 'apis' ? segments[1] : undefined;
       const version = segments[0] === 'api' ? segments[1] : segments[2];
       const rest = segments.slice(segments[0] === 'api' ? 2 : 3);
+      if (
+        group === 'apiextensions.k8s.io' &&
+        version === 'v1' &&
+        rest.join('/') === 'customresourcedefinitions' &&
+        method === 'GET'
+      ) {
+        // No custom resources here; kubectl's validation of an unknown kind looks for its CRD.
+        sendJson(res, 200, {
+          kind: 'CustomResourceDefinitionList',
+          apiVersion: 'apiextensions.k8s.io/v1',
+          metadata: { resourceVersion: store.resourceVersion() },
+          items: [],
+        });
+        return;
+      }
       if (group !== undefined && version !== undefined && rest.length > 0) {
         const parsed = parseResourcePath(group, version, rest);
         if (!parsed) throw notFoundPath();
@@ -266,6 +281,16 @@ function nonResource(res: ServerResponse, segments: string[], options: ClusterOp
     res.statusCode = 200;
     res.setHeader('Content-Type', 'text/plain; charset=utf-8');
     res.end('ok');
+    return;
+  }
+  if (first === 'openapi' && second === 'v2' && rest.length === 0) {
+    // kubectl reads /openapi/v2 only as protobuf, to validate kinds /openapi/v3 does not describe
+    // (an unknown kind): an empty document, in which it finds no schema and leaves the kind to the
+    // API ("no matches for kind"). Every served kind is described in /openapi/v3.
+    res.statusCode = 200;
+    res.setHeader('Content-Type', 'application/octet-stream');
+    res.setHeader('Content-Length', 0);
+    res.end();
     return;
   }
   if (first === 'openapi' && second === 'v3') {

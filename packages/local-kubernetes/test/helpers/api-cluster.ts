@@ -1,5 +1,7 @@
 // A cluster with the API server and no controllers, for tests of the API alone: nothing acts on
 // what a test writes, so what it reads back is the API's doing. Served by startKubernetesServer.
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { createApiServer } from '../../src/api/index.js';
 import type { KubernetesCluster } from '../../src/cluster.js';
 import type { KubernetesHost } from '../../src/host.js';
@@ -59,24 +61,42 @@ export async function startApiServer(
     },
     ...(options.tls ? { tls: options.tls } : {}),
   });
-  const call: ApiServer['call'] = async (method, path, body, headers = {}) => {
-    const res = await fetch(server.url + path, {
-      method,
-      headers: {
-        authorization: 'Bearer admin-token',
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...headers,
-      },
-      ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+  // node:http(s) rather than fetch: the kubectl tests serve a self-signed certificate.
+  const call: ApiServer['call'] = (method, path, body, headers = {}) =>
+    new Promise((resolve, reject) => {
+      const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+      const url = new URL(server.url + path);
+      const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+      const req = send(
+        url,
+        {
+          method,
+          rejectUnauthorized: false,
+          headers: {
+            authorization: 'Bearer admin-token',
+            ...(payload !== undefined
+              ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) }
+              : {}),
+            ...headers,
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            let json: unknown;
+            try {
+              json = JSON.parse(text);
+            } catch {
+              json = undefined;
+            }
+            resolve({ status: res.statusCode ?? 0, json, text });
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end(payload);
     });
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    return { status: res.status, json, text };
-  };
   return { ...server, clock, calls, call };
 }
