@@ -613,7 +613,8 @@ class DeploymentSync {
     if (condition.reason === 'DeploymentPaused') return this.rt.cancelKeyed(id);
     const at = Date.parse(condition.lastUpdateTime ?? '') + deadlineOf(this.d) * 1000;
     const key = keyOf(this.d);
-    this.rt.afterKeyed(id, Math.max(0, at - now), () => this.rt.enqueue(NAME, key));
+    // Due already (cannot be: timedOut agrees) would spin; the real controller rate-limits that requeue.
+    this.rt.afterKeyed(id, at > now ? at - now : 1000, () => this.rt.enqueue(NAME, key));
   }
 
   /** cleanupDeployment: old ReplicaSets beyond revisionHistoryLimit, oldest revisions first, only when scaled to 0. */
