@@ -7,6 +7,7 @@
 // Kubernetes rights. What the cluster answers after authentication is local-kubernetes's business:
 // these tests only require that it was not refused.
 import {
+  type AccessScope,
   CreateAccessEntryCommand,
   CreateClusterCommand,
   EKSClient,
@@ -376,10 +377,11 @@ describe('access policies as Kubernetes rights (KubernetesHost.authorize)', () =
     });
     const viewer = `arn:aws:iam::${ACCOUNT}:role/viewer`;
     const admin = `arn:aws:iam::${ACCOUNT}:role/team-admin`;
-    for (const [principalArn, policy, scope] of [
-      [viewer, 'AmazonEKSViewPolicy', { type: 'cluster' as const }],
-      [admin, 'AmazonEKSAdminPolicy', { type: 'namespace' as const, namespaces: ['team-*'] }],
-    ] as const) {
+    const grants: Array<[string, string, AccessScope]> = [
+      [viewer, 'AmazonEKSViewPolicy', { type: 'cluster' }],
+      [admin, 'AmazonEKSAdminPolicy', { type: 'namespace', namespaces: ['team-*'] }],
+    ];
+    for (const [principalArn, policy, scope] of grants) {
       await eks.send(new CreateAccessEntryCommand({ clusterName: 'prod', principalArn }));
       await eks.send(
         new AssociateAccessPolicyCommand({
