@@ -150,6 +150,13 @@ describe('create', () => {
     expect(svc.json.spec.ports[0]).toEqual({ port: 80, protocol: 'TCP', targetPort: 80 });
   });
 
+  test('nulls are dropped as a Go struct drops them (a pod template hash must not see them)', async () => {
+    const body = deployment('nulls');
+    (body.spec.template.metadata as Record<string, unknown>).creationTimestamp = null;
+    const { json } = await api.call('POST', DEPLOYMENTS, body);
+    expect(json.spec.template.metadata).toEqual({ labels: { app: 'nulls' } });
+  });
+
   test('dryRun=All answers without storing', async () => {
     const { status, json } = await api.call('POST', `${DEPLOYMENTS}?dryRun=All`, deployment('dry'));
     expect(status).toBe(201);

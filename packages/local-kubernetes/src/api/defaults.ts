@@ -52,7 +52,22 @@ function allocateClusterIp(): string {
   return `10.100.${Math.floor(n / 250) % 256}.${(n % 250) + 1}`;
 }
 
+/**
+ * Nulls go: the apiserver decodes into Go structs, where a null is the zero value and is not
+ * written back (kubectl sends `creationTimestamp: null` in pod templates; a template hash must not
+ * see it).
+ */
+export function dropNulls(value: unknown): void {
+  if (Array.isArray(value)) value.forEach(dropNulls);
+  else if (value && typeof value === 'object')
+    for (const [k, v] of Object.entries(value)) {
+      if (v === null) delete (value as Obj)[k];
+      else dropNulls(v);
+    }
+}
+
 export function applyDefaults(object: KObject, existing?: KObject): void {
+  dropNulls(object);
   const spec = object.spec !== undefined ? obj(object.spec) : undefined;
   switch (object.kind) {
     case 'Pod':
