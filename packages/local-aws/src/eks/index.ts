@@ -3,7 +3,7 @@
 // server's clock), and its Kubernetes API behind EKS's authentication (clusters.ts, token.ts,
 // authenticator.ts) at the cluster's endpoint on local-aws's HTTPS listener.
 import { readFileSync } from 'node:fs';
-import type { KubernetesCluster } from '@aws-containers/local-kubernetes';
+import type { ImageInfo, KubernetesCluster } from '@aws-containers/local-kubernetes';
 import type { Ec2Network } from '../ec2/index.js';
 import type { RestJsonService, ServiceFactory } from '../service.js';
 import { createEksOperations, EKS_ROUTES } from './api.js';
@@ -41,6 +41,11 @@ export interface EksAdmin {
   endpoint(cluster: ClusterRef): string;
   /** Every Kubernetes request refused at authentication, and why (the op log has the call). */
   authenticationRefusals(): AuthenticationRefusal[];
+  /**
+   * What a cluster's kubelet gets pulling an image (KubernetesHost.resolveImage): the digest and
+   * labels of an image in local-aws's registries, or undefined when it does not pull.
+   */
+  resolveImage(reference: string): Promise<ImageInfo | undefined>;
 }
 
 export interface EksDeps extends ImageDeps {
@@ -60,10 +65,11 @@ export function createEksFactory(deps: EksDeps): ServiceFactory<EksAdmin> {
     if (typeof scheduling.at !== 'function' || typeof scheduling.setTimer !== 'function')
       throw new Error('EKS needs the server clock (with at() and setTimer()).');
     if (!verifyPresignedUrl) throw new Error('EKS needs the server to verify presigned STS URLs.');
+    const resolveImage = imageResolver(deps);
     const clusters = new EksClusters(s, {
       clock: scheduling as SchedulingClock,
       save,
-      resolveImage: imageResolver(deps),
+      resolveImage,
       verifyPresignedUrl,
       credentialNow: credentialNow ?? (() => Date.now()),
     });
@@ -113,6 +119,7 @@ export function createEksFactory(deps: EksDeps): ServiceFactory<EksAdmin> {
         kubernetes: (ref) => clusters.kubernetes(find(ref)),
         endpoint: (ref) => clusters.endpointOf(find(ref), deps.httpsUrl()),
         authenticationRefusals: () => [...clusters.refusals],
+        resolveImage,
       },
     };
   };
