@@ -1,0 +1,241 @@
+// The issue's rollouts, end to end: the API server and the controllers of one cluster on a stepped
+// clock, judged by kubectl 1.32 — `kubectl rollout status` must reach the simulation's verdict, at
+// the simulated time the controllers reach it. Images resolve from a table (digest and labels, the
+// labels scripting containers as local-aws's do); an image not in it fails to pull.
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { jest } from '@jest/globals';
+import { createKubernetesCluster, type ImageInfo, type KubernetesCluster } from '../src/index.js';
+import { findByPath } from '../src/resources.js';
+import { startKubernetesServer, type KubernetesServer } from '../src/testing.js';
+import { requireTool } from '../../../test/helpers/tools.js';
+import { KUBECTL, kubectlFor, type Kubectl, type KubectlResult } from './helpers/kubectl.js';
+import { SteppedClock } from './helpers/stepped-clock.js';
+import { selfSignedCertificate } from './helpers/tls.js';
+
+jest.setTimeout(120_000);
+const withKubectl = requireTool('kubectl', KUBECTL);
+
+const deployments = findByPath('apps', 'v1', 'deployments')!;
+const replicasets = findByPath('apps', 'v1', 'replicasets')!;
+
+const GOOD_V1 = 'registry.example/web:v1';
+const GOOD_V2 = 'registry.example/web:v2';
+const CRASHING = 'registry.example/web:crash';
+const MISSING = 'registry.example/web:missing';
+
+let clock: SteppedClock;
+let cluster: KubernetesCluster;
+let server: KubernetesServer;
+let kubectl: Kubectl;
+/** kubectl run directly (rollout status needs both streams while it runs). */
+let kubectlBase: string[];
+let kubectlEnv: Record<string, string>;
+let kubectlHome: string;
+
+beforeAll(async () => {
+  clock = new SteppedClock();
+  const images = new Map<string, ImageInfo>();
+  const add = (reference: string, labels: Record<string, string> = {}) =>
+    images.set(reference, {
+      digest: `sha256:${createHash('sha256').update(reference).digest('hex')}`,
+      labels,
+    });
+  add(GOOD_V1);
+  add(GOOD_V2);
+  add(CRASHING, { 'local-aws.exit-after': '2s', 'local-aws.exit-code': '3' });
+  cluster = createKubernetesCluster({ clock, resolveImage: async (reference) => images.get(reference) });
+  server = await startKubernetesServer({ cluster, tls: selfSignedCertificate() });
+  kubectl = kubectlFor(server.url);
+  kubectlHome = mkdtempSync(join(tmpdir(), 'kubectl-scenarios-'));
+  kubectlEnv = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: kubectlHome,
+    KUBECACHEDIR: join(kubectlHome, 'cache'),
+    KUBECONFIG: join(kubectlHome, 'none'),
+  };
+  kubectlBase = ['--server', server.url, '--token', 'admin-token', '--insecure-skip-tls-verify=true'];
+});
+afterAll(async () => {
+  kubectl?.cleanup();
+  if (kubectlHome) rmSync(kubectlHome, { recursive: true, force: true });
+  await server?.stop();
+  cluster?.stop();
+});
+
+const manifest = (image: string) => `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: default
+spec:
+  replicas: 3
+  selector:
+    matchLabels: { app: web }
+  template:
+    metadata:
+      labels: { app: web }
+    spec:
+      containers:
+        - name: app
+          image: ${image}
+`;
+
+/** Simulated seconds since the clock's start. */
+const start = () => clock.now();
+
+/**
+ * Runs `kubectl rollout status` while the simulated clock moves forward `stepMs` at a time (each
+ * step after the watch had a moment to see the last one), until kubectl gives its verdict; returns
+ * it with the simulated ms it took.
+ */
+async function rolloutStatus(
+  stepMs: number,
+  limitMs: number,
+): Promise<{ result: KubectlResult; atMs: number }> {
+  const from = clock.now();
+  const child = spawn(
+    KUBECTL,
+    [...kubectlBase, 'rollout', 'status', 'deployment/web', '-n', 'default', '--timeout=0'],
+    { env: kubectlEnv, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  let code: number | null | undefined;
+  const closed = new Promise<void>((resolve) =>
+    child.on('close', (c) => {
+      code = c;
+      resolve();
+    }),
+  );
+  while (code === undefined && clock.now() - from < limitMs) {
+    // Real time for kubectl's watch to see the last step, then the next simulated step.
+    await new Promise((r) => setTimeout(r, 60));
+    if (code !== undefined) break;
+    await clock.advance(stepMs);
+  }
+  const atMs = clock.now() - from;
+  await Promise.race([closed, new Promise((r) => setTimeout(r, 5_000))]);
+  if (code === undefined) child.kill('SIGKILL');
+  await closed;
+  return { result: { code: code ?? null, stdout, stderr }, atMs };
+}
+
+function condition(type: string): Record<string, string> | undefined {
+  const deployment = cluster.store.get(deployments, 'default', 'web');
+  const conditions = (deployment?.status as { conditions?: Array<Record<string, string>> })?.conditions ?? [];
+  return conditions.find((c) => c.type === type);
+}
+
+const replicaSetNames = () =>
+  cluster.store
+    .list(replicasets, 'default')
+    .map((rs) => `${rs.metadata.name} rev ${rs.metadata.annotations?.['deployment.kubernetes.io/revision']}`);
+
+withKubectl(
+  'a rolling update to success: kubectl rollout status says so once the new ReplicaSet is available',
+  async () => {
+    const applied = await kubectl(['apply', '-f', '-'], { stdin: manifest(GOOD_V1) });
+    expect(applied.stderr).toBe('');
+    expect(applied.stdout).toBe('deployment.apps/web created\n');
+    const first = await rolloutStatus(2_000, 120_000);
+    expect(first.result.stdout).toContain('deployment "web" successfully rolled out');
+    expect(first.result.code).toBe(0);
+
+    const set = await kubectl(['set', 'image', 'deployment/web', `app=${GOOD_V2}`, '-n', 'default']);
+    expect(set.stdout).toBe('deployment.apps/web image updated\n');
+    const second = await rolloutStatus(2_000, 120_000);
+    expect(second.result.stdout).toMatch(
+      /Waiting for deployment "web" rollout to finish: \d+ (out of 3 new replicas have been updated|old replicas are pending termination|of 3 updated replicas are available)/,
+    );
+    expect(second.result.stdout).toContain('deployment "web" successfully rolled out');
+    expect(condition('Progressing')).toMatchObject({ status: 'True', reason: 'NewReplicaSetAvailable' });
+    expect(replicaSetNames()).toHaveLength(2);
+    const table = await kubectl(['get', 'deployment', 'web', '-n', 'default']);
+    expect(table.stdout).toMatch(/^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\nweb\s+3\/3\s+3\s+3\s+\S+\n$/);
+  },
+);
+
+withKubectl(
+  'an image that cannot be pulled: ImagePullBackOff until ProgressDeadlineExceeded, which kubectl reports at 600 s',
+  async () => {
+    const updatedAt = start();
+    const set = await kubectl(['set', 'image', 'deployment/web', `app=${MISSING}`, '-n', 'default']);
+    expect(set.code).toBe(0);
+    const verdict = await rolloutStatus(15_000, 900_000);
+    expect(verdict.result.stderr).toContain('error: deployment "web" exceeded its progress deadline');
+    expect(verdict.result.code).toBe(1);
+    const deadline = condition('Progressing');
+    expect(deadline).toMatchObject({ status: 'False', reason: 'ProgressDeadlineExceeded' });
+    // The deadline is measured from the last progress, at the default 600 s.
+    const exceededAfter = (Date.parse(deadline!.lastUpdateTime!) - updatedAt) / 1000;
+    expect(exceededAfter).toBeGreaterThanOrEqual(600);
+    expect(exceededAfter).toBeLessThanOrEqual(600 + 30);
+    const pods = await kubectl(['get', 'pods', '-n', 'default']);
+    expect(pods.stdout).toMatch(/web-\S+\s+0\/1\s+(ImagePullBackOff|ErrImagePull)\s+0\s+/);
+    // The old ReplicaSet still serves: maxUnavailable 25% of 3 rounds down to 0.
+    const table = await kubectl(['get', 'deployment', 'web', '-n', 'default']);
+    expect(table.stdout).toMatch(/\nweb\s+3\/3\s+1\s+3\s+/);
+  },
+);
+
+withKubectl(
+  'rollout undo goes back to the previous template: its ReplicaSet is reused with a new revision',
+  async () => {
+    const before = replicaSetNames();
+    const undo = await kubectl(['rollout', 'undo', 'deployment/web', '-n', 'default']);
+    expect(undo.stdout).toBe('deployment.apps/web rolled back\n');
+    const verdict = await rolloutStatus(2_000, 120_000);
+    expect(verdict.result.stdout).toContain('deployment "web" successfully rolled out');
+    const after = replicaSetNames();
+    // No new ReplicaSet: v2's is reused, now revision 4.
+    expect(after).toHaveLength(before.length);
+    const images = (
+      await kubectl([
+        'get',
+        'deployment',
+        'web',
+        '-n',
+        'default',
+        '-o',
+        'jsonpath={.spec.template.spec.containers[0].image}',
+      ])
+    ).stdout;
+    expect(images).toBe(GOOD_V2);
+    expect(after.filter((n) => n.endsWith(' rev 4'))).toHaveLength(1);
+    const history = await kubectl(['rollout', 'history', 'deployment/web', '-n', 'default']);
+    expect(history.stdout).toMatch(/REVISION\s+CHANGE-CAUSE\n1\s+<none>\n3\s+<none>\n4\s+<none>\n/);
+  },
+);
+
+withKubectl(
+  'a crash loop: restarts with a growing back-off, CrashLoopBackOff in kubectl get, the exit in --previous logs',
+  async () => {
+    const set = await kubectl(['set', 'image', 'deployment/web', `app=${CRASHING}`, '-n', 'default']);
+    expect(set.code).toBe(0);
+    for (let i = 0; i < 30; i++) await clock.advance(5_000);
+    const pods = await kubectl(['get', 'pods', '-n', 'default', '-l', 'app=web']);
+    const crashing = pods.stdout.split('\n').filter((l) => /CrashLoopBackOff|Error/.test(l));
+    expect(crashing.length).toBeGreaterThan(0);
+    const [name, , , restarts] = crashing[0]!.split(/\s+/);
+    expect(Number(restarts)).toBeGreaterThanOrEqual(3);
+    const described = await kubectl([
+      'get',
+      'pod',
+      name!,
+      '-n',
+      'default',
+      '-o',
+      'jsonpath={.status.containerStatuses[0].lastState.terminated.exitCode}',
+    ]);
+    expect(described.stdout).toBe('3');
+    const previous = await kubectl(['logs', name!, '-n', 'default', '--previous']);
+    expect(previous.code).toBe(0);
+    expect(previous.stdout.length).toBeGreaterThan(0);
+  },
+);
