@@ -461,6 +461,19 @@ describe('delete', () => {
     ).toEqual(['c']);
   });
 
+  test('a pod on a node is deleted gracefully (the kubelet removes it); grace 0 at once', async () => {
+    const created = (await api.call('POST', PODS, pod('onnode'))).json;
+    await api.call('PUT', `${PODS}/onnode`, { ...created, spec: { ...created.spec, nodeName: 'node-1' } });
+    const graceful = await api.call('DELETE', `${PODS}/onnode`);
+    expect(graceful.json.metadata).toMatchObject({
+      deletionTimestamp: '2026-11-30T12:00:30Z',
+      deletionGracePeriodSeconds: 30,
+    });
+    expect((await api.call('GET', `${PODS}/onnode`)).status).toBe(200);
+    await api.call('DELETE', `${PODS}/onnode?gracePeriodSeconds=0`);
+    expect((await api.call('GET', `${PODS}/onnode`)).status).toBe(404);
+  });
+
   test('deleting a namespace takes what is in it', async () => {
     await api.call('POST', '/api/v1/namespaces', {
       apiVersion: 'v1',

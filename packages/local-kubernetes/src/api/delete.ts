@@ -1,9 +1,12 @@
 // DELETE and deletecollection, with the garbage collector's propagation through ownerReferences
 // (run at once here rather than by a controller a moment later): Background deletes the object
 // then its dependents, Foreground its dependents first, Orphan strips their ownerReferences.
-// Pods go at once (as if their grace period elapsed) and take their logs with them; a namespace
-// takes everything in it.
+// Pods are deleted gracefully (controllers/deletion.ts: a pod on a node gets a deletionTimestamp
+// and the kubelet removes it once stopped; grace 0, unscheduled or finished pods go at once); a
+// namespace takes everything in it at once.
+import { gracefulDelete } from '../controllers/deletion.js';
 import { StatusError, badRequest } from '../errors.js';
+import type { KubernetesClock } from '../host.js';
 import { RESOURCE_TYPES, findByPath, storeKeyOf, type ResourceType } from '../resources.js';
 import type { KObject, ObjectStore } from '../store.js';
 import { isDryRun, readBody, readJson, sendJson, type ApiRequest } from './http.js';
@@ -17,9 +20,14 @@ const namespacesType = findByPath('', 'v1', 'namespaces')!;
 /** Kinds whose DELETE answers with the object rather than a Status Success (as the apiserver's registries do). */
 const RETURNS_OBJECT = new Set(['Pod', 'Service', 'Namespace']);
 
-async function deleteOptions(
-  r: ApiRequest,
-): Promise<{ propagation: Propagation; preconditionRv?: string; preconditionUid?: string }> {
+interface DeleteOptions {
+  propagation: Propagation;
+  preconditionRv?: string;
+  preconditionUid?: string;
+  gracePeriodSeconds?: number;
+}
+
+async function deleteOptions(r: ApiRequest): Promise<DeleteOptions> {
   let body: Record<string, unknown> = {};
   const contentType = (r.req.headers['content-type'] ?? '').split(';')[0]!.trim();
   if (contentType && contentType !== 'application/json' && contentType !== '*/*')
@@ -35,10 +43,7 @@ async function deleteOptions(
   return deleteOptionsFrom(r, body);
 }
 
-function deleteOptionsFrom(
-  r: ApiRequest,
-  body: Record<string, unknown>,
-): { propagation: Propagation; preconditionRv?: string; preconditionUid?: string } {
+function deleteOptionsFrom(r: ApiRequest, body: Record<string, unknown>): DeleteOptions {
   let propagation = (r.query.get('propagationPolicy') ?? body.propagationPolicy) as string | undefined;
   if (!propagation && (r.query.get('orphanDependents') === 'true' || body.orphanDependents === true))
     propagation = 'Orphan';
@@ -49,7 +54,9 @@ function deleteOptionsFrom(
       `DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "${propagation}": supported values: "Foreground", "Background", "Orphan", "nil"`,
     );
   const preconditions = (body.preconditions ?? {}) as { resourceVersion?: string; uid?: string };
+  const grace = r.query.get('gracePeriodSeconds') ?? body.gracePeriodSeconds;
   return {
+    ...(grace !== undefined && grace !== null ? { gracePeriodSeconds: Number(grace) } : {}),
     propagation: (propagation as Propagation | undefined) ?? 'Background',
     ...(preconditions.resourceVersion ? { preconditionRv: preconditions.resourceVersion } : {}),
     ...(preconditions.uid ? { preconditionUid: preconditions.uid } : {}),
@@ -58,6 +65,7 @@ function deleteOptionsFrom(
 
 export interface Deleter {
   store: ObjectStore;
+  clock: Pick<KubernetesClock, 'now'>;
   forget(type: ResourceType, object: KObject): void;
 }
 
@@ -67,7 +75,19 @@ export function deleteWithPropagation(
   type: ResourceType,
   object: KObject,
   propagation: Propagation,
+  gracePeriodSeconds?: number,
 ): KObject {
+  if (type.kind === 'Pod') {
+    const result = gracefulDelete(
+      d.store,
+      d.clock,
+      object.metadata.namespace!,
+      object.metadata.name,
+      gracePeriodSeconds,
+    );
+    if (!d.store.get(type, object.metadata.namespace, object.metadata.name)) d.forget(type, result);
+    return result;
+  }
   const dependents = d.store.dependentsOf(object.metadata.uid);
   if (propagation === 'Orphan') {
     for (const { resource, object: dep } of dependents) {
@@ -87,7 +107,7 @@ export function deleteWithPropagation(
       if (t.namespaced)
         for (const o of d.store.list(t, object.metadata.name))
           if (d.store.get(t, o.metadata.namespace, o.metadata.name))
-            deleteWithPropagation(d, t, o, 'Background');
+            deleteWithPropagation(d, t, o, 'Background', 0);
   }
   const deleted = d.store.delete(type, object.metadata.namespace, object.metadata.name);
   d.forget(type, deleted);
@@ -121,7 +141,7 @@ function ownerExists(store: ObjectStore, uid: string): boolean {
 function deletedAnswer(type: ResourceType, object: KObject, now: string): unknown {
   if (RETURNS_OBJECT.has(type.kind)) {
     const shown = structuredClone(object);
-    shown.metadata.deletionTimestamp = now;
+    shown.metadata.deletionTimestamp ??= now;
     if (type.kind === 'Namespace') shown.status = { phase: 'Terminating' };
     return shown;
   }
@@ -161,7 +181,7 @@ export async function deleteObject(r: ApiRequest, d: Deleter, now: string): Prom
       'Forbidden',
       `namespaces "${object.metadata.name}" is forbidden: this namespace may not be deleted`,
     );
-  const deleted = deleteWithPropagation(d, r.type, object, options.propagation);
+  const deleted = deleteWithPropagation(d, r.type, object, options.propagation, options.gracePeriodSeconds);
   sendJson(r.res, 200, deletedAnswer(r.type, deleted, now));
 }
 
@@ -176,7 +196,7 @@ export async function deleteCollection(r: ApiRequest, d: Deleter, now: string): 
       continue;
     }
     if (!r.store.get(r.type, o.metadata.namespace, o.metadata.name)) continue;
-    deleted.push(deleteWithPropagation(d, r.type, o, options.propagation));
+    deleted.push(deleteWithPropagation(d, r.type, o, options.propagation, options.gracePeriodSeconds));
   }
   sendJson(r.res, 200, {
     kind: `${r.type.kind}List`,

@@ -103,6 +103,7 @@ export function createApiServer({ store, host, logs, options }: ApiServerOptions
   const ownership = new FieldOwnership();
   const deleter: Deleter = {
     store,
+    clock: host.clock,
     forget: (type, object) => {
       ownership.forget(object.metadata.uid);
       if (type.kind === 'Pod') logs.forget(object.metadata.namespace!, object.metadata.name);
