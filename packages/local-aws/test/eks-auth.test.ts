@@ -225,6 +225,15 @@ describe('tokens, checked as aws-iam-authenticator and STS check them', () => {
     ]);
   });
 
+  test('the endpoint is HTTPS only, as the apiserver is', async () => {
+    const plain = local.admin.eks.endpoint('prod').replace(local.httpsUrl, local.httpUrl);
+    const res = await rawRequest(`${plain}/version`, {
+      headers: { authorization: `Bearer ${await token()}` },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body).toBe('Client sent an HTTP request to an HTTPS server.\n');
+  });
+
   test('an assumed-role session maps through its role access entry, its username templated', async () => {
     const res = await kube('prod', await token({ credentials: DEPLOYER }));
     expect(res.status).not.toBe(401);
@@ -494,6 +503,55 @@ describe('kubectl and the AWS CLI as judges', () => {
           (r) => r.reason === `ARN is not mapped: arn:aws:iam::${ACCOUNT}:user/stranger`,
         ),
       ).toBe(true);
+    },
+    120_000,
+  );
+
+  withCliAndKubectl(
+    "kubectl as a session with AmazonEKSEditPolicy in prod: can-i, the apiserver's 403 elsewhere, each call in the op log",
+    async () => {
+      const bearer = await token({ credentials: DEPLOYER });
+      const kubectl = (...args: string[]) =>
+        exec(
+          KUBECTL,
+          [
+            '--server',
+            local.admin.eks.endpoint('prod'),
+            '--certificate-authority',
+            local.caCertPath,
+            '--token',
+            bearer,
+            '--request-timeout=20s',
+            ...args,
+          ],
+          cliEnv(DEPLOYER),
+        );
+      expect((await kubectl('auth', 'can-i', 'patch', 'deployments.apps', '-n', 'prod')).stdout.trim()).toBe(
+        'yes',
+      );
+      expect((await kubectl('auth', 'can-i', 'patch', 'deployments.apps', '-n', 'dev')).stdout.trim()).toBe(
+        'no',
+      );
+      expect(
+        (
+          await kubectl('auth', 'can-i', 'create', 'rolebindings.rbac.authorization.k8s.io', '-n', 'prod')
+        ).stdout.trim(),
+      ).toBe('no');
+      const denied = await kubectl('get', 'pods', '-n', 'dev');
+      expect(denied.code).not.toBe(0);
+      expect(denied.stderr).toContain(
+        'Error from server (Forbidden): pods is forbidden: User "deploy:github-actions-acme:000000000000" cannot list resource "pods" in API group "" in the namespace "dev"',
+      );
+      const allowed = await kubectl('get', 'pods', '-n', 'prod');
+      expect(allowed.stderr).toContain('No resources found in prod namespace.');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const calls = local.opLog.entries({ service: 'eks', identityArn: DEPLOYER.arn });
+      expect(calls).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ operation: 'k8s:list pods', status: 403 }),
+          expect.objectContaining({ operation: 'k8s:list pods', status: 200 }),
+        ]),
+      );
     },
     120_000,
   );

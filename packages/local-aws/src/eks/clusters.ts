@@ -9,6 +9,7 @@
 // for every cluster, so nothing more is opened; a deleted cluster's ID is never reused.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import {
   createKubernetesCluster,
   unauthorized,
@@ -232,6 +233,17 @@ export class EksClusters implements Omit<EksLifecycle, 'endpointOf' | 'caPem'> {
   /** One Kubernetes API request: authenticate as EKS does, then hand it to the cluster. */
   private async serve(req: IncomingMessage, res: ServerResponse, env: RouteEnv): Promise<void> {
     this.env = env;
+    if ((req.socket as TLSSocket).encrypted !== true) {
+      // The endpoint is HTTPS only; Go's TLS server answers a plain HTTP request this way.
+      req.resume();
+      const text = 'Client sent an HTTP request to an HTTPS server.\n';
+      res.writeHead(400, {
+        'Content-Type': 'text/plain; charset=utf-8',
+        'Content-Length': Buffer.byteLength(text),
+      });
+      res.end(text);
+      return;
+    }
     const url = req.url ?? '/';
     const m = /^\/eks\/([0-9A-F]{32})(\/[^?]*)?(\?.*)?$/.exec(url);
     const found = m ? this.findById(m[1]!) : undefined;
