@@ -365,9 +365,12 @@ export function createEksOperations(
       const cluster = requireCluster(input.name, ctx);
       const access = record(input.accessConfig);
       if (access.authenticationMode === undefined)
-        throw invalidParameter('No changes needed for the cluster configuration.', {
-          clusterName: cluster.name,
-        });
+        throw invalidParameter(
+          input.logging !== undefined || input.resourcesVpcConfig !== undefined
+            ? 'local-aws simulates only accessConfig.authenticationMode updates, not logging or resourcesVpcConfig.'
+            : 'No changes needed for the cluster configuration.',
+          { clusterName: cluster.name },
+        );
       const mode = validateMode(access.authenticationMode);
       if (cluster.status !== 'ACTIVE')
         throw inUse(
