@@ -6,13 +6,16 @@ import type { ClusterOptions } from '../cluster.js';
 import type { KubernetesHost } from '../host.js';
 import type { PodLogs } from '../logs.js';
 import type { Change, ObjectStore } from '../store.js';
+import { startDaemonSetController } from './daemonset.js';
 import { startDeploymentController } from './deployment.js';
 import { startGarbageCollector } from './gc.js';
+import { startJobController } from './job.js';
 import { startKubelet } from './kubelet.js';
 import { createNodes } from './nodes.js';
 import { startReplicaSetController } from './replicaset.js';
 import { Runtime } from './runtime.js';
 import { startScheduler } from './scheduler.js';
+import { startStatefulSetController } from './statefulset.js';
 import { RESOURCE_TYPES } from '../resources.js';
 
 export { gracefulDelete } from './deletion.js';
@@ -36,6 +39,9 @@ export function startControllers({ store, host, logs, options }: ControllerOptio
     kubelet.onChange,
     startReplicaSetController(rt),
     startDeploymentController(rt),
+    startStatefulSetController(rt),
+    startDaemonSetController(rt),
+    startJobController(rt),
     startGarbageCollector(rt),
   ];
   const dispatch = (change: Change) => {

@@ -1,0 +1,205 @@
+// job-controller (batch/v1): runs pods until spec.completions succeed (parallelism at a time), or
+// fails the Job when more than backoffLimit pods have failed (with restartPolicy OnFailure, container
+// restarts count as failures), recreating failed pods after the controller's back-off (10 s doubling,
+// at most 6 min). 1.32's conditions: SuccessCriteriaMet then Complete (CompletionsReached), or
+// FailureTarget then Failed (BackoffLimitExceeded) once its remaining pods are gone.
+import type { Change } from '../store.js';
+import { timestamp } from '../store.js';
+import { gracefulDelete } from './deletion.js';
+import { isReady, isTerminal, statusOf as podStatusOf, type Condition } from './pods.js';
+import { podFromTemplate, templateOf } from './podtemplate.js';
+import { controllerOf, keyOf, modify, omitZero, splitKey, type Runtime } from './runtime.js';
+import { T } from './types.js';
+
+const NAME = 'job';
+const COMPONENT = 'job-controller';
+const BACKOFF_MS = 10_000;
+const MAX_BACKOFF_MS = 360_000;
+
+interface JobSpec {
+  completions?: number | null;
+  parallelism?: number;
+  backoffLimit?: number;
+  suspend?: boolean;
+  completionMode?: string;
+  activeDeadlineSeconds?: number;
+}
+
+interface JobStatus {
+  startTime?: string;
+  completionTime?: string;
+  active?: number;
+  succeeded?: number;
+  failed?: number;
+  ready?: number;
+  terminating?: number;
+  conditions?: Condition[];
+  uncountedTerminatedPods?: Record<string, unknown>;
+}
+
+const finished = (status: JobStatus) =>
+  (status.conditions ?? []).some((c) => ['Complete', 'Failed'].includes(c.type) && c.status === 'True');
+
+export function startJobController(rt: Runtime): (change: Change) => void {
+  /** Pods already counted as succeeded or failed, per Job uid (the real controller's tracking finalizers). */
+  const counted = new Map<string, { succeeded: Set<string>; failed: Set<string>; lastFailure: number }>();
+  rt.register(NAME, (key) => sync(rt, key, counted));
+  return (change) => {
+    if (change.resource === 'jobs.batch') {
+      if (change.type === 'DELETED') counted.delete(change.object.metadata.uid);
+      else rt.enqueue(NAME, keyOf(change.object));
+    } else if (change.resource === 'pods') {
+      const owner = controllerOf(change.object);
+      if (owner?.kind === 'Job') rt.enqueue(NAME, `${change.object.metadata.namespace}/${owner.name}`);
+    }
+  };
+}
+
+function condition(type: string, reason: string, message: string, now: number): Condition {
+  return {
+    type,
+    status: 'True',
+    lastProbeTime: timestamp(now),
+    lastTransitionTime: timestamp(now),
+    reason,
+    message,
+  };
+}
+
+function sync(
+  rt: Runtime,
+  key: string,
+  counted: Map<string, { succeeded: Set<string>; failed: Set<string>; lastFailure: number }>,
+): void {
+  const [namespace, name] = splitKey(key);
+  const job = rt.store.get(T.jobs, namespace, name);
+  if (!job) return;
+  const spec = (job.spec ?? {}) as JobSpec;
+  const previous = (job.status ?? {}) as JobStatus;
+  const now = rt.now();
+  const event = (type: 'Normal' | 'Warning', reason: string, message: string) =>
+    rt.events.record(job, { type, reason, message, component: COMPONENT });
+  let tally = counted.get(job.metadata.uid);
+  if (!tally)
+    counted.set(job.metadata.uid, (tally = { succeeded: new Set(), failed: new Set(), lastFailure: 0 }));
+  const pods = rt.store.list(T.pods, namespace).filter((p) => controllerOf(p)?.uid === job.metadata.uid);
+  for (const pod of pods) {
+    const phase = podStatusOf(pod).phase;
+    if (phase === 'Succeeded') tally.succeeded.add(pod.metadata.uid);
+    if (phase === 'Failed' && !tally.failed.has(pod.metadata.uid)) {
+      tally.failed.add(pod.metadata.uid);
+      tally.lastFailure = now;
+    }
+  }
+  const active = pods.filter((p) => !isTerminal(p) && !p.metadata.deletionTimestamp);
+  const terminating = pods.filter((p) => !isTerminal(p) && p.metadata.deletionTimestamp);
+  const restarts = active.reduce(
+    (n, p) => n + (podStatusOf(p).containerStatuses ?? []).reduce((m, c) => m + (c.restartCount ?? 0), 0),
+    0,
+  );
+  const succeeded = tally.succeeded.size;
+  const failed = tally.failed.size;
+  const status: JobStatus = {
+    ...structuredClone(previous),
+    conditions: structuredClone(previous.conditions ?? []),
+  };
+  if (finished(previous)) return;
+  const completions =
+    spec.completions === undefined ? (spec.parallelism === undefined ? 1 : null) : spec.completions;
+  const parallelism = spec.parallelism ?? 1;
+  const backoffLimit = spec.backoffLimit ?? 6;
+  const has = (type: string) => status.conditions!.some((c) => c.type === type);
+  if (!status.startTime && !spec.suspend) status.startTime = timestamp(now);
+
+  const failing = has('FailureTarget') || failed + restarts > backoffLimit;
+  const complete = completions === null ? succeeded > 0 && active.length === 0 : succeeded >= completions;
+  if (failing) {
+    if (!has('FailureTarget')) {
+      status.conditions!.push(
+        condition(
+          'FailureTarget',
+          'BackoffLimitExceeded',
+          'Job has reached the specified backoff limit',
+          now,
+        ),
+      );
+      event('Warning', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit');
+    }
+    for (const pod of active) {
+      gracefulDelete(rt.store, rt.host.clock, namespace!, pod.metadata.name);
+      event('Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`);
+    }
+    if (active.length === 0 && terminating.length === 0)
+      status.conditions!.push(
+        condition('Failed', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit', now),
+      );
+  } else if (complete) {
+    if (!has('SuccessCriteriaMet'))
+      status.conditions!.push(
+        condition(
+          'SuccessCriteriaMet',
+          'CompletionsReached',
+          'Reached expected number of succeeded pods',
+          now,
+        ),
+      );
+    if (active.length === 0 && terminating.length === 0) {
+      status.conditions!.push(
+        condition('Complete', 'CompletionsReached', 'Reached expected number of succeeded pods', now),
+      );
+      status.completionTime = timestamp(now);
+      event('Normal', 'Completed', 'Job completed');
+    }
+  } else if (!spec.suspend) {
+    const remaining = completions === null ? (succeeded > 0 ? 0 : parallelism) : completions - succeeded;
+    const want = Math.min(parallelism, remaining) - active.length;
+    // A failed pod is replaced after the back-off: 10 s × 2^(failures − 1), at most 6 min.
+    const delay = failed > 0 ? Math.min(BACKOFF_MS * 2 ** (failed - 1), MAX_BACKOFF_MS) : 0;
+    const at = tally.lastFailure + delay;
+    if (want > 0 && failed > 0 && at > now)
+      rt.afterKeyed(`${NAME}/${key}`, at - now, () => rt.enqueue(NAME, key));
+    else
+      for (let i = 0; i < want; i++) {
+        const labels = {
+          'batch.kubernetes.io/controller-uid': job.metadata.uid,
+          'batch.kubernetes.io/job-name': name,
+          'controller-uid': job.metadata.uid,
+          'job-name': name,
+        };
+        const template = templateOf(job);
+        const pod = rt.store.create(
+          T.pods,
+          podFromTemplate(
+            template,
+            job,
+            { generateName: `${name}-` },
+            {
+              labels,
+              spec: { restartPolicy: template.spec?.restartPolicy ?? 'Never' },
+            },
+          ),
+        );
+        event('Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`);
+      }
+  }
+  const current = rt.store.list(T.pods, namespace).filter((p) => controllerOf(p)?.uid === job.metadata.uid);
+  const nowActive = current.filter((p) => !isTerminal(p) && !p.metadata.deletionTimestamp);
+  Object.assign(status, {
+    active: nowActive.length,
+    ready: nowActive.filter(isReady).length,
+    succeeded,
+    failed,
+    terminating: current.filter((p) => !isTerminal(p) && p.metadata.deletionTimestamp).length,
+    uncountedTerminatedPods: {},
+  });
+  modify(
+    rt,
+    T.jobs,
+    namespace,
+    name,
+    (o) => void (o.status = omitZero(status as Record<string, unknown>, ['ready', 'terminating'])),
+    {
+      subresource: 'status',
+    },
+  );
+}
