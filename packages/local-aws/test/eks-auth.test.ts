@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-eks';
 import { findByPath, type AccessRequest } from '@aws-containers/local-kubernetes';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -556,30 +556,118 @@ describe('kubectl and the AWS CLI as judges', () => {
     120_000,
   );
 
+  const tamper = async () => {
+    const url = Buffer.from((await token()).slice('k8s-aws-v1.'.length), 'base64url').toString('utf8');
+    const spoiled = url.replace(
+      /X-Amz-Signature=([0-9a-f]+)/,
+      (_m, sig: string) => `X-Amz-Signature=${sig.slice(0, -1)}${sig.endsWith('0') ? '1' : '0'}`,
+    );
+    return `k8s-aws-v1.${Buffer.from(spoiled).toString('base64url')}`;
+  };
+  const spoiled: Array<[string, () => Promise<string>, RegExp]> = [
+    ['expired', () => token({ signingDate: new Date(Date.now() - 16 * 60_000) }), /expired/],
+    ['tampered', tamper, /SignatureDoesNotMatch/],
+    ["another cluster's", () => token({ cluster: 'staging' }), /SignatureDoesNotMatch/],
+    ['unmapped', () => token({ credentials: STRANGER }), /ARN is not mapped/],
+    ['non-STS host', () => token({ host: 'example.org' }), /unexpected hostname/],
+    ['extra query key', () => token({ extraQuery: { Extra: '1' } }), /non-whitelisted/],
+  ];
+  for (const [what, make, reason] of spoiled) {
+    withCliAndKubectl(
+      `kubectl with a static ${what} token must log in`,
+      async () => {
+        const before = local.admin.eks.authenticationRefusals().length;
+        const out = await exec(
+          KUBECTL,
+          [
+            '--server',
+            local.admin.eks.endpoint('prod'),
+            '--certificate-authority',
+            local.caCertPath,
+            '--token',
+            await make(),
+            'get',
+            'deployments',
+            '-n',
+            'prod',
+            '--request-timeout=20s',
+          ],
+          cliEnv(ADMIN),
+        );
+        expect(out.code).not.toBe(0);
+        // kubectl words a 401 as client-go's message when discovery fails on it, or as the
+        // Status's message once discovery is cached: a real apiserver gets both.
+        expect(out.stderr).toMatch(
+          /error: You must be logged in to the server \((Unauthorized|the server has asked for the client to provide credentials)\)/,
+        );
+        const refusals = refusalsSince(before);
+        expect(refusals.length).toBeGreaterThan(0);
+        for (const refusal of refusals) expect(refusal.reason).toMatch(reason);
+      },
+      60_000,
+    );
+  }
+
   withCliAndKubectl(
-    'kubectl with a static token: an expired one must log in',
+    'CONFIG_MAP: the creator applies aws-auth with kubectl, then the user it maps gets in',
     async () => {
-      const expired = await token({ signingDate: new Date(Date.now() - 16 * 60_000) });
-      const out = await exec(
+      const kubeconfig = join(temp, 'kubeconfig-legacy');
+      await exec(
+        AWS_CLI,
+        [
+          'eks',
+          'update-kubeconfig',
+          '--name',
+          'legacy',
+          '--kubeconfig',
+          kubeconfig,
+          '--endpoint-url',
+          local.endpoint,
+        ],
+        cliEnv(ADMIN),
+      );
+      const operator = { accessKeyId: OPERATOR.accessKeyId, secretAccessKey: OPERATOR.secretAccessKey };
+      const manifest = join(temp, 'aws-auth.yaml');
+      writeFileSync(
+        manifest,
+        [
+          'apiVersion: v1',
+          'kind: ConfigMap',
+          'metadata:',
+          '  name: aws-auth',
+          '  namespace: kube-system',
+          'data:',
+          '  mapUsers: |',
+          `    - userarn: arn:aws:iam::${ACCOUNT}:user/operator`,
+          '      username: operator',
+          '      groups: [system:masters]',
+          '',
+        ].join('\n'),
+      );
+      const applied = await exec(
         KUBECTL,
         [
-          '--server',
-          local.admin.eks.endpoint('prod'),
-          '--certificate-authority',
-          local.caCertPath,
-          '--token',
-          expired,
-          'get',
-          'deployments',
-          '-n',
-          'prod',
+          '--kubeconfig',
+          kubeconfig,
+          'apply',
+          '--server-side',
+          '--force-conflicts',
+          '-f',
+          manifest,
           '--request-timeout=20s',
         ],
         cliEnv(ADMIN),
       );
-      expect(out.code).not.toBe(0);
-      expect(out.stderr).toContain('error: You must be logged in to the server');
+      expect(applied.stderr).toBe('');
+      expect(applied.stdout).toContain('configmap/aws-auth serverside-applied');
+      const listed = await exec(
+        KUBECTL,
+        ['--kubeconfig', kubeconfig, 'get', 'namespaces', '-o', 'name', '--request-timeout=20s'],
+        cliEnv(operator),
+      );
+      expect(listed.stderr).toBe('');
+      expect(listed.stdout).toContain('namespace/kube-system');
     },
-    60_000,
+    120_000,
   );
 });
