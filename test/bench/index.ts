@@ -8,6 +8,7 @@ const benches: Record<string, () => Promise<void>> = {
   'ecr-push': ecrPush,
   'ecs-deploy': async () => (await import('./ecs-deploy.js')).ecsDeploy(),
   anchors: async () => (await import('./anchors.js')).anchors(),
+  kubernetes: async () => (await import('./kubernetes.js')).kubernetes(),
 };
 
 const requested = process.argv.slice(2);
