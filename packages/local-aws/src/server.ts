@@ -20,6 +20,7 @@ import type {
   RequestContext,
   RestJsonService,
   RouteEnv,
+  RouteFaultAnswer,
   ServerInfo,
   ServiceModule,
 } from './service.js';
@@ -227,7 +228,8 @@ export class LocalAwsServer {
         return server.info;
       },
       log: (entry) => this.record({ requestId: randomUUID(), ...entry }),
-      fault: (service, operation, res) => this.routeFault(service, operation, res),
+      fault: (service, operation, res, answer, identity) =>
+        this.routeFault(service, operation, res, answer, identity),
       authorize: (identity, requests, facts) => {
         const outcome = config.access.check(identity, requests, {
           ...facts,
@@ -915,7 +917,13 @@ export class LocalAwsServer {
   // -------------------------------------------------------------------------------------------
   // HTTP routes
 
-  private async routeFault(service: string, operation: string, res: ServerResponse): Promise<boolean> {
+  private async routeFault(
+    service: string,
+    operation: string,
+    res: ServerResponse,
+    answer?: RouteFaultAnswer,
+    identity?: Identity,
+  ): Promise<boolean> {
     const decision = this.config.faults.take(service, operation);
     if (decision.latencyMs > 0) await delay(decision.latencyMs);
     const fault = decision.fault;
@@ -923,7 +931,25 @@ export class LocalAwsServer {
     const requestId = randomUUID();
     if (fault.kind === 'drop') {
       res.socket?.destroy();
-      this.record({ requestId, service, operation, status: 0, errorCode: 'ConnectionDropped' });
+      this.record({ requestId, service, operation, identity, status: 0, errorCode: 'ConnectionDropped' });
+      return true;
+    }
+    if (answer) {
+      const framed = answer(fault.kind, fault);
+      res.writeHead(framed.status, {
+        'Content-Type': framed.contentType,
+        'Content-Length': Buffer.byteLength(framed.body),
+        ...framed.headers,
+      });
+      res.end(framed.body);
+      this.record({
+        requestId,
+        service,
+        operation,
+        identity,
+        status: framed.status,
+        errorCode: framed.errorCode,
+      });
       return true;
     }
     // The distribution spec's error shape; ECR's registry answers throttling with 429 TOOMANYREQUESTS.

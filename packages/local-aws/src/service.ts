@@ -171,8 +171,17 @@ export interface RouteEnv {
     requests: readonly AuthorizationRequest[],
     facts: { region: string; secure: boolean },
   ): { checks: IamCheck[]; denied?: string };
-  /** Applies an injected fault for this service/operation, if one is armed; true when it answered. */
-  fault(service: string, operation: string, res: ServerResponse): Promise<boolean>;
+  /**
+   * Applies an injected fault for this service/operation, if one is armed; true when it answered.
+   * `answer` frames the error the route's way (default: the distribution spec's `{"errors": […]}`).
+   */
+  fault(
+    service: string,
+    operation: string,
+    res: ServerResponse,
+    answer?: RouteFaultAnswer,
+    identity?: Identity,
+  ): Promise<boolean>;
 }
 
 /** One REST-JSON operation's route: `POST /clusters/{name}/update-config` (labels are one path segment each). */
@@ -198,6 +207,18 @@ export interface RestJsonService {
   iamPrefix?: string;
   authorization?: Authorization<Record<string, unknown>>;
 }
+
+/** How a route words an injected fault: its status, body and content type, and the op log's error code. */
+export type RouteFaultAnswer = (
+  kind: 'throttling' | 'internal-error' | 'unavailable',
+  override: { code?: string; message?: string; status?: number },
+) => {
+  status: number;
+  errorCode: string;
+  contentType: string;
+  body: string;
+  headers?: Record<string, string>;
+};
 
 export type Service = JsonService | QueryService | RestJsonService;
 

@@ -225,6 +225,25 @@ describe('tokens, checked as aws-iam-authenticator and STS check them', () => {
     ]);
   });
 
+  test("faults armed for eks/k8s answer after authentication in the apiserver's terms, and are logged", async () => {
+    local.faults.arm({ kind: 'throttling', service: 'eks', operation: 'k8s', count: 1 });
+    local.faults.arm({ kind: 'unavailable', service: 'eks', operation: 'k8s', count: 1 });
+    // A refused token is refused before any fault.
+    expect((await kube('prod', await token({ credentials: STRANGER }))).status).toBe(401);
+    const throttled = await kube('prod', await token());
+    expect(throttled.status).toBe(429);
+    expect(throttled.headers['retry-after']).toBe('1');
+    expect(throttled.json()).toMatchObject({ kind: 'Status', reason: 'TooManyRequests', code: 429 });
+    const unavailable = await kube('prod', await token());
+    expect(unavailable.status).toBe(503);
+    expect(unavailable.json()).toMatchObject({ reason: 'ServiceUnavailable', code: 503 });
+    expect((await kube('prod', await token())).status).not.toBe(503);
+    expect(local.opLog.entries({ service: 'eks', operation: 'k8s' }).slice(-2)).toMatchObject([
+      { status: 429, errorCode: 'TooManyRequests', identityArn: `arn:aws:iam::${ACCOUNT}:root` },
+      { status: 503, errorCode: 'ServiceUnavailable', identityArn: `arn:aws:iam::${ACCOUNT}:root` },
+    ]);
+  });
+
   test('the endpoint is HTTPS only, as the apiserver is', async () => {
     const plain = local.admin.eks.endpoint('prod').replace(local.httpsUrl, local.httpUrl);
     const res = await rawRequest(`${plain}/version`, {

@@ -17,7 +17,7 @@ import {
   type KubernetesHost,
   type KubernetesUser,
 } from '@aws-containers/local-kubernetes';
-import { AwsError, type HttpRoute, type Identity, type RouteEnv } from '../service.js';
+import { AwsError, type HttpRoute, type Identity, type RouteEnv, type RouteFaultAnswer } from '../service.js';
 import type { EksLifecycle } from './api.js';
 import { authorize, mapIdentity } from './authenticator.js';
 import { clustersOf, type ClusterState, type ClusterStatus, type EksState } from './model.js';
@@ -293,6 +293,12 @@ export class EksClusters implements Omit<EksLifecycle, 'endpointOf' | 'caPem'> {
     const user: KubernetesUser | undefined = mapIdentity(state, runtime.kubernetes.store, verified);
     if (!user) return refuse(`ARN is not mapped: ${verified.arn}`, verified);
     runtime.identities.set(user.username, verified);
+    // Faults apply after authentication, as for every API: `{service: 'eks', operation: 'k8s'}`
+    // arms one for the Kubernetes API calls of every cluster.
+    if (await env.fault('eks', 'k8s', res, kubernetesFault, verified)) {
+      req.resume();
+      return;
+    }
 
     const path = `${m![2] ?? '/'}${m![3] ?? ''}`;
     const context: CallContext = { identity: verified, env, logged: false };
@@ -315,6 +321,33 @@ export class EksClusters implements Omit<EksLifecycle, 'endpointOf' | 'caPem'> {
     else res.once('close', fallback);
   }
 }
+
+/** An injected fault in the apiserver's terms: a Status with its reason (client-go retries a 429 after Retry-After). */
+const kubernetesFault: RouteFaultAnswer = (kind, override) => {
+  const [code, reason, message] =
+    kind === 'throttling'
+      ? [429, 'TooManyRequests', 'Too many requests, please try again later.']
+      : kind === 'unavailable'
+        ? [503, 'ServiceUnavailable', 'the server is currently unable to handle the request']
+        : [500, 'InternalError', 'Internal error occurred: a fault injected by local-aws'];
+  const status = override.status ?? code;
+  return {
+    status,
+    errorCode: override.code ?? reason,
+    contentType: 'application/json',
+    ...(kind === 'throttling' ? { headers: { 'Retry-After': '1' } } : {}),
+    body: JSON.stringify({
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: override.message ?? message,
+      reason: override.code ?? reason,
+      details: kind === 'throttling' ? { retryAfterSeconds: 1 } : {},
+      code: status,
+    }),
+  };
+};
 
 /** The hosts local-aws answers on (its own STS endpoint, for tokens presigned against it). */
 function ownHostsOf(env: RouteEnv): string[] {
