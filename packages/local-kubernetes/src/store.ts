@@ -136,15 +136,15 @@ export class ObjectStore {
 
   /** Every object of a type, in one namespace or all (undefined), sorted by namespace then name. */
   list(type: ResourceType, namespace?: string): KObject[] {
-    const items = [...this.bucket(type).values()].filter(
-      (o) => namespace === undefined || !type.namespaced || o.metadata.namespace === namespace,
-    );
-    items.sort((a, b) =>
-      keyOf(a.metadata.namespace, a.metadata.name).localeCompare(
-        keyOf(b.metadata.namespace, b.metadata.name),
-      ),
-    );
-    return items.map(copy);
+    const items: Array<[string, KObject]> = [];
+    for (const [key, object] of this.bucket(type)) {
+      if (namespace === undefined || !type.namespaced || object.metadata.namespace === namespace) {
+        items.push([key, object]);
+      }
+    }
+    // etcd's order: the keys' bytes (not the locale's collation, which is also far slower).
+    items.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    return items.map(([, object]) => copy(object));
   }
 
   /** Stores a new object: uid, resourceVersion, creationTimestamp, generation are the server's. */
