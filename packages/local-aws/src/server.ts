@@ -1027,6 +1027,10 @@ export class LocalAwsServer {
               signingName: s.signingName,
               version: s.version,
             })),
+            ...[...this.restServices.values()].map(({ service: s }) => ({
+              protocol: s.protocol,
+              signingName: s.signingName,
+            })),
           ],
           routes: this.routes.map((r) => r.prefix),
           ...this.config.health?.(),

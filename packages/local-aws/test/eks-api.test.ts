@@ -544,6 +544,9 @@ describe('IAM, faults, the op log and the protocol', () => {
     expect(badBody.status).toBe(400);
     expect(badBody.headers['x-amzn-errortype']).toBe('SerializationException');
     expect(badBody.json()).toEqual({ message: expect.any(String) });
+    const health = (await rawRequest(`${local.endpoint}/_local-aws/health`)).json();
+    expect(health.services).toEqual(expect.arrayContaining([{ protocol: 'rest-json', signingName: 'eks' }]));
+    expect(health.routes).toContain('/eks/');
   });
 });
 
