@@ -3,13 +3,14 @@
 // containers and removes it (sooner when they exit sooner); a pod never scheduled, already finished,
 // or deleted with grace 0 goes at once. The API's DELETE of a pod should call this.
 import type { KubernetesClock } from '../host.js';
-import type { KObject, ObjectStore } from '../store.js';
+import type { KObject } from '../store.js';
+import type { StoreLike } from './cache.js';
 import { timestamp } from '../store.js';
 import { isTerminal, specOf } from './pods.js';
 import { T } from './types.js';
 
 export function gracefulDelete(
-  store: ObjectStore,
+  store: StoreLike,
   clock: Pick<KubernetesClock, 'now'>,
   namespace: string,
   name: string,

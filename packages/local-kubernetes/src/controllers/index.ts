@@ -46,6 +46,8 @@ export function startControllers({ store, host, logs, options }: ControllerOptio
   ];
   const dispatch = (change: Change) => {
     if (rt.isStopped) return;
+    // The index first: every controller then lists what the change says.
+    rt.store.apply(change);
     for (const listener of listeners) listener(change);
   };
   const unsubscribe = store.subscribe(dispatch);

@@ -9,6 +9,7 @@ import type { KubernetesHost } from '../host.js';
 import type { PodLogs } from '../logs.js';
 import type { ResourceType } from '../resources.js';
 import type { KObject, ObjectStore } from '../store.js';
+import { CachedStore } from './cache.js';
 import { EventRecorder } from './events.js';
 
 export type Sync = (key: string) => void;
@@ -25,12 +26,16 @@ export class Runtime {
   private scheduled = false;
   private stopped = false;
 
+  /** The controllers' view of the store: listed from an index, written through. */
+  readonly store: CachedStore;
+
   constructor(
-    readonly store: ObjectStore,
+    store: ObjectStore,
     readonly host: KubernetesHost,
     readonly logs: PodLogs,
     readonly options: ClusterOptions,
   ) {
+    this.store = new CachedStore(store);
     this.events = new EventRecorder(store, () => this.now());
   }
 
