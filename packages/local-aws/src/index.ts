@@ -9,7 +9,7 @@ import { createEcr, type EcrAdmin } from './ecr/index.js';
 import { createEcrPublic } from './ecr-public/index.js';
 import { createEc2, defaultNetworkIds, type Ec2Admin } from './ec2/index.js';
 import { createEcsFactory } from './ecs/index.js';
-import { createEksFactory, type EksAdmin } from './eks/index.js';
+import { createEksFactory, eksAdminEndpoints, type EksAdmin } from './eks/index.js';
 import { createElbv2, type Elbv2Admin } from './elbv2/index.js';
 import { LocalClock } from './platform/clock.js';
 import type { ClockMode } from './platform/clock.js';
@@ -275,6 +275,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
           return { issuer: body.issuer, url: body.url ?? null };
         },
       },
+      ...eksAdminEndpoints(() => eks.admin),
     ],
   });
   const hosts: RegistryHosts = new RegistryHosts({

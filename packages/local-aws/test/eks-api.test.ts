@@ -511,6 +511,28 @@ describe('IAM, faults, the op log and the protocol', () => {
     expect(createCall?.iam?.map((c) => c.action)).toEqual(['eks:CreateCluster', 'iam:PassRole']);
   });
 
+  test('admin.eks over HTTP: a cluster status set at once, the timings, the authentication refusals', async () => {
+    const { rawRequest } = await import('./helpers/signing.js');
+    await create('admin-http');
+    const post = (path: string, body: unknown) =>
+      rawRequest(`${local.endpoint}/_local-aws/eks/${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    expect((await post('cluster-status', { name: 'admin-http', status: 'ACTIVE' })).status).toBe(200);
+    expect((await eks().send(new DescribeClusterCommand({ name: 'admin-http' }))).cluster?.status).toBe(
+      'ACTIVE',
+    );
+    expect((await post('cluster-status', { name: 'admin-http', status: 'SLEEPING' })).status).toBe(400);
+    expect((await post('timings', { updateMs: 120_000 })).json()).toEqual({
+      timings: { activationMs: 600_000, deletionMs: 300_000, updateMs: 120_000 },
+    });
+    local.admin.eks.setTimings({ updateMs: 60_000 });
+    const refusals = await rawRequest(`${local.endpoint}/_local-aws/eks/authentication-refusals`);
+    expect(refusals.json()).toEqual({ refusals: local.admin.eks.authenticationRefusals() });
+  });
+
   test('an armed fault answers in REST-JSON terms and is logged', async () => {
     local.faults.arm({ kind: 'throttling', service: 'eks', operation: 'DescribeCluster', count: 1 });
     expect(await failure(eks().send(new DescribeClusterCommand({ name: 'web' })))).toMatchObject({

@@ -124,3 +124,55 @@ export function createEksFactory(deps: EksDeps): ServiceFactory<EksAdmin> {
     };
   };
 }
+
+const STATUSES: readonly ClusterStatus[] = [
+  'CREATING',
+  'ACTIVE',
+  'DELETING',
+  'FAILED',
+  'UPDATING',
+  'PENDING',
+];
+
+/**
+ * admin.eks for out-of-process users (`npx local-aws`): `POST /_local-aws/eks/cluster-status`
+ * `{"name", "status", "accountId"?, "region"?}`, `POST /_local-aws/eks/timings` `{"activationMs"…}`,
+ * `GET /_local-aws/eks/authentication-refusals`.
+ */
+export function eksAdminEndpoints(admin: () => EksAdmin) {
+  return [
+    {
+      method: 'POST',
+      path: '/_local-aws/eks/cluster-status',
+      handle: (body: Record<string, unknown>) => {
+        const { name, status, accountId, region } = body;
+        if (typeof name !== 'string' || !STATUSES.includes(status as ClusterStatus))
+          throw new Error(
+            `give {"name": "…", "status": one of ${STATUSES.join(', ')}} (and "accountId", "region")`,
+          );
+        admin().setClusterStatus(
+          {
+            name,
+            ...(typeof accountId === 'string' ? { accountId } : {}),
+            ...(typeof region === 'string' ? { region } : {}),
+          },
+          status as ClusterStatus,
+        );
+        return { name, status };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/_local-aws/eks/timings',
+      handle: (body: Record<string, unknown>) => {
+        admin().setTimings(body as Partial<EksTimings>);
+        return { timings: admin().timings() };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/_local-aws/eks/authentication-refusals',
+      handle: () => ({ refusals: admin().authenticationRefusals() }),
+    },
+  ];
+}
