@@ -35,6 +35,8 @@ export interface ImageInfo {
   digest: string;
   /** The image config's labels (they script the container, as for ECS: local-aws's labels). */
   labels: Record<string, string>;
+  /** The image's size in bytes (the kubelet's Pulled event says it); 0 when not given. */
+  size?: number;
 }
 
 /** One API call, for the server's operation log. */

@@ -2,7 +2,15 @@
 // documented behaviour and numbers.
 import { gracefulDelete } from '../src/controllers/index.js';
 import type { KObject, NewObject } from '../src/store.js';
-import { condition, deployment, statusOf, types, world, type World } from './helpers/controller-world.js';
+import {
+  condition,
+  deployment,
+  digestOf,
+  statusOf,
+  types,
+  world,
+  type World,
+} from './helpers/controller-world.js';
 
 describe('nodes', () => {
   test('three Ready nodes with the default capacity, or what the options say', () => {
@@ -30,7 +38,7 @@ describe('nodes', () => {
 describe('a Deployment rolls out', () => {
   test('3 replicas: ReplicaSet by template hash, pods running, conditions and events as the controllers write them', async () => {
     const w = world();
-    const image = w.image('123456789012.dkr.ecr.us-east-1.amazonaws.com/web:1');
+    const image = w.image('123456789012.dkr.ecr.us-east-1.amazonaws.com/web:1', {}, 52_428_800);
     w.create(types.deployments, deployment('web', image));
     await w.advance(0);
     const d0 = w.get(types.deployments, 'web')!;
@@ -94,7 +102,7 @@ describe('a Deployment rolls out', () => {
     expect(w.eventsOf(pod)).toEqual([
       `Scheduled: Successfully assigned default/${pod.metadata.name} to ${(pod.spec as { nodeName: string }).nodeName}`,
       `Pulling: Pulling image "${image}"`,
-      `Pulled: Successfully pulled image "${image}" in 1s (1s including waiting)`,
+      `Pulled: Successfully pulled image "${image}" in 1s (1s including waiting). Image size: 52428800 bytes.`,
       'Created: Created container web',
       'Started: Started container web',
     ]);
@@ -641,6 +649,61 @@ describe('deletion', () => {
     expect(w.get(types.pods, 'stubborn')?.metadata.deletionTimestamp).toBeDefined();
     await w.advance(1);
     expect(w.get(types.pods, 'stubborn')).toBeUndefined();
+    w.stop();
+  });
+});
+
+describe('events', () => {
+  test("the kubelet's events name the container and node; repeats within 10 minutes are one event with a count", async () => {
+    const w = world();
+    const image = w.image('registry.example/crash:1', { 'local-aws.exit-code': '3' });
+    w.create(types.pods, pod('crash', { image }));
+    await w.advance(120);
+    const p = w.get(types.pods, 'crash')!;
+    const backOffs = w.store.list(types.events, 'default').filter((e) => e.reason === 'BackOff');
+    expect(backOffs).toHaveLength(1);
+    const e = backOffs[0]!;
+    expect(e.metadata.name).toMatch(/^crash\.[0-9a-f]{16,}$/);
+    expect(e).toMatchObject({
+      type: 'Warning',
+      involvedObject: {
+        kind: 'Pod',
+        namespace: 'default',
+        name: 'crash',
+        uid: p.metadata.uid,
+        apiVersion: 'v1',
+        fieldPath: 'spec.containers{app}',
+      },
+      source: { component: 'kubelet', host: (p.spec as { nodeName: string }).nodeName },
+      message: `Back-off restarting failed container app in pod crash_default(${p.metadata.uid})`,
+    });
+    // Back-offs at 1 (restart at once, no event), then 10, 20, 40 s: BackOff written at 1+0, 1+10, 1+30, 1+70 s.
+    expect(e.count).toBe(4);
+    expect(Date.parse(e.lastTimestamp as string) - Date.parse(e.firstTimestamp as string)).toBe(70_000);
+    // Exit code and restarts as the pod's status shows them.
+    const c = containerOf(p);
+    expect(c).toMatchObject({ restartCount: 4, lastState: { terminated: { exitCode: 3, reason: 'Error' } } });
+    expect(
+      statusOf<{ containerStatuses: Array<Record<string, string>> }>(p).containerStatuses[0],
+    ).toMatchObject({
+      image,
+      imageID: `registry.example/crash@${digestOf(image)}`,
+      containerID: expect.stringMatching(/^containerd:\/\/[0-9a-f]{64}$/),
+    });
+    w.stop();
+  });
+
+  test('the same event after more than 10 minutes is a new Event object', async () => {
+    const w = world();
+    const image = w.image('registry.example/app:1', { 'local-aws.health': 'fail' });
+    w.create(
+      types.pods,
+      pod('probe', { image, readinessProbe: { exec: { command: ['check'] }, periodSeconds: 660 } }),
+    );
+    await w.advance(1 + 660 * 2 + 1);
+    const unhealthy = w.store.list(types.events, 'default').filter((e) => e.reason === 'Unhealthy');
+    expect(unhealthy.map((e) => e.count)).toEqual([1, 1]);
+    expect(unhealthy[0]!.message).toBe('Readiness probe failed: ');
     w.stop();
   });
 });

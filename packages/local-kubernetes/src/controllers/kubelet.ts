@@ -315,7 +315,7 @@ export function startKubelet(rt: Runtime): Kubelet {
       run,
       'Normal',
       'Pulled',
-      `Successfully pulled image "${run.image}" in 1s (1s including waiting)`,
+      `Successfully pulled image "${run.image}" in 1s (1s including waiting). Image size: ${info.size ?? 0} bytes.`,
     );
     create(p, run);
   }
@@ -428,7 +428,8 @@ export function startKubelet(rt: Runtime): Kubelet {
         ? `${kind} probe failed: HTTP probe failed with statuscode: 503`
         : probe.tcpSocket
           ? `${kind} probe failed: dial tcp ${p.ip}:${probe.tcpSocket.port}: connect: connection refused`
-          : `${kind} probe failed: command ${JSON.stringify(probe.exec?.command ?? [])} exited with 1`;
+          : // An exec probe's event carries the command's output, which a scripted image does not have.
+            `${kind} probe failed: `;
     const readiness = run.spec.readinessProbe;
     if (readiness) {
       const period = (readiness.periodSeconds ?? 10) * 1000;

@@ -53,8 +53,8 @@ export function world(options: ClusterOptions = {}) {
     controllers,
     /** Seconds since the world started. */
     elapsed: () => (clock.now() - start) / 1000,
-    image(reference: string, labels: Record<string, string> = {}) {
-      images.set(reference, { digest: digestOf(reference), labels });
+    image(reference: string, labels: Record<string, string> = {}, size?: number) {
+      images.set(reference, { digest: digestOf(reference), labels, ...(size !== undefined ? { size } : {}) });
       return reference;
     },
     create(type: ResourceType, object: NewObject) {
