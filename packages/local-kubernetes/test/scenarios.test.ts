@@ -95,11 +95,12 @@ const start = () => clock.now();
 async function rolloutStatus(
   stepMs: number,
   limitMs: number,
+  resource = 'deployment/web',
 ): Promise<{ result: KubectlResult; atMs: number }> {
   const from = clock.now();
   const child = spawn(
     KUBECTL,
-    [...kubectlBase, 'rollout', 'status', 'deployment/web', '-n', 'default', '--timeout=0'],
+    [...kubectlBase, 'rollout', 'status', resource, '-n', 'default', '--timeout=0'],
     { env: kubectlEnv, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stdout = '';
@@ -237,5 +238,125 @@ withKubectl(
     const previous = await kubectl(['logs', name!, '-n', 'default', '--previous']);
     expect(previous.code).toBe(0);
     expect(previous.stdout.length).toBeGreaterThan(0);
+  },
+);
+
+const statefulSet = (image: string, partition: number) => `apiVersion: apps/v1
+kind: StatefulSet
+metadata: { name: db, namespace: default }
+spec:
+  replicas: 3
+  serviceName: db
+  selector: { matchLabels: { app: db } }
+  updateStrategy: { type: RollingUpdate, rollingUpdate: { partition: ${partition} } }
+  template:
+    metadata: { labels: { app: db } }
+    spec:
+      containers: [{ name: db, image: ${image} }]
+`;
+
+withKubectl(
+  'a StatefulSet partition rollout: only the ordinals at or above the partition move, and kubectl says so',
+  async () => {
+    expect((await kubectl(['apply', '-f', '-'], { stdin: statefulSet(GOOD_V1, 0) })).code).toBe(0);
+    const created = await rolloutStatus(2_000, 120_000, 'statefulset/db');
+    expect(created.result.stdout).toContain('partitioned roll out complete: 3 new pods have been updated...');
+    expect(created.result.code).toBe(0);
+    expect((await kubectl(['apply', '-f', '-'], { stdin: statefulSet(GOOD_V2, 2) })).code).toBe(0);
+    const partitioned = await rolloutStatus(2_000, 120_000, 'statefulset/db');
+    expect(partitioned.result.stdout).toContain(
+      'partitioned roll out complete: 1 new pods have been updated...',
+    );
+    const images = await kubectl([
+      'get',
+      'pods',
+      '-n',
+      'default',
+      '-l',
+      'app=db',
+      '-o',
+      'jsonpath={range .items[*]}{.metadata.name}={.spec.containers[0].image} {end}',
+    ]);
+    expect(images.stdout.trim().split(' ').sort()).toEqual([
+      `db-0=${GOOD_V1}`,
+      `db-1=${GOOD_V1}`,
+      `db-2=${GOOD_V2}`,
+    ]);
+  },
+);
+
+withKubectl('a DaemonSet rollout: a pod per node replaced, kubectl rollout status to success', async () => {
+  const daemonSet = (image: string) => `apiVersion: apps/v1
+kind: DaemonSet
+metadata: { name: agent, namespace: default }
+spec:
+  selector: { matchLabels: { app: agent } }
+  template:
+    metadata: { labels: { app: agent } }
+    spec:
+      containers: [{ name: agent, image: ${image} }]
+`;
+  expect((await kubectl(['apply', '-f', '-'], { stdin: daemonSet(GOOD_V1) })).code).toBe(0);
+  expect((await rolloutStatus(2_000, 120_000, 'daemonset/agent')).result.code).toBe(0);
+  expect((await kubectl(['apply', '-f', '-'], { stdin: daemonSet(GOOD_V2) })).code).toBe(0);
+  const rolled = await rolloutStatus(2_000, 300_000, 'daemonset/agent');
+  expect(rolled.result.stdout).toContain('daemon set "agent" successfully rolled out');
+  expect(rolled.result.code).toBe(0);
+  const nodes = (await kubectl(['get', 'nodes', '-o', 'name'])).stdout.trim().split('\n');
+  const pods = await kubectl([
+    'get',
+    'pods',
+    '-n',
+    'default',
+    '-l',
+    'app=agent',
+    '-o',
+    'jsonpath={range .items[*]}{.spec.nodeName}={.spec.containers[0].image} {end}',
+  ]);
+  expect(pods.stdout.trim().split(' ').sort()).toEqual(
+    nodes.map((n) => `${n.replace('node/', '')}=${GOOD_V2}`).sort(),
+  );
+});
+
+withKubectl(
+  'a Job that fails its backoffLimit: kubectl wait sees the Failed condition with BackoffLimitExceeded',
+  async () => {
+    const job = `apiVersion: batch/v1
+kind: Job
+metadata: { name: migrate, namespace: default }
+spec:
+  backoffLimit: 2
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{ name: migrate, image: ${CRASHING} }]
+`;
+    expect((await kubectl(['apply', '-f', '-'], { stdin: job })).code).toBe(0);
+    const waiting = spawn(
+      KUBECTL,
+      [...kubectlBase, 'wait', '--for=condition=Failed', 'job/migrate', '-n', 'default', '--timeout=60s'],
+      { env: kubectlEnv, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    waiting.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => waiting.on('close', resolve));
+    let code: number | null | undefined;
+    void exited.then((c) => (code = c));
+    for (let i = 0; i < 120 && code === undefined; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      await clock.advance(5_000);
+    }
+    expect(await exited).toBe(0);
+    expect(out).toBe('job.batch/migrate condition met\n');
+    const reason = await kubectl([
+      'get',
+      'job',
+      'migrate',
+      '-n',
+      'default',
+      '-o',
+      'jsonpath={.status.conditions[?(@.type=="Failed")].reason} {.status.failed}',
+    ]);
+    expect(reason.stdout).toBe('BackoffLimitExceeded 3');
   },
 );
