@@ -240,6 +240,10 @@ describe('clusters (AWS SDK v3)', () => {
       status: 'ACTIVE',
       accessConfig: { authenticationMode: 'API_AND_CONFIG_MAP' },
     });
+    // The creator's implicit admin access becomes an access entry, so it keeps the cluster.
+    expect((await eks().send(new ListAccessEntriesCommand({ clusterName: 'modes' }))).accessEntries).toEqual([
+      `arn:aws:iam::${ACCOUNT}:root`,
+    ]);
 
     expect(
       await failure(

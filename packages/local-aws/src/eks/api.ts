@@ -83,6 +83,56 @@ function page<T>(
   };
 }
 
+const entryArn = (c: ClusterState, principalArn: string) => {
+  const p = principalParts(principalArn)!;
+  return `arn:${p.partition}:eks:${c.region}:${c.accountId}:access-entry/${c.name}/${p.type}/${p.accountId}/${p.name}/${randomUUID()}`;
+};
+
+/** Adds an access entry (principalArn checked by the caller), with EKS's default username. */
+export function addEntry(
+  c: ClusterState,
+  principalArn: string,
+  now: number,
+  options: { kubernetesGroups?: string[]; username?: string; type?: string; tags?: Record<string, string> },
+): AccessEntryState {
+  const p = principalParts(principalArn)!;
+  const entry: AccessEntryState = {
+    principalArn,
+    accessEntryArn: entryArn(c, principalArn),
+    kubernetesGroups: options.kubernetesGroups ?? [],
+    username:
+      options.username ??
+      (p.type === 'role'
+        ? `arn:${p.partition}:sts::${p.accountId}:assumed-role/${p.name}/{{SessionName}}`
+        : principalArn),
+    type: options.type ?? 'STANDARD',
+    createdAt: now,
+    modifiedAt: now,
+    tags: options.tags ?? {},
+    policies: {},
+  };
+  c.accessEntries[principalArn] = entry;
+  return entry;
+}
+
+/**
+ * The cluster creator's admin access as an access entry with AmazonEKSClusterAdminPolicy: at
+ * creation in the API modes, and when a CONFIG_MAP cluster moves to an API mode (its creator's
+ * implicit system:masters becomes this entry, so the creator keeps administering the cluster).
+ */
+export function bootstrapCreatorEntry(c: ClusterState, now: number): void {
+  if (!c.accessConfig.bootstrapClusterCreatorAdminPermissions || !principalParts(c.creatorArn)) return;
+  if (c.accessEntries[c.creatorArn]) return;
+  const entry = addEntry(c, c.creatorArn, now, {});
+  const policyArn = accessPolicyArn('AmazonEKSClusterAdminPolicy');
+  entry.policies[policyArn] = {
+    policyArn,
+    accessScope: { type: 'cluster', namespaces: [] },
+    associatedAt: now,
+    modifiedAt: now,
+  };
+}
+
 export function createEksOperations(
   s: EksState,
   save: () => void,
@@ -218,37 +268,6 @@ export function createEksOperations(
         throw invalidParameter(`The kubernetes group name ${g} is invalid, it cannot start with system:`);
   };
 
-  const entryArn = (c: ClusterState, principalArn: string) => {
-    const p = principalParts(principalArn)!;
-    return `arn:${p.partition}:eks:${c.region}:${c.accountId}:access-entry/${c.name}/${p.type}/${p.accountId}/${p.name}/${randomUUID()}`;
-  };
-
-  const addEntry = (
-    c: ClusterState,
-    principalArn: string,
-    options: { kubernetesGroups?: string[]; username?: string; type?: string; tags?: Record<string, string> },
-  ): AccessEntryState => {
-    const p = principalParts(principalArn)!;
-    const now = deps.now();
-    const entry: AccessEntryState = {
-      principalArn,
-      accessEntryArn: entryArn(c, principalArn),
-      kubernetesGroups: options.kubernetesGroups ?? [],
-      username:
-        options.username ??
-        (p.type === 'role'
-          ? `arn:${p.partition}:sts::${p.accountId}:assumed-role/${p.name}/{{SessionName}}`
-          : principalArn),
-      type: options.type ?? 'STANDARD',
-      createdAt: now,
-      modifiedAt: now,
-      tags: options.tags ?? {},
-      policies: {},
-    };
-    c.accessEntries[principalArn] = entry;
-    return entry;
-  };
-
   const validateScope = (scope: unknown): AccessScope => {
     const r = record(scope);
     const type = r.type;
@@ -325,16 +344,7 @@ export function createEksOperations(
       };
       // The creator's admin access: an access entry in the API modes (EKS shows it), implicit
       // system:masters in CONFIG_MAP mode (authenticator.ts).
-      if (bootstrap && authenticationMode !== 'CONFIG_MAP' && principalParts(cluster.creatorArn)) {
-        const entry = addEntry(cluster, cluster.creatorArn, {});
-        const policyArn = accessPolicyArn('AmazonEKSClusterAdminPolicy');
-        entry.policies[policyArn] = {
-          policyArn,
-          accessScope: { type: 'cluster', namespaces: [] },
-          associatedAt: now,
-          modifiedAt: now,
-        };
-      }
+      if (authenticationMode !== 'CONFIG_MAP') bootstrapCreatorEntry(cluster, now);
       clusters[name] = cluster;
       lifecycle.created(cluster);
       save();
@@ -441,7 +451,7 @@ export function createEksOperations(
       const username = text(input.username);
       if (username?.startsWith('system:'))
         throw invalidParameter(`The username ${username} is invalid, it cannot start with system:`);
-      const entry = addEntry(cluster, principalArn, {
+      const entry = addEntry(cluster, principalArn, deps.now(), {
         kubernetesGroups,
         ...(username ? { username } : {}),
         type,

@@ -18,7 +18,7 @@ import {
   type KubernetesUser,
 } from '@aws-containers/local-kubernetes';
 import { AwsError, type HttpRoute, type Identity, type RouteEnv, type RouteFaultAnswer } from '../service.js';
-import type { EksLifecycle } from './api.js';
+import { bootstrapCreatorEntry, type EksLifecycle } from './api.js';
 import { authorize, mapIdentity } from './authenticator.js';
 import { clustersOf, type ClusterState, type ClusterStatus, type EksState } from './model.js';
 import { checkToken } from './token.js';
@@ -108,6 +108,7 @@ export class EksClusters implements Omit<EksLifecycle, 'endpointOf' | 'caPem'> {
     cluster.status = status;
     if (status === 'DELETING') return this.deleting(cluster);
     this.ensureRuntime(cluster);
+    this.schedule(cluster); // pending updates still complete
     this.deps.save();
   }
 
@@ -213,7 +214,11 @@ export class EksClusters implements Omit<EksLifecycle, 'endpointOf' | 'caPem'> {
     for (const update of Object.values(cluster.updates)) {
       if (update.status !== 'InProgress' || update.dueAt > now) continue;
       update.status = 'Successful';
-      if (update.authenticationMode) cluster.accessConfig.authenticationMode = update.authenticationMode;
+      if (update.authenticationMode) {
+        const from = cluster.accessConfig.authenticationMode;
+        cluster.accessConfig.authenticationMode = update.authenticationMode;
+        if (from === 'CONFIG_MAP') bootstrapCreatorEntry(cluster, now);
+      }
     }
     if (
       cluster.status === 'UPDATING' &&
