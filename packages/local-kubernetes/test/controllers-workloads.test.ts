@@ -296,4 +296,28 @@ describe('Job', () => {
     expect(w.podsOf(j).every((p) => statusOf(p).phase === 'Failed')).toBe(true);
     w.stop();
   });
+
+  test('activeDeadlineSeconds: DeadlineExceeded, its pods stopped; ttlSecondsAfterFinished deletes the Job and its pods', async () => {
+    const w = world();
+    const image = w.image('registry.example/migrate:slow', { 'local-aws.exit-after': '10m' });
+    const j = w.create(types.jobs, job(image, { activeDeadlineSeconds: 30, ttlSecondsAfterFinished: 60 }));
+    await w.advance(29);
+    expect(statusOf(w.get(types.jobs, 'migrate'))).toMatchObject({ active: 1 });
+    await w.advance(1);
+    expect(condition(w.get(types.jobs, 'migrate'), 'FailureTarget')).toMatchObject({
+      reason: 'DeadlineExceeded',
+      message: 'Job was active longer than specified deadline',
+    });
+    await w.advance(2);
+    const failed = w.get(types.jobs, 'migrate')!;
+    expect(condition(failed, 'Failed')).toMatchObject({ status: 'True', reason: 'DeadlineExceeded' });
+    expect(w.eventsOf(failed)).toContain('DeadlineExceeded: Job was active longer than specified deadline');
+    expect(w.podsOf(j)).toHaveLength(0);
+    // Failed at 31 s (the pod took 1 s to stop): deleted at 91 s.
+    await w.advance(58);
+    expect(w.get(types.jobs, 'migrate')).toBeDefined();
+    await w.advance(1);
+    expect(w.get(types.jobs, 'migrate')).toBeUndefined();
+    w.stop();
+  });
 });

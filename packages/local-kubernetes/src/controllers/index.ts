@@ -16,6 +16,7 @@ import { startReplicaSetController } from './replicaset.js';
 import { Runtime } from './runtime.js';
 import { startScheduler } from './scheduler.js';
 import { startStatefulSetController } from './statefulset.js';
+import { StatusError } from '../errors.js';
 import { RESOURCE_TYPES } from '../resources.js';
 
 export { gracefulDelete } from './deletion.js';
@@ -48,7 +49,15 @@ export function startControllers({ store, host, logs, options }: ControllerOptio
     if (rt.isStopped) return;
     // The index first: every controller then lists what the change says.
     rt.store.apply(change);
-    for (const listener of listeners) listener(change);
+    for (const listener of listeners) {
+      try {
+        listener(change);
+      } catch (err) {
+        // A change heard late about an object already gone: its DELETED follows.
+        if (err instanceof StatusError && err.code === 404) continue;
+        console.error('local-kubernetes: a controller failed on a change:', err);
+      }
+    }
   };
   const unsubscribe = store.subscribe(dispatch);
   createNodes(rt);

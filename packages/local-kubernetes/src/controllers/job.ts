@@ -3,7 +3,7 @@
 // restarts count as failures), recreating failed pods after the controller's back-off (10 s doubling,
 // at most 6 min). 1.32's conditions: SuccessCriteriaMet then Complete (CompletionsReached), or
 // FailureTarget then Failed (BackoffLimitExceeded) once its remaining pods are gone.
-import type { Change } from '../store.js';
+import type { Change, KObject } from '../store.js';
 import { timestamp } from '../store.js';
 import { gracefulDelete } from './deletion.js';
 import { isReady, isTerminal, statusOf as podStatusOf, type Condition } from './pods.js';
@@ -17,6 +17,7 @@ const BACKOFF_MS = 10_000;
 const MAX_BACKOFF_MS = 360_000;
 
 interface JobSpec {
+  ttlSecondsAfterFinished?: number;
   completions?: number | null;
   parallelism?: number;
   backoffLimit?: number;
@@ -103,7 +104,7 @@ function sync(
     ...structuredClone(previous),
     conditions: structuredClone(previous.conditions ?? []),
   };
-  if (finished(previous)) return;
+  if (finished(previous)) return ttlAfterFinished(rt, job, previous, spec);
   const completions =
     spec.completions === undefined ? (spec.parallelism === undefined ? 1 : null) : spec.completions;
   const parallelism = spec.parallelism ?? 1;
@@ -111,28 +112,33 @@ function sync(
   const has = (type: string) => status.conditions!.some((c) => c.type === type);
   if (!status.startTime && !spec.suspend) status.startTime = timestamp(now);
 
-  const failing = has('FailureTarget') || failed + restarts > backoffLimit;
+  // activeDeadlineSeconds: counted from startTime, checked on the clock.
+  const deadlineAt =
+    spec.activeDeadlineSeconds !== undefined && status.startTime
+      ? Date.parse(status.startTime) + spec.activeDeadlineSeconds * 1000
+      : undefined;
+  const pastDeadline = deadlineAt !== undefined && deadlineAt <= now;
+  if (deadlineAt !== undefined && !pastDeadline)
+    rt.afterKeyed(`${NAME}/deadline/${key}`, deadlineAt - now, () => rt.enqueue(NAME, key));
+  const target = status.conditions!.find((c) => c.type === 'FailureTarget');
+  const [failReason, failMessage] = target
+    ? [target.reason!, target.message!]
+    : pastDeadline
+      ? ['DeadlineExceeded', 'Job was active longer than specified deadline']
+      : ['BackoffLimitExceeded', 'Job has reached the specified backoff limit'];
+  const failing = !!target || pastDeadline || failed + restarts > backoffLimit;
   const complete = completions === null ? succeeded > 0 && active.length === 0 : succeeded >= completions;
   if (failing) {
     if (!has('FailureTarget')) {
-      status.conditions!.push(
-        condition(
-          'FailureTarget',
-          'BackoffLimitExceeded',
-          'Job has reached the specified backoff limit',
-          now,
-        ),
-      );
-      event('Warning', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit');
+      status.conditions!.push(condition('FailureTarget', failReason, failMessage, now));
+      event('Warning', failReason, failMessage);
     }
     for (const pod of active) {
       gracefulDelete(rt.store, rt.host.clock, namespace!, pod.metadata.name);
       event('Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`);
     }
     if (active.length === 0 && terminating.length === 0)
-      status.conditions!.push(
-        condition('Failed', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit', now),
-      );
+      status.conditions!.push(condition('Failed', failReason, failMessage, now));
   } else if (complete) {
     if (!has('SuccessCriteriaMet'))
       status.conditions!.push(
@@ -202,4 +208,19 @@ function sync(
       subresource: 'status',
     },
   );
+}
+
+/** ttl-after-finished-controller: a finished Job with ttlSecondsAfterFinished is deleted that long after. */
+function ttlAfterFinished(rt: Runtime, job: KObject, status: JobStatus, spec: JobSpec): void {
+  if (spec.ttlSecondsAfterFinished === undefined) return;
+  const done = (status.conditions ?? []).find(
+    (c) => ['Complete', 'Failed'].includes(c.type) && c.status === 'True',
+  );
+  const at = Date.parse(done?.lastTransitionTime ?? '') + spec.ttlSecondsAfterFinished * 1000;
+  if (!Number.isFinite(at)) return;
+  const { namespace, name, uid } = job.metadata;
+  rt.afterKeyed(`${NAME}/ttl/${namespace}/${name}`, Math.max(0, at - rt.now()), () => {
+    // Background propagation: the garbage collector takes the pods.
+    if (rt.store.get(T.jobs, namespace, name)?.metadata.uid === uid) rt.store.delete(T.jobs, namespace, name);
+  });
 }

@@ -640,7 +640,7 @@ export function startKubelet(rt: Runtime): Kubelet {
             rt.store.delete(T.pods, pod.metadata.namespace, pod.metadata.name);
           return;
         }
-        if (p.finished) return void rt.store.delete(T.pods, p.namespace, p.name);
+        if (p.finished) return maybeGone(p);
         if (!p.terminating) terminate(p, pod);
         return;
       }

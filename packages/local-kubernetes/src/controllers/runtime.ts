@@ -64,7 +64,14 @@ export class Runtime {
     let timer: Timer | undefined = undefined;
     const handle = this.host.clock.setTimer(ms, () => {
       if (timer) this.timers.delete(timer);
-      if (!this.stopped) fn();
+      if (this.stopped) return;
+      try {
+        fn();
+      } catch (err) {
+        // A timer must not throw into the host's clock; an object gone meanwhile is not an error.
+        if (!(err instanceof StatusError && err.code === 404))
+          console.error('local-kubernetes: a controller timer failed:', err);
+      }
     });
     timer = {
       cancel: () => {
