@@ -14,6 +14,7 @@ import {
   AssociateAccessPolicyCommand,
 } from '@aws-sdk/client-eks';
 import { findByPath, type AccessRequest } from '@aws-containers/local-kubernetes';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -626,6 +627,42 @@ describe('kubectl and the AWS CLI as judges', () => {
       60_000,
     );
   }
+
+  withCliAndKubectl(
+    "@kubernetes/client-node with update-kubeconfig's kubeconfig: the exec plugin's token gets in, CA and path prefix included",
+    async () => {
+      const kubeconfig = join(temp, 'kubeconfig-client-node');
+      await exec(
+        AWS_CLI,
+        [
+          'eks',
+          'update-kubeconfig',
+          '--name',
+          'prod',
+          '--kubeconfig',
+          kubeconfig,
+          '--endpoint-url',
+          local.endpoint,
+        ],
+        cliEnv(ADMIN),
+      );
+      const kc = new KubeConfig();
+      kc.loadFromFile(kubeconfig);
+      const user = kc.getCurrentUser()!;
+      // The exec plugin runs with the credentials of the session at hand (here: the deployer's).
+      const env = Object.entries(cliEnv(DEPLOYER)).map(([name, value]) => ({ name, value }));
+      kc.users = kc.users.map((u) =>
+        u.name === user.name ? { ...u, exec: { ...u.exec, command: AWS_CLI, env } } : u,
+      );
+      const before = local.admin.eks.authenticationRefusals().length;
+      const core = kc.makeApiClient(CoreV1Api);
+      const pods = await core.listNamespacedPod({ namespace: 'prod' });
+      expect(pods.items).toEqual([]);
+      await expect(core.listNamespacedPod({ namespace: 'dev' })).rejects.toMatchObject({ code: 403 });
+      expect(refusalsSince(before)).toEqual([]);
+    },
+    120_000,
+  );
 
   withCliAndKubectl(
     'CONFIG_MAP: the creator applies aws-auth with kubectl, then the user it maps gets in',
