@@ -120,6 +120,7 @@ async function token(
     signingDate?: Date;
     extraQuery?: Record<string, string>;
     signClusterHeader?: boolean;
+    scheme?: 'https' | 'http';
   } = {},
 ): Promise<string> {
   const host = options.host ?? 'sts.us-east-1.amazonaws.com';
@@ -137,7 +138,7 @@ async function token(
     { expiresIn: 60, ...(options.signingDate ? { signingDate: options.signingDate } : {}) },
   );
   const query = new URLSearchParams(request.query as Record<string, string>).toString();
-  return `k8s-aws-v1.${Buffer.from(`https://${host}/?${query}`).toString('base64url')}`;
+  return `k8s-aws-v1.${Buffer.from(`${options.scheme ?? 'https'}://${host}/?${query}`).toString('base64url')}`;
 }
 
 /** GET a path of a cluster's Kubernetes API with a bearer token. */
@@ -204,6 +205,18 @@ describe('tokens, checked as aws-iam-authenticator and STS check them', () => {
     const entries = local.opLog.entries({ service: 'eks', operation: 'k8s:authenticate' });
     expect(entries).toHaveLength(logged + 1);
     expect(entries.at(-1)).toMatchObject({ status: 401, errorCode: 'Unauthorized' });
+  });
+
+  test("a token presigned against local-aws's own STS endpoint (HTTP or HTTPS) is accepted; another loopback port is not", async () => {
+    const before = local.admin.eks.authenticationRefusals().length;
+    const own = new URL(local.endpoint).host;
+    expect((await kube('prod', await token({ host: own, scheme: 'http' }))).status).not.toBe(401);
+    expect((await kube('prod', await token({ host: new URL(local.httpsUrl).host }))).status).not.toBe(401);
+    expect(refusalsSince(before)).toEqual([]);
+    expect((await kube('prod', await token({ host: '127.0.0.1:1', scheme: 'http' }))).status).toBe(401);
+    expect(refusalsSince(before).map((r) => r.reason)).toEqual([
+      'unexpected hostname "127.0.0.1" in pre-signed URL',
+    ]);
   });
 
   test('a tampered signature, a token of another type, and no token are refused 401', async () => {
