@@ -707,3 +707,121 @@ describe('events', () => {
     w.stop();
   });
 });
+
+describe('Deployment scaling', () => {
+  test("proportional scaling mid-rollout, the documentation's example: 10 → 15 replicas adds 3 to the old ReplicaSet and 2 to the new", async () => {
+    const w = world({ nodes: 6 });
+    const good = w.image('registry.example/nginx:1.14.2');
+    w.create(
+      types.deployments,
+      deployment('nginx', good, {
+        replicas: 10,
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 3, maxUnavailable: 2 } },
+      }),
+    );
+    await w.advance(10);
+    w.edit(types.deployments, 'nginx', setImage('nginx:sometag'));
+    await w.advance(30);
+    expect(Object.values(revisions(w, 'nginx')).map(([, , n]) => n)).toEqual([8, 5]);
+    w.edit(types.deployments, 'nginx', (d) => void ((d.spec as { replicas: number }).replicas = 15));
+    await w.advance(5);
+    expect(revisions(w, 'nginx')).toEqual({
+      [good]: ['1', undefined, 11],
+      'nginx:sometag': ['2', undefined, 7],
+    });
+    w.stop();
+  });
+
+  test('replicas 0: a complete, available Deployment with no pods; scaled up again, it runs', async () => {
+    const w = world();
+    const image = w.image('registry.example/web:1');
+    w.create(types.deployments, deployment('web', image, { replicas: 0 }));
+    await w.advance(5);
+    const d = w.get(types.deployments, 'web')!;
+    expect(statusOf(d)).toEqual(expect.not.objectContaining({ replicas: expect.anything() }));
+    expect(condition(d, 'Available')).toMatchObject({ status: 'True' });
+    expect(condition(d, 'Progressing')).toMatchObject({ reason: 'NewReplicaSetAvailable' });
+    w.edit(types.deployments, 'web', (o) => void ((o.spec as { replicas: number }).replicas = 2));
+    await w.advance(5);
+    expect(statusOf(w.get(types.deployments, 'web'))).toMatchObject({ replicas: 2, availableReplicas: 2 });
+    const rs = w.replicaSetsOf(d)[0]!;
+    expect(w.eventsOf(w.get(types.deployments, 'web'))).toContain(
+      `ScalingReplicaSet: Scaled up replica set ${rs.metadata.name} from 0 to 2`,
+    );
+    w.stop();
+  });
+
+  test('minReadySeconds: a Ready pod counts as available only that long after it became Ready', async () => {
+    const w = world();
+    const image = w.image('registry.example/web:1');
+    w.create(types.deployments, deployment('web', image, { replicas: 2, minReadySeconds: 20 }));
+    await w.advance(20);
+    // Ready at 1 s (after the pull): available at 21 s.
+    expect(statusOf(w.get(types.deployments, 'web'))).toMatchObject({
+      readyReplicas: 2,
+      unavailableReplicas: 2,
+    });
+    await w.advance(1);
+    expect(statusOf(w.get(types.deployments, 'web'))).toMatchObject({
+      readyReplicas: 2,
+      availableReplicas: 2,
+    });
+    expect(condition(w.get(types.deployments, 'web'), 'Progressing')).toMatchObject({
+      reason: 'NewReplicaSetAvailable',
+    });
+    w.stop();
+  });
+});
+
+describe('scheduling failures, in the scheduler 1.32 words', () => {
+  test.each([
+    [
+      { requests: { cpu: '3' } },
+      {},
+      '0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.',
+    ],
+    [
+      { requests: { cpu: '3', memory: '10Gi' } },
+      {},
+      '0/3 nodes are available: 3 Insufficient cpu, 3 Insufficient memory. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.',
+    ],
+    [
+      { limits: { memory: '9Gi' } },
+      {},
+      '0/3 nodes are available: 3 Insufficient memory. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.',
+    ],
+    [
+      {},
+      {
+        nodeSelector: { 'topology.kubernetes.io/zone': 'us-east-1a' },
+        resources: { requests: { cpu: '3' } },
+      },
+      "0/3 nodes are available: 1 Insufficient cpu, 2 node(s) didn't match Pod's node affinity/selector. preemption: 0/3 nodes are available: 1 No preemption victims found for incoming pod, 2 Preemption is not helpful for scheduling.",
+    ],
+  ])('resources %j, spec %j', async (resources, extra, message) => {
+    const w = world();
+    const image = w.image('registry.example/big:1');
+    const { resources: extraResources, ...spec } = extra as { resources?: object };
+    w.create(types.pods, pod('big', { image, resources: extraResources ?? resources }, spec));
+    await w.advance(1);
+    const p = w.get(types.pods, 'big');
+    expect(condition(p, 'PodScheduled')).toMatchObject({ status: 'False', reason: 'Unschedulable', message });
+    expect(w.eventsOf(p)).toEqual([`FailedScheduling: ${message}`]);
+    w.stop();
+  });
+
+  test('pods beyond a node\'s pod capacity: "Too many pods"', async () => {
+    const w = world({ nodes: 1, nodeCapacity: { cpu: '2', memory: '8Gi', pods: '2' } });
+    const image = w.image('registry.example/small:1');
+    w.create(types.deployments, deployment('small', image, { replicas: 3 }));
+    await w.advance(5);
+    const pending = w.store
+      .list(types.pods, 'default')
+      .filter((p) => !(p.spec as { nodeName?: string }).nodeName);
+    expect(pending).toHaveLength(1);
+    expect(condition(pending[0], 'PodScheduled')?.message).toBe(
+      '0/1 nodes are available: 1 Too many pods. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.',
+    );
+    w.stop();
+  });
+});
