@@ -619,6 +619,10 @@ describe('the AWS CLI v2', () => {
         status: 'CREATING',
         version: '1.32',
       });
+      // update-kubeconfig reads the status: no kubeconfig for a cluster still CREATING.
+      const early = await aws('eks', 'update-kubeconfig', '--name', 'cli', '--kubeconfig', '/dev/null/none');
+      expect(early.code).not.toBe(0);
+      expect(early.stderr).toContain('Cluster status is CREATING');
       await local.clock.advance(10 * 60_000);
       const described = JSON.parse((await aws('eks', 'describe-cluster', '--name', 'cli')).stdout).cluster;
       expect(described).toMatchObject({ status: 'ACTIVE', endpoint: local.admin.eks.endpoint('cli') });
