@@ -825,3 +825,26 @@ describe('scheduling failures, in the scheduler 1.32 words', () => {
     w.stop();
   });
 });
+
+describe('event TTL', () => {
+  test('events are deleted an hour after their last update (checked every 5 minutes), as the apiserver does', async () => {
+    const w = world();
+    const image = w.image('registry.example/web:1');
+    w.create(types.pods, pod('web', { image }));
+    await w.advance(5);
+    expect(w.eventsOf(w.get(types.pods, 'web'))).toHaveLength(5);
+    // Scheduled and Pulling at 0 s, the rest at 1 s; sweeps at every 300 s.
+    await w.advance(60 * 60 - 5 - 300);
+    expect(w.eventsOf(w.get(types.pods, 'web'))).toHaveLength(5);
+    await w.advance(300);
+    expect(w.eventsOf(w.get(types.pods, 'web'))).toEqual([
+      expect.stringMatching(/^Pulled:/),
+      'Created: Created container app',
+      'Started: Started container app',
+    ]);
+    await w.advance(300);
+    expect(w.eventsOf(w.get(types.pods, 'web'))).toHaveLength(0);
+    w.stop();
+    expect(w.clock.pending()).toBe(0);
+  });
+});

@@ -89,3 +89,29 @@ export class EventRecorder {
     this.seen.set(key, { namespace, name, last: now });
   }
 }
+
+const EVENT_TTL_MS = 60 * 60 * 1000;
+const SWEEP_EVERY_MS = 5 * 60 * 1000;
+
+/**
+ * The apiserver keeps events for an hour after their last write (--event-ttl=1h): every 5 minutes,
+ * events older than that are deleted, so a long simulation does not keep them all.
+ */
+export function sweepEvents(store: ObjectStore, now: number): void {
+  for (const event of store.list(T.events)) {
+    const last = Date.parse((event.lastTimestamp as string | undefined) ?? event.metadata.creationTimestamp);
+    if (last + EVENT_TTL_MS <= now) store.delete(T.events, event.metadata.namespace, event.metadata.name);
+  }
+}
+
+export function startEventTtl(
+  every: (ms: number, fn: () => void) => void,
+  store: ObjectStore,
+  now: () => number,
+): void {
+  const sweep = () => {
+    sweepEvents(store, now());
+    every(SWEEP_EVERY_MS, sweep);
+  };
+  every(SWEEP_EVERY_MS, sweep);
+}

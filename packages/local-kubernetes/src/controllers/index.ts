@@ -8,6 +8,7 @@ import type { PodLogs } from '../logs.js';
 import type { Change, ObjectStore } from '../store.js';
 import { startDaemonSetController } from './daemonset.js';
 import { startDeploymentController } from './deployment.js';
+import { startEventTtl } from './events.js';
 import { startGarbageCollector } from './gc.js';
 import { startJobController } from './job.js';
 import { startKubelet } from './kubelet.js';
@@ -61,6 +62,11 @@ export function startControllers({ store, host, logs, options }: ControllerOptio
   };
   const unsubscribe = store.subscribe(dispatch);
   createNodes(rt);
+  startEventTtl(
+    (ms, fn) => rt.after(ms, fn),
+    store,
+    () => rt.now(),
+  );
   // Whatever the store already holds is looked at once, as an informer's initial list is.
   for (const type of RESOURCE_TYPES) {
     if (type.group === 'events.k8s.io' || type.plural === 'events') continue;
