@@ -157,6 +157,8 @@ export interface RouteEnv {
     service: string;
     operation: string;
     identity?: Identity;
+    /** The region the call was for (default: the server's). */
+    region?: string;
     status: number;
     errorCode?: string;
     /** The IAM questions asked for it and their answers. */

@@ -148,3 +148,51 @@ describe('persistence', () => {
     }
   });
 });
+
+describe('regions', () => {
+  test('a cluster in another region has its own endpoint, and its Kubernetes calls are logged in its region', async () => {
+    const local = await startLocalAws({ steppedClock: true });
+    try {
+      const eks = new EKSClient({
+        endpoint: local.endpoint,
+        region: 'eu-west-1',
+        credentials: ADMIN,
+        maxAttempts: 1,
+      });
+      await eks.send(
+        new CreateClusterCommand({
+          name: 'euro',
+          roleArn: `arn:aws:iam::${ACCOUNT}:role/eks`,
+          resourcesVpcConfig: { subnetIds: defaultNetwork(ACCOUNT, 'eu-west-1').subnetIds.slice(0, 2) },
+        }),
+      );
+      await local.clock.advance(10 * 60_000);
+      const { cluster } = await eks.send(new DescribeClusterCommand({ name: 'euro' }));
+      expect(cluster?.arn).toBe(`arn:aws:eks:eu-west-1:${ACCOUNT}:cluster/euro`);
+      expect(cluster?.endpoint).toBe(local.admin.eks.endpoint({ name: 'euro', region: 'eu-west-1' }));
+      const request = await signer('sts', 'eu-west-1', ADMIN).presign(
+        {
+          method: 'GET',
+          protocol: 'https:',
+          hostname: 'sts.eu-west-1.amazonaws.com',
+          path: '/',
+          query: { Action: 'GetCallerIdentity', Version: '2011-06-15' },
+          headers: { host: 'sts.eu-west-1.amazonaws.com', 'x-k8s-aws-id': 'euro' },
+        },
+        { expiresIn: 60 },
+      );
+      const url = `https://sts.eu-west-1.amazonaws.com/?${new URLSearchParams(request.query as Record<string, string>).toString()}`;
+      const res = await rawRequest(`${cluster!.endpoint!}/version`, {
+        ca: readFileSync(local.caCertPath, 'utf8'),
+        headers: { authorization: `Bearer k8s-aws-v1.${Buffer.from(url).toString('base64url')}` },
+      });
+      expect(res.status).not.toBe(401);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const calls = local.opLog.entries({ service: 'eks' }).filter((e) => e.operation.startsWith('k8s:'));
+      expect(calls.length).toBeGreaterThan(0);
+      expect(calls.every((e) => e.region === 'eu-west-1')).toBe(true);
+    } finally {
+      await local.stop();
+    }
+  });
+});

@@ -150,6 +150,7 @@ export class EksClusters implements Omit<EksLifecycle, 'endpointOf' | 'caPem'> {
         const identity = context?.identity ?? identities.get(call.user);
         env?.log({
           service: 'eks',
+          region: key.region,
           operation: `k8s:${call.verb} ${call.resource}`,
           ...(identity ? { identity } : {}),
           status: call.status,
@@ -277,6 +278,7 @@ export class EksClusters implements Omit<EksLifecycle, 'endpointOf' | 'caPem'> {
       });
       env.log({
         service: 'eks',
+        region: state.region,
         operation: 'k8s:authenticate',
         ...(identity ? { identity } : {}),
         status: 401,
@@ -316,6 +318,7 @@ export class EksClusters implements Omit<EksLifecycle, 'endpointOf' | 'caPem'> {
         if (context.logged) return;
         env.log({
           service: 'eks',
+          region: state.region,
           operation: `k8s:${(req.method ?? 'GET').toLowerCase()} ${m![2] ?? '/'}`,
           identity: verified,
           status: res.statusCode,
