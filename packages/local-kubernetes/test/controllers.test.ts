@@ -92,6 +92,19 @@ describe('a Deployment rolls out', () => {
     expect(w.eventsOf(d)).toEqual([
       `ScalingReplicaSet: Scaled up replica set ${rs!.metadata.name} from 0 to 3`,
     ]);
+    expect(w.eventsOf(w.get(types.replicasets, rs!.metadata.name)).sort()).toEqual(
+      w
+        .podsOf(rs!)
+        .map((p) => `SuccessfulCreate: Created pod: ${p.metadata.name}`)
+        .sort(),
+    );
+    // The Progressing condition's reasons, in the order the Deployment's writes went through.
+    const reasons = w.store
+      .changesSince('1')
+      .filter((c) => c.resource === 'deployments.apps')
+      .map((c) => condition(c.object, 'Progressing')?.reason)
+      .filter((r, i, all) => r && r !== all[i - 1]);
+    expect(reasons).toEqual(['NewReplicaSetCreated', 'ReplicaSetUpdated', 'NewReplicaSetAvailable']);
     const pod = w.podsOf(rs!)[0]!;
     expect(pod.metadata.name).toMatch(new RegExp(`^${rs!.metadata.name}-[bcdfghjklmnpqrstvwxz2456789]{5}$`));
     expect(statusOf(pod)).toMatchObject({
