@@ -390,6 +390,10 @@ describe('access policies as Kubernetes rights (KubernetesHost.authorize)', () =
       false,
     );
     expect(authorize(s, ask(deployer, 'list', '', 'nodes'))).toBe(false);
+    // A namespace's own object is in that namespace for a namespace scope.
+    expect(authorize(s, { ...ask(deployer, 'get', '', 'namespaces'), name: 'prod' })).toBe(true);
+    expect(authorize(s, { ...ask(deployer, 'get', '', 'namespaces'), name: 'dev' })).toBe(false);
+    expect(authorize(s, ask(deployer, 'list', '', 'namespaces'))).toBe(false);
     // Every authenticated user may ask what it may do (kubectl auth can-i) and read discovery.
     expect(authorize(s, ask(deployer, 'create', 'authorization.k8s.io', 'selfsubjectaccessreviews'))).toBe(
       true,

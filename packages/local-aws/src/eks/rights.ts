@@ -84,9 +84,16 @@ const EDITABLE = new Set([
 
 const keyOf = (r: AccessRequest) => `${r.group}/${r.resource}${r.subresource ? `/${r.subresource}` : ''}`;
 
-/** Whether a namespace-scoped association covers the request's namespace. */
-function inScope(policy: AssociatedPolicy, namespace: string | undefined): boolean {
+/**
+ * Whether a namespace-scoped association covers the request's namespace. A namespace object's
+ * namespace is its own name, as the apiserver's request info has it (so a binding in `prod` may
+ * read the namespace `prod`).
+ */
+function inScope(policy: AssociatedPolicy, request: AccessRequest): boolean {
   if (policy.accessScope.type === 'cluster') return true;
+  const namespace =
+    request.namespace ??
+    (request.group === '' && request.resource === 'namespaces' ? request.name : undefined);
   if (namespace === undefined) return false;
   return policy.accessScope.namespaces.some((pattern) =>
     pattern.endsWith('*') ? namespace.startsWith(pattern.slice(0, -1)) : pattern === namespace,
@@ -95,7 +102,7 @@ function inScope(policy: AssociatedPolicy, namespace: string | undefined): boole
 
 /** Whether one associated access policy allows the request; `namespaced`: the resource type is. */
 export function policyAllows(policy: AssociatedPolicy, request: AccessRequest, namespaced: boolean): boolean {
-  if (!inScope(policy, request.namespace)) return false;
+  if (!inScope(policy, request)) return false;
   const name = accessPolicyName(policy.policyArn);
   const key = keyOf(request);
   switch (name) {
