@@ -861,3 +861,32 @@ describe('event TTL', () => {
     expect(w.clock.pending()).toBe(0);
   });
 });
+
+describe('liveness', () => {
+  test('a failing liveness probe: Unhealthy failureThreshold times, Killing, then a restart (exit 137)', async () => {
+    const w = world();
+    const image = w.image('registry.example/app:1', { 'local-aws.health': 'fail' });
+    w.create(
+      types.pods,
+      pod('live', {
+        image,
+        livenessProbe: { httpGet: { path: '/', port: 80 }, initialDelaySeconds: 5, periodSeconds: 10 },
+      }),
+    );
+    // Running at 1 s; probes fail at 16, 26, 36 s; killed 1 s later.
+    await w.advance(36);
+    expect(containerOf(w.get(types.pods, 'live')).restartCount).toBe(0);
+    expect(w.eventsOf(w.get(types.pods, 'live'), { withCount: true })).toEqual(
+      expect.arrayContaining([
+        'Unhealthy: Liveness probe failed: HTTP probe failed with statuscode: 503 ×3',
+        'Killing: Container app failed liveness probe, will be restarted',
+      ]),
+    );
+    await w.advance(1);
+    expect(containerOf(w.get(types.pods, 'live'))).toMatchObject({
+      restartCount: 1,
+      lastState: { terminated: { exitCode: 137, reason: 'Error' } },
+    });
+    w.stop();
+  });
+});
