@@ -1,8 +1,9 @@
 // The one local-aws server: HTTP and HTTPS listeners on 127.0.0.1 sharing one handler, which
-// routes each request to the admin API (/_local-aws/), an HTTP route (/v2/ registry…), an AWS JSON
-// 1.1 service (X-Amz-Target) or an AWS Query service (Action=…, chosen by the signing name in the
-// credential scope), after verifying SigV4 and applying armed faults; and records every operation
-// in the operation log. Services never see transport, signatures or framing.
+// routes each request to the admin API (/_local-aws/), an HTTP route (/v2/ registry, /eks/ clusters…),
+// an AWS JSON 1.1 service (X-Amz-Target), an AWS REST-JSON service (its method and path: EKS) or an
+// AWS Query service (Action=…, chosen by the signing name in the credential scope), after
+// verifying SigV4 and applying armed faults; and records every operation in the operation log.
+// Services never see transport, signatures or framing.
 import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -394,7 +395,12 @@ export class LocalAwsServer {
         res.destroy();
         return;
       }
-      const protocol: Protocol = req.headers['x-amz-target'] ? 'json1.1' : 'query';
+      const { rawPath } = splitUrl(req.url ?? '/');
+      const protocol: Protocol = req.headers['x-amz-target']
+        ? 'json1.1'
+        : [...this.restServices.values()].some((e) => pathKnown(e.routes, rawPath))
+          ? 'rest-json'
+          : 'query';
       sendError(res, protocol, internalFailure(), requestId);
     }
   }
