@@ -511,6 +511,22 @@ describe('IAM, faults, the op log and the protocol', () => {
         allowed: true,
       },
     ]);
+    // CreateCluster passes its role to EKS: without iam:PassRole the caller is refused.
+    local.identities.add({
+      accessKeyId: 'AKIANOPASS',
+      secretAccessKey: 'nopass',
+      policy: {
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: 'eks:CreateCluster', Resource: '*' }],
+      },
+    });
+    expect(
+      await failure(create('unpassed', {}, eks({ accessKeyId: 'AKIANOPASS', secretAccessKey: 'nopass' }))),
+    ).toEqual({
+      name: 'AccessDeniedException',
+      message: `User: arn:aws:iam::${ACCOUNT}:user/AKIANOPASS is not authorized to perform: iam:PassRole on resource: ${ROLE} because no identity-based policy allows the iam:PassRole action`,
+      status: 403,
+    });
     const [createCall] = local.opLog.entries({ service: 'eks', operation: 'CreateCluster' });
     expect(createCall?.iam?.map((c) => c.action)).toEqual(['eks:CreateCluster', 'iam:PassRole']);
   });
