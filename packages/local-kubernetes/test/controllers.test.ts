@@ -745,6 +745,38 @@ describe('Deployment scaling', () => {
     w.stop();
   });
 
+  test('a scaling that adds nothing (the surge absorbs it) still lets the rollout move on', async () => {
+    const w = world({ nodes: 6 });
+    const good = w.image('registry.example/web:1');
+    w.create(
+      types.deployments,
+      deployment('web', good, {
+        replicas: 10,
+        strategy: { rollingUpdate: { maxSurge: 3, maxUnavailable: 2 } },
+      }),
+    );
+    await w.advance(10);
+    w.edit(types.deployments, 'web', setImage('registry.example/web:missing'));
+    await w.advance(30);
+    expect(Object.values(revisions(w, 'web')).map(([, , n]) => n)).toEqual([8, 5]);
+    // 12 replicas with a surge of 1: 13 allowed, 13 there.
+    w.edit(types.deployments, 'web', (d) => {
+      (d.spec as { replicas: number }).replicas = 12;
+      (d.spec as { strategy: { rollingUpdate: { maxSurge: number } } }).strategy.rollingUpdate.maxSurge = 1;
+    });
+    await w.advance(5);
+    const rss = w.replicaSetsOf(w.get(types.deployments, 'web')!);
+    expect(rss.map((rs) => rs.metadata.annotations?.['deployment.kubernetes.io/desired-replicas'])).toEqual([
+      '12',
+      '12',
+    ]);
+    // The image appears: the rollout completes.
+    w.image('registry.example/web:missing');
+    await w.advance(400);
+    expect(Object.values(revisions(w, 'web')).map(([, , n]) => n)).toEqual([0, 12]);
+    w.stop();
+  });
+
   test('replicas 0: a complete, available Deployment with no pods; scaled up again, it runs', async () => {
     const w = world();
     const image = w.image('registry.example/web:1');

@@ -462,7 +462,12 @@ class DeploymentSync {
     if (!isRolling(this.d)) return;
     const allowed = replicas > 0 ? replicas + maxSurge(this.d) : 0;
     const toAdd = allowed - specReplicas(active);
-    if (toAdd === 0) return;
+    if (toAdd === 0) {
+      // Nothing to add, but every active ReplicaSet takes the new size annotations (or this would
+      // be a scaling event forever, and the rollout would never move again).
+      for (const rs of active) this.scale(rs, replicasOf(rs));
+      return;
+    }
     // Larger first (newer first on ties) when adding; smaller/older first when removing.
     const sorted = [...active].sort((a, b) =>
       toAdd > 0
