@@ -922,3 +922,81 @@ describe('liveness', () => {
     w.stop();
   });
 });
+
+describe('init containers', () => {
+  const withInit = (
+    name: string,
+    init: string,
+    app: string,
+    spec: Record<string, unknown> = {},
+  ): NewObject => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'default' },
+    spec: {
+      initContainers: [{ name: 'migrate', image: init }],
+      containers: [{ name: 'app', image: app }],
+      ...spec,
+    },
+  });
+  type Statuses = {
+    initContainerStatuses: ContainerStatus[];
+    containerStatuses: ContainerStatus[];
+    phase: string;
+  };
+
+  test('run to completion first: Initialized False (ContainersNotInitialized) and PodInitializing, then the containers start', async () => {
+    const w = world();
+    const init = w.image('registry.example/migrate:1', { 'local-aws.exit-after': '5s' });
+    const app = w.image('registry.example/app:1');
+    w.create(types.pods, withInit('web', init, app));
+    await w.advance(3);
+    let p = w.get(types.pods, 'web');
+    expect(condition(p, 'Initialized')).toMatchObject({
+      status: 'False',
+      reason: 'ContainersNotInitialized',
+      message: 'containers with incomplete status: [migrate]',
+    });
+    expect(statusOf<Statuses>(p)).toMatchObject({
+      phase: 'Pending',
+      containerStatuses: [{ state: { waiting: { reason: 'PodInitializing' } } }],
+    });
+    expect(statusOf<Statuses>(p).initContainerStatuses[0]!.state.running).toBeDefined();
+    await w.advance(5);
+    p = w.get(types.pods, 'web');
+    expect(condition(p, 'Initialized')).toMatchObject({ status: 'True' });
+    expect(statusOf<Statuses>(p)).toMatchObject({
+      phase: 'Running',
+      initContainerStatuses: [{ ready: true, state: { terminated: { exitCode: 0, reason: 'Completed' } } }],
+    });
+    expect(statusOf<Statuses>(p).containerStatuses[0]!.state.running).toBeDefined();
+    expect(w.eventsOf(p)).toContain('Started: Started container migrate');
+    expect(
+      w.store.list(types.events, 'default').find((e) => e.message === 'Started container migrate')
+        ?.involvedObject,
+    ).toMatchObject({
+      fieldPath: 'spec.initContainers{migrate}',
+    });
+    w.stop();
+  });
+
+  test('a failing init container: restarted with the back-off (restartPolicy Always), or the pod Failed (Never)', async () => {
+    const w = world();
+    const init = w.image('registry.example/migrate:bad', { 'local-aws.exit-code': '1' });
+    const app = w.image('registry.example/app:1');
+    w.create(types.pods, withInit('again', init, app));
+    w.create(types.pods, withInit('once', init, app, { restartPolicy: 'Never' }));
+    await w.advance(20);
+    const again = statusOf<Statuses>(w.get(types.pods, 'again'));
+    expect(again.phase).toBe('Pending');
+    expect(again.initContainerStatuses[0]).toMatchObject({
+      restartCount: 2,
+      lastState: { terminated: { exitCode: 1 } },
+    });
+    expect(again.containerStatuses[0]!.state.waiting).toEqual({ reason: 'PodInitializing' });
+    const once = statusOf<Statuses>(w.get(types.pods, 'once'));
+    expect(once.phase).toBe('Failed');
+    expect(once.containerStatuses[0]!.restartCount).toBe(0);
+    w.stop();
+  });
+});

@@ -71,6 +71,8 @@ interface Run {
   /** Bumped for each attempt, so a late promise or timer of an earlier one does nothing. */
   attempt: number;
   startedAtMs?: number;
+  /** An init container: runs to completion, in order, before the containers start. */
+  init?: boolean;
 }
 
 interface PodRun {
@@ -82,11 +84,14 @@ interface PodRun {
   hostIP: string;
   startTime: string;
   runs: Run[];
+  inits: Run[];
   terminating: boolean;
   finished: boolean;
 }
 
-const ref = (run: Run) => `spec.containers{${run.name}}`;
+const ref = (run: Run) => `spec.${run.init ? 'initContainers' : 'containers'}{${run.name}}`;
+const everyRun = (p: PodRun) => [...p.inits, ...p.runs];
+const completed = (run: Run) => 'terminated' in run.state && run.state.terminated.exitCode === 0;
 
 /** imagePullPolicy's default: Always for :latest or no tag, IfNotPresent otherwise. */
 function pullPolicy(c: Container): string {
@@ -148,6 +153,10 @@ export function startKubelet(rt: Runtime): Kubelet {
   // --- status -------------------------------------------------------------------------------
 
   function phaseOf(p: PodRun, restartPolicy: string): string {
+    if (!p.inits.every(completed)) {
+      const failed = p.inits.some((r) => 'terminated' in r.state && r.state.terminated.exitCode !== 0);
+      return failed && restartPolicy === 'Never' ? 'Failed' : 'Pending';
+    }
     let running = 0;
     let waiting = 0;
     let stopped = 0;
@@ -170,6 +179,18 @@ export function startKubelet(rt: Runtime): Kubelet {
     }
     return 'Pending';
   }
+
+  const containerStatus = (run: Run) => ({
+    name: run.name,
+    state: run.state,
+    lastState: run.lastState,
+    ready: run.ready,
+    restartCount: run.restartCount,
+    image: run.image,
+    imageID: run.imageID ?? '',
+    ...(run.containerID ? { containerID: run.containerID } : {}),
+    started: run.started,
+  });
 
   function writeStatus(p: PodRun): void {
     if (!live(p)) return;
@@ -212,7 +233,19 @@ export function startKubelet(rt: Runtime): Kubelet {
       lastProbeTime: null,
       lastTransitionTime: now,
     });
-    keep({ type: 'Initialized', status: 'True', lastProbeTime: null, lastTransitionTime: now });
+    const incomplete = p.inits.filter((r) => !completed(r)).map((r) => r.name);
+    keep(
+      incomplete.length === 0
+        ? { type: 'Initialized', status: 'True', lastProbeTime: null, lastTransitionTime: now }
+        : {
+            type: 'Initialized',
+            status: 'False',
+            lastProbeTime: null,
+            lastTransitionTime: now,
+            reason: 'ContainersNotInitialized',
+            message: `containers with incomplete status: [${incomplete.join(' ')}]`,
+          },
+    );
     keep(readyCondition('Ready'));
     keep(readyCondition('ContainersReady'));
     const scheduled = previous.find((c) => c.type === 'PodScheduled');
@@ -240,17 +273,8 @@ export function startKubelet(rt: Runtime): Kubelet {
       podIP: p.ip,
       podIPs: [{ ip: p.ip }],
       startTime: p.startTime,
-      containerStatuses: p.runs.map((run) => ({
-        name: run.name,
-        state: run.state,
-        lastState: run.lastState,
-        ready: run.ready,
-        restartCount: run.restartCount,
-        image: run.image,
-        imageID: run.imageID ?? '',
-        ...(run.containerID ? { containerID: run.containerID } : {}),
-        started: run.started,
-      })),
+      ...(p.inits.length ? { initContainerStatuses: p.inits.map(containerStatus) } : {}),
+      containerStatuses: p.runs.map(containerStatus),
       qosClass,
     };
     rt.store.update(T.pods, { ...pod, status }, { subresource: 'status' });
@@ -395,7 +419,7 @@ export function startKubelet(rt: Runtime): Kubelet {
     run.startedAtMs = rt.now();
     run.state = { running: { startedAt: timestamp(rt.now()) } };
     run.started = true;
-    run.ready = !run.spec.readinessProbe;
+    run.ready = !run.spec.readinessProbe && !run.init;
     event(p, run, 'Normal', 'Started', `Started container ${run.name}`);
     const exitAfter = parseDurationMs(l['local-aws.exit-after']);
     const oom = l['local-aws.oom'] === 'true';
@@ -430,7 +454,7 @@ export function startKubelet(rt: Runtime): Kubelet {
           ? `${kind} probe failed: dial tcp ${p.ip}:${probe.tcpSocket.port}: connect: connection refused`
           : // An exec probe's event carries the command's output, which a scripted image does not have.
             `${kind} probe failed: `;
-    const readiness = run.spec.readinessProbe;
+    const readiness = run.init ? undefined : run.spec.readinessProbe;
     if (readiness) {
       const period = (readiness.periodSeconds ?? 10) * 1000;
       const first = (readiness.initialDelaySeconds ?? 0) * 1000 + period;
@@ -447,7 +471,7 @@ export function startKubelet(rt: Runtime): Kubelet {
         });
       }
     }
-    const liveness = run.spec.livenessProbe;
+    const liveness = run.init ? undefined : run.spec.livenessProbe;
     if (liveness && failing) {
       const period = (liveness.periodSeconds ?? 10) * 1000;
       const threshold = liveness.failureThreshold ?? 3;
@@ -487,10 +511,17 @@ export function startKubelet(rt: Runtime): Kubelet {
       ...(run.containerID ? { containerID: run.containerID } : {}),
     };
     run.state = { terminated };
-    run.ready = false;
+    // A completed init container reports ready; the next one (or the containers) start.
+    run.ready = !!run.init && exitCode === 0 && !p.terminating;
     log(p, run, reason === 'OOMKilled' ? 'killed: out of memory' : `exited with code ${exitCode}`);
     writeStatus(p);
     if (p.terminating) return maybeGone(p);
+    if (run.init && exitCode === 0) {
+      const next = p.inits.find((r) => !completed(r));
+      if (next) start(p, next);
+      else for (const r of p.runs) start(p, r);
+      return;
+    }
     const pod = current(p);
     const policy = (pod ? specOf(pod).restartPolicy : undefined) ?? 'Always';
     if (policy === 'Never' || (policy === 'OnFailure' && exitCode === 0)) return;
@@ -536,8 +567,24 @@ export function startKubelet(rt: Runtime): Kubelet {
 
   // --- pods ---------------------------------------------------------------------------------
 
+  const newRun = (c: Container, init: boolean, initializing: boolean): Run => ({
+    spec: c,
+    name: c.name,
+    image: c.image ?? '',
+    state: { waiting: { reason: initializing ? 'PodInitializing' : 'ContainerCreating' } },
+    lastState: {},
+    restartCount: 0,
+    ready: false,
+    started: false,
+    pullBackoffMs: 0,
+    timers: [],
+    attempt: 0,
+    ...(init ? { init } : {}),
+  });
+
   function admit(pod: KObject): void {
     const spec = specOf(pod);
+    const initContainers = (spec as { initContainers?: Container[] }).initContainers ?? [];
     const node = rt.store.get(T.nodes, undefined, spec.nodeName!);
     const hostIP = node ? nodeIpOf(node) : '10.0.0.1';
     const [a, b, c] = hostIP.split('.');
@@ -553,23 +600,13 @@ export function startKubelet(rt: Runtime): Kubelet {
       startTime: timestamp(rt.now()),
       terminating: false,
       finished: false,
-      runs: (spec.containers ?? []).map((c) => ({
-        spec: c,
-        name: c.name,
-        image: c.image ?? '',
-        state: { waiting: { reason: 'ContainerCreating' } },
-        lastState: {},
-        restartCount: 0,
-        ready: false,
-        started: false,
-        pullBackoffMs: 0,
-        timers: [],
-        attempt: 0,
-      })),
+      runs: (spec.containers ?? []).map((c) => newRun(c, false, initContainers.length > 0)),
+      inits: initContainers.map((c) => newRun(c, true, true)),
     };
     pods.set(p.uid, p);
     writeStatus(p);
-    for (const run of p.runs) start(p, run);
+    if (p.inits.length) start(p, p.inits[0]!);
+    else for (const run of p.runs) start(p, run);
   }
 
   /** Deletion: stop every container (SIGTERM; the grace period for one that ignores it), then remove the pod. */
@@ -577,7 +614,7 @@ export function startKubelet(rt: Runtime): Kubelet {
     p.terminating = true;
     const grace =
       ((pod.metadata as { deletionGracePeriodSeconds?: number }).deletionGracePeriodSeconds ?? 30) * 1000;
-    for (const run of p.runs) {
+    for (const run of everyRun(p)) {
       run.attempt++;
       if (!('running' in run.state)) {
         stopTimers(run);
@@ -601,7 +638,7 @@ export function startKubelet(rt: Runtime): Kubelet {
   }
 
   function maybeGone(p: PodRun): void {
-    if (p.runs.some((r) => 'running' in r.state)) return;
+    if (everyRun(p).some((r) => 'running' in r.state)) return;
     const pod = current(p);
     if (pod && pod.metadata.uid === p.uid) rt.store.delete(T.pods, p.namespace, p.name);
   }
@@ -609,8 +646,8 @@ export function startKubelet(rt: Runtime): Kubelet {
   function forget(uid: string): void {
     const p = pods.get(uid);
     if (!p) return;
-    for (const run of p.runs) stopTimers(run);
-    for (const run of p.runs) rt.cancelKeyed(`kubelet/config/${p.uid}/${run.name}`);
+    for (const run of everyRun(p)) stopTimers(run);
+    for (const run of everyRun(p)) rt.cancelKeyed(`kubelet/config/${p.uid}/${run.name}`);
     pods.delete(uid);
     rt.logs.forget(p.namespace, p.name);
   }
@@ -621,7 +658,7 @@ export function startKubelet(rt: Runtime): Kubelet {
         // A ConfigMap or Secret that appears lets waiting containers of its namespace start.
         for (const p of pods.values()) {
           if (p.namespace !== change.object.metadata.namespace || p.terminating) continue;
-          for (const run of p.runs)
+          for (const run of everyRun(p))
             if ('waiting' in run.state && run.state.waiting.reason === 'CreateContainerConfigError')
               create(p, run);
         }
