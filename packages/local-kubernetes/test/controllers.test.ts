@@ -1000,3 +1000,33 @@ describe('init containers', () => {
     w.stop();
   });
 });
+
+describe('a pod whose image changes', () => {
+  test('the kubelet kills the container and starts it from the new image (Killing "definition changed")', async () => {
+    const w = world();
+    const [v1, v2] = [w.image('registry.example/app:1'), w.image('registry.example/app:2')];
+    w.create(types.pods, pod('web', { image: v1 }));
+    await w.advance(5);
+    w.edit(
+      types.pods,
+      'web',
+      (p) => void ((p.spec as { containers: Array<{ image: string }> }).containers[0]!.image = v2),
+    );
+    await w.advance(0);
+    expect(w.eventsOf(w.get(types.pods, 'web'))).toContain(
+      'Killing: Container app definition changed, will be restarted',
+    );
+    await w.advance(2);
+    const status = statusOf<{ containerStatuses: Array<Record<string, unknown>> }>(w.get(types.pods, 'web'))
+      .containerStatuses[0];
+    expect(status).toMatchObject({
+      image: v2,
+      imageID: `registry.example/app@${digestOf(v2)}`,
+      restartCount: 1,
+      ready: true,
+      state: { running: {} },
+    });
+    expect(w.pulls).toEqual([v1, v2]);
+    w.stop();
+  });
+});

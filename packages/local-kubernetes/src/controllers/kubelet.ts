@@ -643,6 +643,47 @@ export function startKubelet(rt: Runtime): Kubelet {
     if (pod && pod.metadata.uid === p.uid) rt.store.delete(T.pods, p.namespace, p.name);
   }
 
+  /**
+   * A container's image is the one thing of a pod's spec that may change (kubectl set image on a
+   * pod): the kubelet kills the container and starts it again from the new image, at once.
+   */
+  function specChanged(p: PodRun, pod: KObject): void {
+    const specs = [
+      ...((specOf(pod) as { initContainers?: Container[] }).initContainers ?? []),
+      ...specOf(pod).containers,
+    ];
+    for (const run of everyRun(p)) {
+      const next = specs.find((c) => c.name === run.name);
+      if (!next || (next.image ?? '') === run.image || (run.init && completed(run))) continue;
+      stopTimers(run);
+      rt.cancelKeyed(`kubelet/config/${p.uid}/${run.name}`);
+      if ('running' in run.state) {
+        event(p, run, 'Normal', 'Killing', `Container ${run.name} definition changed, will be restarted`);
+        run.lastState = {
+          terminated: {
+            exitCode: 0,
+            reason: 'Completed',
+            startedAt: run.state.running.startedAt,
+            finishedAt: timestamp(rt.now()),
+            ...(run.containerID ? { containerID: run.containerID } : {}),
+          },
+        };
+        log(p, run, 'received SIGTERM, exiting');
+        run.restartCount++;
+        rt.logs.restarted(p.namespace, p.name, run.name);
+      }
+      run.spec = next;
+      run.image = next.image ?? '';
+      run.info = undefined;
+      run.ready = false;
+      run.pullBackoffMs = 0;
+      run.state = { waiting: { reason: 'ContainerCreating' } };
+      writeStatus(p);
+      // Init containers still to come start in their turn; others start now.
+      if (!run.init || p.inits.find((r) => !completed(r)) === run) start(p, run);
+    }
+  }
+
   function forget(uid: string): void {
     const p = pods.get(uid);
     if (!p) return;
@@ -682,6 +723,7 @@ export function startKubelet(rt: Runtime): Kubelet {
         return;
       }
       if (!p && specOf(pod).nodeName && !isTerminal(pod)) admit(pod);
+      else if (p && !p.terminating && !p.finished) specChanged(p, pod);
     },
   };
 }
