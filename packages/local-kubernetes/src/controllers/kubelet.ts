@@ -27,7 +27,7 @@ import {
   type Container,
   type Probe,
 } from './pods.js';
-import { keyOf, type Runtime, type Timer } from './runtime.js';
+import type { Runtime, Timer } from './runtime.js';
 import { T } from './types.js';
 
 /** How long a pull of a present image takes, and a stop of a container that heeds SIGTERM. */
@@ -727,5 +727,3 @@ export function startKubelet(rt: Runtime): Kubelet {
     },
   };
 }
-
-export const podKey = keyOf;

@@ -7,13 +7,6 @@ import { T } from './types.js';
 
 const ZONES = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
 
-export interface NodeInfo {
-  name: string;
-  ip: string;
-  /** The subnet's third octet: pods get addresses next to their node's. */
-  subnet: number;
-}
-
 export function nodeIpOf(node: KObject): string {
   const addresses = ((node.status as { addresses?: Array<{ type: string; address: string }> } | undefined)
     ?.addresses ?? []) as Array<{ type: string; address: string }>;

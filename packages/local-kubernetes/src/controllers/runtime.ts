@@ -93,11 +93,6 @@ export class Runtime {
     this.keyed.set(id, timer);
   }
 
-  /** Whether a keyed timer is waiting, and when it was asked for is the caller's business. */
-  hasKeyed(id: string): boolean {
-    return this.keyed.has(id);
-  }
-
   cancelKeyed(id: string): void {
     this.keyed.get(id)?.cancel();
     this.keyed.delete(id);
