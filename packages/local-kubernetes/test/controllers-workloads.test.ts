@@ -149,6 +149,35 @@ describe('StatefulSet', () => {
   });
 });
 
+describe('StatefulSet ordering', () => {
+  test('Parallel starts every pod at once; OrderedReady scales down from the highest ordinal, one at a time', async () => {
+    const w = world();
+    const image = w.image('registry.example/db:1');
+    const parallel = w.create(types.statefulsets, {
+      ...statefulSet('fast', image),
+      spec: { ...(statefulSet('fast', image).spec as object), podManagementPolicy: 'Parallel' },
+    });
+    await w.advance(0);
+    expect(
+      w
+        .podsOf(parallel)
+        .map((p) => p.metadata.name)
+        .sort(),
+    ).toEqual(['fast-0', 'fast-1', 'fast-2']);
+    const ordered = w.create(types.statefulsets, statefulSet('web', image, { replicas: 4 }));
+    await w.advance(60);
+    w.edit(types.statefulsets, 'web', (o) => void ((o.spec as { replicas: number }).replicas = 1));
+    const gone: string[] = [];
+    await w.clock.walk(20_000, 250, () => {
+      for (const p of w.podsOf(ordered))
+        if (p.metadata.deletionTimestamp && !gone.includes(p.metadata.name)) gone.push(p.metadata.name);
+    });
+    expect(gone).toEqual(['web-3', 'web-2', 'web-1']);
+    expect(w.podsOf(ordered).map((p) => p.metadata.name)).toEqual(['web-0']);
+    w.stop();
+  });
+});
+
 describe('DaemonSet', () => {
   function daemonSet(image: string, rollingUpdate: Record<string, unknown> = {}): NewObject {
     return {
