@@ -86,6 +86,49 @@ withKubectl('create -f, get as a table, -o json/yaml, -l and --field-selector', 
 });
 
 withKubectl(
+  'kubectl create from flags sends protobuf: namespace, configmap, secret, deployment, job, service',
+  async () => {
+    expect(await ok(['create', 'namespace', 'team-a'])).toBe('namespace/team-a created\n');
+    await ok(['create', 'configmap', 'settings', '-n', 'team-a', '--from-literal=mode=fast']);
+    await ok(['create', 'secret', 'generic', 'token', '-n', 'team-a', '--from-literal=key=s3cret']);
+    await ok([
+      'create',
+      'deployment',
+      'flags',
+      '-n',
+      'team-a',
+      '--image=nginx:1.27',
+      '--replicas=0',
+      '--port=8080',
+    ]);
+    await ok(['create', 'job', 'once', '-n', 'team-a', '--image=busybox:1', '--', 'echo', 'hi']);
+    await ok(['create', 'service', 'clusterip', 'flags', '-n', 'team-a', '--tcp=80:8080']);
+    const get = async (what: string) => JSON.parse(await ok(['get', what, '-n', 'team-a', '-o', 'json']));
+    expect((await get('configmap/settings')).data).toEqual({ mode: 'fast' });
+    const secret = await get('secret/token');
+    expect(secret).toMatchObject({ type: 'Opaque', data: { key: Buffer.from('s3cret').toString('base64') } });
+    const deploy = await get('deployment/flags');
+    expect(deploy.spec.replicas).toBe(0);
+    expect(deploy.spec.selector).toEqual({ matchLabels: { app: 'flags' } });
+    expect(deploy.spec.template.spec.containers).toEqual([
+      expect.objectContaining({
+        name: 'nginx',
+        image: 'nginx:1.27',
+        ports: [{ containerPort: 8080, protocol: 'TCP' }],
+      }),
+    ]);
+    const job = await get('job/once');
+    expect(job.spec.template.spec).toMatchObject({
+      restartPolicy: 'Never',
+      containers: [expect.objectContaining({ command: ['echo', 'hi'] })],
+    });
+    expect((await get('service/flags')).spec.ports).toEqual([
+      { name: '80-8080', port: 80, protocol: 'TCP', targetPort: 8080 },
+    ]);
+  },
+);
+
+withKubectl(
   'apply: client-side create then a 3-way patch; server-side; dry-run=server; unknown kinds',
   async () => {
     expect(await ok(['apply', '-f', '-'], manifest('shop', 'nginx:1.27'))).toBe(

@@ -7,6 +7,7 @@ import type { ObjectStore } from '../store.js';
 import type { ResourceType } from '../resources.js';
 import type { ClusterOptions } from '../cluster.js';
 import type { FieldOwnership } from './apply.js';
+import { decodeProtobuf } from './protobuf.js';
 
 /** What every handler of a resource request gets. */
 export interface ApiRequest {
@@ -35,12 +36,10 @@ export async function readBody(req: IncomingMessage, binary?: true): Promise<str
   return binary ? all : all.toString('utf8');
 }
 
-/**
- * A JSON body. Typed clients (kubectl create deployment…) send protobuf first; 415 makes client-go
- * fall back to JSON for the rest of its calls, as it does against a server without protobuf.
- */
+/** A JSON body, or a protobuf one of the kinds kubectl's typed clients send (protobuf.ts). */
 export async function readJson(req: IncomingMessage): Promise<unknown> {
   const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
+  if (contentType === 'application/vnd.kubernetes.protobuf') return decodeProtobuf(await readBody(req, true));
   if (contentType && contentType !== 'application/json' && contentType !== '*/*') {
     req.resume();
     throw new StatusError(

@@ -20,18 +20,9 @@ import {
   openApiIndex,
   versionInfo,
 } from './discovery.js';
-import {
-  methodNotAllowed,
-  notFoundPath,
-  readBody,
-  readJson,
-  sendError,
-  sendJson,
-  type ApiRequest,
-} from './http.js';
+import { methodNotAllowed, notFoundPath, readJson, sendError, sendJson, type ApiRequest } from './http.js';
 import { createObject, getObject, listObjects, patchObject, scale, updateObject } from './objects.js';
 import { podLog } from './podlogs.js';
-import { decodeSelfSubjectAccessReview } from './protobuf.js';
 import { watch } from './watch.js';
 
 export interface ApiServerOptions {
@@ -309,12 +300,9 @@ async function selfSubjectAccessReview(
   user: KubernetesUser,
   host: KubernetesHost,
 ): Promise<void> {
-  const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
-  const body = (
-    contentType === 'application/vnd.kubernetes.protobuf'
-      ? decodeSelfSubjectAccessReview(Buffer.from(await readBody(req, true)))
-      : ((await readJson(req)) ?? {})
-  ) as { spec?: { resourceAttributes?: Record<string, string>; nonResourceAttributes?: object } };
+  const body = ((await readJson(req)) ?? {}) as {
+    spec?: { resourceAttributes?: Record<string, string>; nonResourceAttributes?: object };
+  };
   const attributes = body.spec?.resourceAttributes;
   let allowed = true;
   if (attributes) {
