@@ -10,3 +10,4 @@ export * from './poll.js';
 export * from './runner.js';
 export * from './github.js';
 export * from './registry/index.js';
+export * from './kubernetes/index.js';
