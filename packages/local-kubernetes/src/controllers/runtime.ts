@@ -22,7 +22,7 @@ export class Runtime {
   readonly events: EventRecorder;
   private readonly queues = new Map<string, { sync: Sync; keys: Set<string> }>();
   private readonly timers = new Set<Timer>();
-  private readonly keyed = new Map<string, Timer>();
+  private readonly keyed = new Map<string, { timer: Timer; due: number }>();
   private scheduled = false;
   private stopped = false;
 
@@ -85,16 +85,20 @@ export class Runtime {
 
   /** A timer that replaces the previous one set under the same id (a requeue-after). */
   afterKeyed(id: string, ms: number, fn: () => void): void {
-    this.keyed.get(id)?.cancel();
+    const due = this.now() + ms;
+    const existing = this.keyed.get(id);
+    // The same requeue asked again (every sync of a stuck rollout asks it): keep the timer.
+    if (existing?.due === due) return;
+    existing?.timer.cancel();
     const timer = this.after(ms, () => {
       this.keyed.delete(id);
       fn();
     });
-    this.keyed.set(id, timer);
+    this.keyed.set(id, { timer, due });
   }
 
   cancelKeyed(id: string): void {
-    this.keyed.get(id)?.cancel();
+    this.keyed.get(id)?.timer.cancel();
     this.keyed.delete(id);
   }
 
