@@ -474,6 +474,33 @@ describe('delete', () => {
     expect((await api.call('GET', `${PODS}/onnode`)).status).toBe(404);
   });
 
+  test('finalizers hold an object until the update that removes the last one', async () => {
+    const CMS = '/api/v1/namespaces/default/configmaps';
+    await api.call('POST', CMS, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'held', finalizers: ['example.com/hold'] },
+      data: { a: 'b' },
+    });
+    const deleting = await api.call('DELETE', `${CMS}/held`);
+    expect(deleting.status).toBe(200);
+    expect(deleting.json).toMatchObject({
+      kind: 'ConfigMap',
+      metadata: { deletionTimestamp: '2026-11-30T12:00:00Z' },
+    });
+    expect((await api.call('GET', `${CMS}/held`)).status).toBe(200);
+    const released = await api.call(
+      'PATCH',
+      `${CMS}/held`,
+      { metadata: { finalizers: null } },
+      {
+        'content-type': 'application/merge-patch+json',
+      },
+    );
+    expect(released.status).toBe(200);
+    expect((await api.call('GET', `${CMS}/held`)).status).toBe(404);
+  });
+
   test('deleting a namespace takes what is in it', async () => {
     await api.call('POST', '/api/v1/namespaces', {
       apiVersion: 'v1',

@@ -8,7 +8,7 @@ import { gracefulDelete } from '../controllers/deletion.js';
 import { StatusError, badRequest } from '../errors.js';
 import type { KubernetesClock } from '../host.js';
 import { RESOURCE_TYPES, findByPath, storeKeyOf, type ResourceType } from '../resources.js';
-import type { KObject, ObjectStore } from '../store.js';
+import { timestamp, type KObject, type ObjectStore } from '../store.js';
 import { isDryRun, readBody, readJson, sendJson, type ApiRequest } from './http.js';
 import { selection } from './objects.js';
 
@@ -87,6 +87,19 @@ export function deleteWithPropagation(
     );
     if (!d.store.get(type, object.metadata.namespace, object.metadata.name)) d.forget(type, result);
     return result;
+  }
+  // Finalizers hold an object (deletionTimestamp set) until their controllers remove them; the
+  // update that removes the last one deletes it (objects.ts), with Background propagation.
+  if (type.kind !== 'Namespace' && (object.metadata.finalizers?.length ?? 0) > 0) {
+    if (object.metadata.deletionTimestamp) return object;
+    return d.store.update(type, {
+      ...object,
+      metadata: {
+        ...object.metadata,
+        deletionTimestamp: timestamp(d.clock.now()),
+        deletionGracePeriodSeconds: 0,
+      } as KObject['metadata'],
+    });
   }
   const dependents = d.store.dependentsOf(object.metadata.uid);
   if (propagation === 'Orphan') {
@@ -182,7 +195,9 @@ export async function deleteObject(r: ApiRequest, d: Deleter, now: string): Prom
       `namespaces "${object.metadata.name}" is forbidden: this namespace may not be deleted`,
     );
   const deleted = deleteWithPropagation(d, r.type, object, options.propagation, options.gracePeriodSeconds);
-  sendJson(r.res, 200, deletedAnswer(r.type, deleted, now));
+  // An object still there (graceful, or held by finalizers) is answered as it now is.
+  const pending = r.store.get(r.type, r.namespace, r.name!);
+  sendJson(r.res, 200, pending ?? deletedAnswer(r.type, deleted, now));
 }
 
 export async function deleteCollection(r: ApiRequest, d: Deleter, now: string): Promise<void> {

@@ -7,6 +7,7 @@ import type { ObjectStore } from '../store.js';
 import type { ResourceType } from '../resources.js';
 import type { ClusterOptions } from '../cluster.js';
 import type { FieldOwnership } from './apply.js';
+import type { Deleter } from './delete.js';
 import { decodeProtobuf } from './protobuf.js';
 
 /** What every handler of a resource request gets. */
@@ -25,6 +26,8 @@ export interface ApiRequest {
   logs: PodLogs;
   options: ClusterOptions;
   ownership: FieldOwnership;
+  /** Deletes with propagation (an update removing an object's last finalizer deletes it). */
+  deleter?: Deleter;
 }
 
 export async function readBody(req: IncomingMessage): Promise<string>;

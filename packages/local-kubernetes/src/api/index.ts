@@ -198,6 +198,7 @@ export function createApiServer({ store, host, logs, options }: ApiServerOptions
           logs,
           options,
           ownership,
+          deleter,
         };
         await resourceVerb(r, verb, deleter);
         return;

@@ -6,6 +6,7 @@ import { StatusError, badRequest, notFound } from '../errors.js';
 import { findByPath, groupVersionOf, type ResourceType } from '../resources.js';
 import { nameSuffix, timestamp, type KObject } from '../store.js';
 import { applyDefaults } from './defaults.js';
+import { deleteWithPropagation } from './delete.js';
 import { isDryRun, readBody, readJson, sendJson, wantsTable, type ApiRequest } from './http.js';
 import { PatchError, jsonPatch, mergePatch, type Json } from './patch/json.js';
 import { strategicMergePatch } from './patch/strategic.js';
@@ -229,6 +230,13 @@ function store(r: ApiRequest, existing: KObject, next: KObject, subresource?: 's
   }
   const stored = r.store.update(r.type, next, subresource ? { subresource } : {});
   r.ownership.recordUpdate(managerOf(r), existing, stored);
+  if (
+    stored.metadata.deletionTimestamp &&
+    !stored.metadata.finalizers?.length &&
+    r.type.kind !== 'Pod' &&
+    r.deleter
+  )
+    deleteWithPropagation(r.deleter, r.type, stored, 'Background');
   return stored;
 }
 

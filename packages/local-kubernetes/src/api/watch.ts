@@ -20,7 +20,9 @@ export function watch(r: ApiRequest, onEnd: (status: number) => void): void {
   const resource = storeKeyOf(r.type);
   const name = r.name;
   const table = wantsTable(r.req);
-  const rv = r.query.get('resourceVersion') ?? undefined;
+  // sendInitialEvents (client-go's watch-list): the current objects first, whatever the version.
+  const initialEvents = r.query.get('sendInitialEvents') === 'true';
+  const rv = initialEvents ? undefined : (r.query.get('resourceVersion') ?? undefined);
   const selected = (o: KObject) => matches(o) && (name === undefined || o.metadata.name === name);
   const key = (o: KObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 
@@ -102,7 +104,7 @@ export function watch(r: ApiRequest, onEnd: (status: number) => void): void {
   const unsubscribe = r.store.subscribe(deliver);
   for (const change of replay) deliver(change);
 
-  if (r.query.get('sendInitialEvents') === 'true' && r.query.get('allowWatchBookmarks') === 'true')
+  if (initialEvents && r.query.get('allowWatchBookmarks') === 'true')
     write('BOOKMARK', bookmark(r, { 'k8s.io/initial-events-end': 'true' }));
 
   const bookmarks =
