@@ -293,6 +293,38 @@ describe('Job', () => {
     w.stop();
   });
 
+  test('Indexed: a pod per completion index (named and annotated with it), completedIndexes as ranges', async () => {
+    const w = world();
+    const image = w.image('registry.example/migrate:1', { 'local-aws.exit-after': '5s' });
+    const j = w.create(types.jobs, job(image, { completions: 4, parallelism: 3, completionMode: 'Indexed' }));
+    await w.advance(0);
+    expect(
+      w
+        .podsOf(j)
+        .map((p) => p.metadata.annotations?.['batch.kubernetes.io/job-completion-index'])
+        .sort(),
+    ).toEqual(['0', '1', '2']);
+    expect(
+      w
+        .podsOf(j)
+        .every((p) =>
+          p.metadata.name.startsWith(
+            `migrate-${p.metadata.labels?.['batch.kubernetes.io/job-completion-index']}-`,
+          ),
+        ),
+    ).toBe(true);
+    await w.advance(7);
+    expect(statusOf(w.get(types.jobs, 'migrate'))).toMatchObject({
+      succeeded: 3,
+      completedIndexes: '0-2',
+      active: 1,
+    });
+    await w.advance(7);
+    expect(statusOf(w.get(types.jobs, 'migrate'))).toMatchObject({ succeeded: 4, completedIndexes: '0-3' });
+    expect(condition(w.get(types.jobs, 'migrate'), 'Complete')).toMatchObject({ status: 'True' });
+    w.stop();
+  });
+
   test('backoffLimit 2: pods fail, are replaced after 10 s then 20 s, and the third failure fails the Job (BackoffLimitExceeded)', async () => {
     const w = world();
     const image = w.image('registry.example/migrate:bad', { 'local-aws.exit-code': '1' });

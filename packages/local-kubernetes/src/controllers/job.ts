@@ -38,12 +38,36 @@ interface JobStatus {
   uncountedTerminatedPods?: Record<string, unknown>;
 }
 
+interface Tally {
+  succeeded: Set<string>;
+  failed: Set<string>;
+  /** Indexed Jobs: the completion indexes that have succeeded. */
+  indexes: Set<number>;
+  lastFailure: number;
+}
+
+const INDEX = 'batch.kubernetes.io/job-completion-index';
+const indexOf = (pod: KObject) => Number(pod.metadata.annotations?.[INDEX] ?? -1);
+
+/** status.completedIndexes: "0-2,4". */
+function ranges(indexes: number[]): string {
+  const sorted = [...indexes].sort((a, b) => a - b);
+  const out: string[] = [];
+  for (let i = 0; i < sorted.length;) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
+    out.push(i === j ? `${sorted[i]}` : `${sorted[i]}-${sorted[j]}`);
+    i = j + 1;
+  }
+  return out.join(',');
+}
+
 const finished = (status: JobStatus) =>
   (status.conditions ?? []).some((c) => ['Complete', 'Failed'].includes(c.type) && c.status === 'True');
 
 export function startJobController(rt: Runtime): (change: Change) => void {
   /** Pods already counted as succeeded or failed, per Job uid (the real controller's tracking finalizers). */
-  const counted = new Map<string, { succeeded: Set<string>; failed: Set<string>; lastFailure: number }>();
+  const counted = new Map<string, Tally>();
   rt.register(NAME, (key) => sync(rt, key, counted));
   return (change) => {
     if (change.resource === 'jobs.batch') {
@@ -67,11 +91,7 @@ function condition(type: string, reason: string, message: string, now: number): 
   };
 }
 
-function sync(
-  rt: Runtime,
-  key: string,
-  counted: Map<string, { succeeded: Set<string>; failed: Set<string>; lastFailure: number }>,
-): void {
+function sync(rt: Runtime, key: string, counted: Map<string, Tally>): void {
   const [namespace, name] = splitKey(key);
   const job = rt.store.get(T.jobs, namespace, name);
   if (!job) return;
@@ -82,7 +102,10 @@ function sync(
     rt.events.record(job, { type, reason, message, component: COMPONENT });
   let tally = counted.get(job.metadata.uid);
   if (!tally)
-    counted.set(job.metadata.uid, (tally = { succeeded: new Set(), failed: new Set(), lastFailure: 0 }));
+    counted.set(
+      job.metadata.uid,
+      (tally = { succeeded: new Set(), failed: new Set(), indexes: new Set(), lastFailure: 0 }),
+    );
   const pods = rt.store.list(T.pods, namespace).filter((p) => controllerOf(p)?.uid === job.metadata.uid);
   for (const pod of pods) {
     const phase = podStatusOf(pod).phase;
@@ -98,7 +121,11 @@ function sync(
     (n, p) => n + (podStatusOf(p).containerStatuses ?? []).reduce((m, c) => m + (c.restartCount ?? 0), 0),
     0,
   );
-  const succeeded = tally.succeeded.size;
+  const indexed = spec.completionMode === 'Indexed' && typeof spec.completions === 'number';
+  for (const pod of pods)
+    if (indexed && podStatusOf(pod).phase === 'Succeeded' && indexOf(pod) >= 0)
+      tally.indexes.add(indexOf(pod));
+  const succeeded = indexed ? tally.indexes.size : tally.succeeded.size;
   const failed = tally.failed.size;
   const status: JobStatus = {
     ...structuredClone(previous),
@@ -157,6 +184,13 @@ function sync(
       event('Normal', 'Completed', 'Job completed');
     }
   } else if (!spec.suspend) {
+    // Indexed: one pod per index not yet succeeded nor running, lowest first.
+    const activeIndexes = new Set(active.map(indexOf));
+    const missingIndexes = indexed
+      ? Array.from({ length: completions! }, (_, i) => i).filter(
+          (i) => !tally.indexes.has(i) && !activeIndexes.has(i),
+        )
+      : [];
     const remaining = completions === null ? (succeeded > 0 ? 0 : parallelism) : completions - succeeded;
     const want = Math.min(parallelism, remaining) - active.length;
     // A failed pod is replaced after the back-off: 10 s × 2^(failures − 1), at most 6 min.
@@ -165,7 +199,9 @@ function sync(
     if (want > 0 && failed > 0 && at > now)
       rt.afterKeyed(`${NAME}/${key}`, at - now, () => rt.enqueue(NAME, key));
     else
-      for (let i = 0; i < want; i++) {
+      for (const index of indexed
+        ? missingIndexes.slice(0, Math.max(0, want))
+        : Array.from({ length: Math.max(0, want) }, () => -1)) {
         const labels = {
           'batch.kubernetes.io/controller-uid': job.metadata.uid,
           'batch.kubernetes.io/job-name': name,
@@ -178,9 +214,10 @@ function sync(
           podFromTemplate(
             template,
             job,
-            { generateName: `${name}-` },
+            { generateName: index >= 0 ? `${name}-${index}-` : `${name}-` },
             {
-              labels,
+              labels: index >= 0 ? { ...labels, [INDEX]: String(index) } : labels,
+              ...(index >= 0 ? { annotations: { [INDEX]: String(index) } } : {}),
               spec: { restartPolicy: template.spec?.restartPolicy ?? 'Never' },
             },
           ),
@@ -197,6 +234,7 @@ function sync(
     failed,
     terminating: current.filter((p) => !isTerminal(p) && p.metadata.deletionTimestamp).length,
     uncountedTerminatedPods: {},
+    ...(indexed ? { completedIndexes: ranges([...tally.indexes]) } : {}),
   });
   modify(
     rt,
