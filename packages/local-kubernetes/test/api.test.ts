@@ -662,6 +662,40 @@ describe('pods/log', () => {
     );
   });
 
+  test('follow streams new lines until the container stops', async () => {
+    await podWith('tail', ['app'], running(['app']));
+    api.cluster.logs.append('default', 'tail', 'app', { time: api.clock.now(), text: 'first' });
+    const res = await fetch(`${api.url}${PODS}/tail/log?follow=true`, {
+      headers: { authorization: 'Bearer admin-token' },
+    });
+    expect(res.headers.get('content-type')).toBe('text/plain');
+    const reader = res.body!.getReader();
+    let text = '';
+    const readUntil = async (want: string) => {
+      while (!text.includes(want)) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        text += Buffer.from(value).toString('utf8');
+      }
+    };
+    await readUntil('first\n');
+    api.cluster.logs.append('default', 'tail', 'app', { time: api.clock.now(), text: 'second' });
+    await readUntil('second\n');
+    const current = (await api.call('GET', `${PODS}/tail`)).json;
+    await api.call('PUT', `${PODS}/tail/status`, {
+      ...current,
+      status: {
+        ...current.status,
+        containerStatuses: [
+          { name: 'app', ready: false, restartCount: 0, state: { terminated: { exitCode: 0 } } },
+        ],
+      },
+    });
+    const rest = await reader.read();
+    expect(rest.done).toBe(true);
+    expect(text).toBe('first\nsecond\n');
+  });
+
   test('the kubelet refusals: several containers, waiting containers, no previous instance', async () => {
     await podWith('two', ['a', 'b'], running(['a', 'b']));
     const choose = await api.call('GET', `${PODS}/two/log`);
