@@ -325,6 +325,32 @@ describe('Job', () => {
     w.stop();
   });
 
+  test('suspend: its pods are deleted (Suspended JobSuspended); resumed, it runs again (JobResumed)', async () => {
+    const w = world();
+    const image = w.image('registry.example/migrate:1', { 'local-aws.exit-after': '60s' });
+    const j = w.create(types.jobs, job(image));
+    await w.advance(5);
+    w.edit(types.jobs, 'migrate', (o) => void ((o.spec as { suspend: boolean }).suspend = true));
+    await w.advance(2);
+    expect(w.podsOf(j)).toHaveLength(0);
+    expect(condition(w.get(types.jobs, 'migrate'), 'Suspended')).toMatchObject({
+      status: 'True',
+      reason: 'JobSuspended',
+      message: 'Job suspended',
+    });
+    w.edit(types.jobs, 'migrate', (o) => void ((o.spec as { suspend: boolean }).suspend = false));
+    await w.advance(2);
+    expect(condition(w.get(types.jobs, 'migrate'), 'Suspended')).toMatchObject({
+      status: 'False',
+      reason: 'JobResumed',
+    });
+    expect(statusOf(w.get(types.jobs, 'migrate'))).toMatchObject({ active: 1 });
+    expect(w.eventsOf(w.get(types.jobs, 'migrate'))).toEqual(
+      expect.arrayContaining(['Suspended: Job suspended', 'Resumed: Job resumed']),
+    );
+    w.stop();
+  });
+
   test('backoffLimit 2: pods fail, are replaced after 10 s then 20 s, and the third failure fails the Job (BackoffLimitExceeded)', async () => {
     const w = world();
     const image = w.image('registry.example/migrate:bad', { 'local-aws.exit-code': '1' });

@@ -183,7 +183,31 @@ function sync(rt: Runtime, key: string, counted: Map<string, Tally>): void {
       status.completionTime = timestamp(now);
       event('Normal', 'Completed', 'Job completed');
     }
-  } else if (!spec.suspend) {
+  } else if (spec.suspend) {
+    // Suspended: its pods go, and the Suspended condition says so.
+    for (const pod of active) {
+      gracefulDelete(rt.store, rt.host.clock, namespace!, pod.metadata.name);
+      event('Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`);
+    }
+    const suspended = status.conditions!.find((c) => c.type === 'Suspended');
+    if (suspended?.status !== 'True') {
+      status.conditions = [
+        ...status.conditions!.filter((c) => c.type !== 'Suspended'),
+        { ...condition('Suspended', 'JobSuspended', 'Job suspended', now) },
+      ];
+      event('Normal', 'Suspended', 'Job suspended');
+    }
+  } else {
+    const suspended = status.conditions!.find((c) => c.type === 'Suspended');
+    if (suspended?.status === 'True') {
+      status.conditions = [
+        ...status.conditions!.filter((c) => c.type !== 'Suspended'),
+        { ...condition('Suspended', 'JobResumed', 'Job resumed', now), status: 'False' },
+      ];
+      // A resumed Job's active deadline counts from now.
+      status.startTime = timestamp(now);
+      event('Normal', 'Resumed', 'Job resumed');
+    }
     // Indexed: one pod per index not yet succeeded nor running, lowest first.
     const activeIndexes = new Set(active.map(indexOf));
     const missingIndexes = indexed
