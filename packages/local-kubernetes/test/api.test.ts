@@ -839,7 +839,7 @@ describe('tables', () => {
     expect(table.rows[0].object).toMatchObject({ kind: 'PartialObjectMetadata', metadata: { name: 'web' } });
   });
 
-  test('deployments: Name, Ready, Up-to-date, Available, Age; a generic kind: Name, Age', async () => {
+  test('deployments: Name, Ready, Up-to-date, Available, Age; serviceaccounts with includeObject=Object', async () => {
     await api.call('POST', DEPLOYMENTS, deployment('web'));
     const table = (await api.call('GET', `${DEPLOYMENTS}/web`, undefined, TABLE)).json;
     expect(
@@ -861,8 +861,49 @@ describe('tables', () => {
         TABLE,
       )
     ).json;
-    expect(generic.columnDefinitions.map((c: { name: string }) => c.name)).toEqual(['Name', 'Age']);
+    expect(generic.columnDefinitions.map((c: { name: string }) => c.name)).toEqual([
+      'Name',
+      'Secrets',
+      'Age',
+    ]);
     expect(generic.rows[0].object.kind).toBe('ServiceAccount');
+  });
+
+  test('horizontalpodautoscalers: Reference, Targets, MinPods, MaxPods, Replicas', async () => {
+    await api.call('POST', '/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers', {
+      apiVersion: 'autoscaling/v2',
+      kind: 'HorizontalPodAutoscaler',
+      metadata: { name: 'web' },
+      spec: {
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' },
+        minReplicas: 2,
+        maxReplicas: 5,
+        metrics: [
+          {
+            type: 'Resource',
+            resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } },
+          },
+        ],
+      },
+    });
+    const table = (
+      await api.call(
+        'GET',
+        '/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers',
+        undefined,
+        TABLE,
+      )
+    ).json;
+    expect(table.columnDefinitions.map((c: { name: string }) => c.name)).toEqual([
+      'Name',
+      'Reference',
+      'Targets',
+      'MinPods',
+      'MaxPods',
+      'Replicas',
+      'Age',
+    ]);
+    expect(table.rows[0].cells).toEqual(['web', 'Deployment/web', 'cpu: <unknown>/70%', 2, 5, 0, '0s']);
   });
 });
 

@@ -389,6 +389,76 @@ const PRINTERS: Record<string, Printer> = {
   },
 };
 
+Object.assign(PRINTERS, {
+  ServiceAccount: {
+    columns: [NAME, col('Secrets', 'integer'), AGE],
+    row: (s: Any, now: number) => [
+      s.metadata.name,
+      (s.secrets ?? []).length,
+      since(now, s.metadata.creationTimestamp),
+    ],
+  },
+  ControllerRevision: {
+    columns: [NAME, col('Controller'), col('Revision', 'integer'), AGE],
+    row: (c: Any, now: number) => {
+      const owner = (c.metadata.ownerReferences ?? []).find((o: Any) => o.controller);
+      const controller = owner
+        ? `${String(owner.kind).toLowerCase()}.${String(owner.apiVersion).split('/')[0]}/${owner.name}`
+        : '<none>';
+      return [c.metadata.name, controller, c.revision ?? 0, since(now, c.metadata.creationTimestamp)];
+    },
+  },
+  Ingress: {
+    columns: [NAME, col('Class'), col('Hosts'), col('Address'), col('Ports'), AGE],
+    row: (i: Any, now: number) => {
+      const hosts = (i.spec?.rules ?? []).map((r: Any) => r.host ?? '*');
+      const address = (i.status?.loadBalancer?.ingress ?? []).map((a: Any) => a.ip ?? a.hostname).join(',');
+      return [
+        i.metadata.name,
+        i.spec?.ingressClassName ?? '<none>',
+        hosts.length ? hosts.join(',') : '*',
+        address,
+        (i.spec?.tls ?? []).length ? '80, 443' : '80',
+        since(now, i.metadata.creationTimestamp),
+      ];
+    },
+  },
+  HorizontalPodAutoscaler: {
+    columns: [
+      NAME,
+      col('Reference'),
+      col('Targets'),
+      col('MinPods', 'integer'),
+      col('MaxPods', 'integer'),
+      col('Replicas', 'integer'),
+      AGE,
+    ],
+    row: (h: Any, now: number) => {
+      const ref = h.spec?.scaleTargetRef ?? {};
+      const targets = (h.spec?.metrics ?? [])
+        .map((m: Any) => {
+          const target = m.resource?.target;
+          const current = (h.status?.currentMetrics ?? []).find(
+            (c: Any) => c.resource?.name === m.resource?.name,
+          )?.resource?.current;
+          if (target?.averageUtilization !== undefined)
+            return `${m.resource.name}: ${current?.averageUtilization !== undefined ? `${current.averageUtilization}%` : '<unknown>'}/${target.averageUtilization}%`;
+          return '<unknown>';
+        })
+        .join(', ');
+      return [
+        h.metadata.name,
+        `${ref.kind}/${ref.name}`,
+        targets || '<none>',
+        h.spec?.minReplicas ?? 1,
+        h.spec?.maxReplicas ?? 0,
+        h.status?.currentReplicas ?? 0,
+        since(now, h.metadata.creationTimestamp),
+      ];
+    },
+  },
+} satisfies Record<string, Printer>);
+
 const GENERIC: Printer = {
   columns: [NAME, AGE],
   row: (o, now) => [o.metadata.name, since(now, o.metadata.creationTimestamp)],
