@@ -1,6 +1,7 @@
 // The controllers on a stepped clock, judged by kube-controller-manager's and the kubelet's
 // documented behaviour and numbers.
 import { gracefulDelete } from '../src/controllers/index.js';
+import { validReference } from '../src/controllers/kubelet.js';
 import type { KObject, NewObject } from '../src/store.js';
 import {
   condition,
@@ -1027,6 +1028,51 @@ describe('a pod whose image changes', () => {
       state: { running: {} },
     });
     expect(w.pulls).toEqual([v1, v2]);
+    w.stop();
+  });
+});
+
+describe('an image reference the kubelet cannot parse', () => {
+  test('references as distribution/reference reads them', () => {
+    const valid = [
+      'nginx',
+      'nginx:1.25',
+      '123456789012.dkr.ecr.us-east-1.amazonaws.com/web:1',
+      'localhost:5000/a/b:c',
+      `registry.example/web@sha256:${'a'.repeat(64)}`,
+      `registry.example/web:1@sha256:${'b'.repeat(64)}`,
+      'a_b/c__d/e-f',
+    ];
+    const invalid = [
+      'Nginx',
+      'nginx:',
+      'nginx::1',
+      'web:tag with space',
+      ':1',
+      'a//b',
+      'nginx:-x',
+      'registry.example/web@sha256:xyz',
+      '',
+    ];
+    expect(valid.filter((r) => !validReference(r))).toEqual([]);
+    expect(invalid.filter((r) => validReference(r))).toEqual([]);
+  });
+
+  test('InvalidImageName, with InspectFailed and "Error: InvalidImageName", and no pull', async () => {
+    const w = world();
+    w.create(types.pods, pod('bad', { image: 'registry.example/Web:1' }));
+    await w.advance(30);
+    const message =
+      'Failed to apply default image tag "registry.example/Web:1": couldn\'t parse image name "registry.example/Web:1": invalid reference format';
+    expect(containerOf(w.get(types.pods, 'bad')).state.waiting).toEqual({
+      reason: 'InvalidImageName',
+      message,
+    });
+    expect(w.eventsOf(w.get(types.pods, 'bad')).slice(1)).toEqual([
+      `InspectFailed: ${message}`,
+      'Failed: Error: InvalidImageName',
+    ]);
+    expect(w.pulls).toEqual([]);
     w.stop();
   });
 });

@@ -111,6 +111,16 @@ const repositoryOf = (image: string) => {
   return colon > slash ? image.slice(0, colon) : image;
 };
 
+// distribution/reference's grammar: [domain[:port]/]path[:tag][@digest], path components lowercase.
+const DOMAIN =
+  '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*(?::[0-9]+)?';
+const PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|[-]*)[a-z0-9]+)*';
+const REFERENCE = new RegExp(
+  `^(?:${DOMAIN}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*(?::[\\w][\\w.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$`,
+);
+export const validReference = (image: string) =>
+  image.length > 0 && image.length <= 255 + 128 + 80 && REFERENCE.test(image);
+
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 
 export interface Kubelet {
@@ -284,6 +294,15 @@ export function startKubelet(rt: Runtime): Kubelet {
 
   function start(p: PodRun, run: Run): void {
     const attempt = ++run.attempt;
+    if (!validReference(run.image)) {
+      // The kubelet cannot even name what to pull: InvalidImageName, for good (the spec must change).
+      const message = `Failed to apply default image tag "${run.image}": couldn't parse image name "${run.image}": invalid reference format`;
+      run.state = { waiting: { reason: 'InvalidImageName', message } };
+      event(p, run, 'Warning', 'InspectFailed', message);
+      event(p, run, 'Warning', 'Failed', 'Error: InvalidImageName');
+      writeStatus(p);
+      return;
+    }
     const present = images.get(p.node)?.get(run.image);
     if (present && pullPolicy(run.spec) !== 'Always') {
       run.info = present;
