@@ -1,0 +1,205 @@
+// Following a Deployment's rollout with watches (the Deployment and its pods), by kubectl's status
+// rules, stopping as soon as the verdict is decidable: done, ProgressDeadlineExceeded, or a new pod
+// that cannot come up (see podFailure); otherwise at the deadline.
+import type { KubeObject, KubernetesClient, ResourceRef, RolloutStatus } from '@aws-containers/core';
+import { podFailure, type PodFailure } from './diagnose.js';
+import { record } from './manifests.js';
+
+export type FollowState = 'COMPLETED' | 'FAILED' | 'TIMED_OUT' | 'CANCELLED';
+
+export interface FollowResult {
+  state: FollowState;
+  /** kubectl's last sentence, or why it failed. */
+  message: string;
+  failure?: PodFailure;
+  deployment: KubeObject;
+  /** The ReplicaSet of the Deployment's current revision, when seen. */
+  newReplicaSet?: KubeObject;
+  /** The new ReplicaSet's pods as last seen. */
+  pods: KubeObject[];
+}
+
+export interface FollowRequest {
+  client: KubernetesClient;
+  /** The step's signal: aborting it ends the follow as CANCELLED. */
+  signal: AbortSignal;
+  namespace: string;
+  name: string;
+  timeoutMs: number;
+  maxRestarts: number;
+  /** kubectl's rule for a Deployment (core). */
+  status: (deployment: KubeObject) => RolloutStatus;
+  /** Each new kubectl sentence, as it changes. */
+  onProgress?: (message: string) => void;
+  /** Counts the watch events and the calls, for the summary. */
+  stats?: { events: number; calls: number };
+}
+
+export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
+
+export function revisionOf(object: KubeObject | undefined): string | undefined {
+  return object?.metadata.annotations?.[REVISION_ANNOTATION];
+}
+
+/** `a=b,c=d` from a selector's matchLabels (matchExpressions are left to the owner check). */
+export function labelSelectorOf(deployment: KubeObject): string | undefined {
+  const labels = record(record(record(deployment.spec)?.selector)?.matchLabels);
+  if (!labels) return undefined;
+  const parts = Object.entries(labels).map(([k, v]) => `${k}=${String(v)}`);
+  return parts.length > 0 ? parts.join(',') : undefined;
+}
+
+const deploymentsRef = (namespace: string, name?: string): ResourceRef => ({
+  group: 'apps',
+  version: 'v1',
+  plural: 'deployments',
+  namespace,
+  ...(name && { name }),
+});
+
+export async function followDeployment(request: FollowRequest): Promise<FollowResult> {
+  const { client, namespace, name, maxRestarts } = request;
+  const stats = request.stats ?? { events: 0, calls: 0 };
+  const inner = new AbortController();
+  const onAbort = () => inner.abort(request.signal.reason);
+  if (request.signal.aborted) onAbort();
+  else request.signal.addEventListener('abort', onAbort, { once: true });
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    inner.abort(new Error('timeout'));
+  }, request.timeoutMs);
+  const signal = inner.signal;
+
+  let deployment: KubeObject = await client.get(deploymentsRef(namespace, name), { signal });
+  stats.calls++;
+  const pods = new Map<string, KubeObject>();
+  const replicaSets = new Map<string, KubeObject>();
+  const unpullable = new Set<string>();
+  let lastMessage = '';
+  let verdict: Omit<FollowResult, 'deployment' | 'pods' | 'newReplicaSet'> | undefined;
+  let settle: () => void = () => undefined;
+  const settled = new Promise<void>((resolve) => (settle = resolve));
+
+  const conclude = (v: NonNullable<typeof verdict>) => {
+    if (verdict) return;
+    verdict = v;
+    settle();
+    inner.abort(new Error('verdict'));
+  };
+
+  const newReplicaSet = (): KubeObject | undefined => {
+    const revision = revisionOf(deployment);
+    return [...replicaSets.values()].find(
+      (rs) =>
+        revisionOf(rs) === revision &&
+        rs.metadata.ownerReferences?.some((o) => o.uid === deployment.metadata.uid),
+    );
+  };
+  const newPods = (): KubeObject[] => {
+    const rs = newReplicaSet();
+    if (!rs) return [];
+    return [...pods.values()].filter((p) =>
+      p.metadata.ownerReferences?.some((o) => o.uid === rs.metadata.uid),
+    );
+  };
+
+  const judgeDeployment = () => {
+    const status = request.status(deployment);
+    if (status.message !== lastMessage) {
+      lastMessage = status.message;
+      request.onProgress?.(status.message);
+    }
+    if (status.failed) conclude({ state: 'FAILED', message: status.failed });
+    else if (status.done) conclude({ state: 'COMPLETED', message: status.message });
+  };
+  const judgePods = () => {
+    for (const pod of newPods()) {
+      const failure = podFailure(pod, maxRestarts, unpullable);
+      if (failure) {
+        conclude({ state: 'FAILED', message: `${failure.pod}: ${failure.message}`, failure });
+        return;
+      }
+    }
+  };
+
+  const selector = labelSelectorOf(deployment);
+  const rsRef: ResourceRef = { group: 'apps', version: 'v1', plural: 'replicasets', namespace };
+  const podsRef: ResourceRef = { group: '', version: 'v1', plural: 'pods', namespace };
+
+  const watchDeployment = async () => {
+    for await (const event of client.watch(deploymentsRef(namespace), {
+      signal,
+      fieldSelector: `metadata.name=${name}`,
+      resourceVersion: deployment.metadata.resourceVersion,
+    })) {
+      stats.events++;
+      if (event.type === 'DELETED') {
+        conclude({ state: 'FAILED', message: `deployment "${name}" was deleted during the rollout` });
+        return;
+      }
+      if (event.type === 'BOOKMARK') continue;
+      deployment = event.object;
+      judgeDeployment();
+      judgePods();
+    }
+  };
+  const watchList = async (ref: ResourceRef, into: Map<string, KubeObject>, onChange: () => void) => {
+    const listed = await client.list(ref, { signal, ...(selector && { labelSelector: selector }) });
+    stats.calls++;
+    for (const item of listed.items) into.set(item.metadata.name, item);
+    onChange();
+    for await (const event of client.watch(ref, {
+      signal,
+      ...(selector && { labelSelector: selector }),
+      resourceVersion: listed.resourceVersion,
+    })) {
+      stats.events++;
+      if (event.type === 'BOOKMARK') continue;
+      if (event.type === 'DELETED') into.delete(event.object.metadata.name);
+      else into.set(event.object.metadata.name, event.object);
+      onChange();
+    }
+  };
+
+  judgeDeployment();
+  const loops = [
+    watchDeployment(),
+    watchList(rsRef, replicaSets, judgePods),
+    watchList(podsRef, pods, judgePods),
+  ];
+  const loopError = Promise.all(
+    loops.map((loop) =>
+      loop.catch((error: unknown) => {
+        if (!signal.aborted) throw error;
+      }),
+    ),
+  );
+  try {
+    await Promise.race([
+      settled,
+      loopError.then(() => settled),
+      signal.aborted ? Promise.resolve() : abortPromise(signal),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    request.signal.removeEventListener('abort', onAbort);
+    if (!inner.signal.aborted) inner.abort(new Error('done'));
+    await Promise.allSettled(loops);
+  }
+  const result = { deployment, newReplicaSet: newReplicaSet(), pods: newPods() };
+  if (verdict) return { ...verdict, ...result };
+  if (request.signal.aborted) return { state: 'CANCELLED', message: lastMessage, ...result };
+  if (timedOut) {
+    return {
+      state: 'TIMED_OUT',
+      message: `timeout after ${Math.round(request.timeoutMs / 1000)} s: ${lastMessage}`,
+      ...result,
+    };
+  }
+  return { state: 'FAILED', message: lastMessage || 'the watches ended', ...result };
+}
+
+function abortPromise(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+}
