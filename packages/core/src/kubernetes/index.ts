@@ -2,3 +2,4 @@
 // status rules and its undo.
 export * from './types.js';
 export * from './eks.js';
+export * from './client.js';

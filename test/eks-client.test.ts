@@ -1,0 +1,366 @@
+// core's Kubernetes side against local-aws's EKS, judged by local-aws (the token), local-kubernetes
+// (the API) and kubectl 1.32: the EKS token made in process is accepted (and refused once expired
+// or for another cluster), the client's calls work, a watch survives a server close and a 410,
+// undoDeployment does what `kubectl rollout undo` does, and the status rules reach kubectl's verdict.
+import { jest } from '@jest/globals';
+import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { defaultNetwork, startLocalAws, type LocalAws } from '@aws-containers/local-aws';
+import {
+  KubernetesApiError,
+  createKubernetesClient,
+  describeEksCluster,
+  eksToken,
+  eksTokenProvider,
+  type KubeObject,
+  type KubernetesClient,
+  type ResourceRef,
+  type WatchEvent,
+} from '@aws-containers/core';
+import { requireTool } from './helpers/tools.js';
+
+jest.setTimeout(120_000);
+const run = promisify(execFile);
+const KUBECTL = '/usr/bin/kubectl';
+const withKubectl = requireTool('kubectl', KUBECTL);
+
+const ACCOUNT = '000000000000';
+const REGION = 'us-east-1';
+const ADMIN = { accessKeyId: 'AKIAADMIN', secretAccessKey: 'admin-secret' };
+const STRANGER = {
+  accessKeyId: 'AKIASTRANGER',
+  secretAccessKey: 'stranger-secret',
+  arn: `arn:aws:iam::${ACCOUNT}:user/stranger`,
+};
+const signal = new AbortController().signal;
+const deployments = (name?: string): ResourceRef => ({
+  group: 'apps',
+  version: 'v1',
+  plural: 'deployments',
+  namespace: 'default',
+  ...(name ? { name } : {}),
+});
+
+let local: LocalAws;
+let eks: EKSClient;
+let endpoint: string;
+let caPem: string;
+let client: KubernetesClient;
+let temp: string;
+let kubeconfig: string;
+
+/** Advances the simulated clock in steps, giving the controllers and watches real time between. */
+async function advance(ms: number, step = 1_000): Promise<void> {
+  for (let done = 0; done < ms; done += step) {
+    await local.clock.advance(step);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+beforeAll(async () => {
+  local = await startLocalAws({ steppedClock: true, credentials: [ADMIN, STRANGER] });
+  eks = new EKSClient({ endpoint: local.endpoint, region: REGION, credentials: ADMIN, maxAttempts: 1 });
+  const vpc = { subnetIds: defaultNetwork().subnetIds.slice(0, 2) };
+  const roleArn = `arn:aws:iam::${ACCOUNT}:role/eks-cluster`;
+  await eks.send(new CreateClusterCommand({ name: 'prod', roleArn, resourcesVpcConfig: vpc }));
+  await eks.send(new CreateClusterCommand({ name: 'staging', roleArn, resourcesVpcConfig: vpc }));
+  await local.clock.advance(10 * 60_000);
+  const cluster = await describeEksCluster(eks, 'prod', signal);
+  endpoint = cluster.endpoint;
+  caPem = cluster.caPem;
+  client = createKubernetesClient({
+    endpoint,
+    caPem,
+    token: eksTokenProvider({ cluster: 'prod', region: REGION, credentials: ADMIN, env: {} }),
+    userAgent: 'eks-client-test',
+  });
+  temp = mkdtempSync(join(tmpdir(), 'eks-client-'));
+  // kubectl gets its token from a kubeconfig file, never from its command line.
+  const { token } = await eksToken({ cluster: 'prod', region: REGION, credentials: ADMIN, env: {} });
+  kubeconfig = join(temp, 'kubeconfig');
+  writeFileSync(join(temp, 'ca.crt'), caPem);
+  writeFileSync(
+    kubeconfig,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [
+        { name: 'prod', cluster: { server: endpoint, 'certificate-authority': join(temp, 'ca.crt') } },
+      ],
+      users: [{ name: 'admin', user: { token } }],
+      contexts: [{ name: 'prod', context: { cluster: 'prod', user: 'admin', namespace: 'default' } }],
+      'current-context': 'prod',
+    }),
+    { mode: 0o600 },
+  );
+});
+afterAll(async () => {
+  await local?.stop();
+  if (temp) rmSync(temp, { recursive: true, force: true });
+});
+
+function kubectl(...args: string[]) {
+  return run(KUBECTL, ['--kubeconfig', kubeconfig, '--request-timeout=20s', ...args], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: temp, KUBECACHEDIR: join(temp, 'cache') },
+  });
+}
+
+function deployment(name: string, image: string, extra: Record<string, unknown> = {}): KubeObject {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace: 'default' },
+    spec: {
+      replicas: 2,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: { containers: [{ name: 'app', image }] },
+      },
+      ...extra,
+    },
+  };
+}
+
+describe('EKS authentication', () => {
+  test('DescribeCluster gives the endpoint and CA local-aws serves', () => {
+    expect(endpoint).toBe(local.admin.eks.endpoint('prod'));
+    expect(caPem).toBe(readFileSync(local.caCertPath, 'utf8'));
+  });
+
+  test('a token made in process is accepted; once expired, or for another cluster, it is refused', async () => {
+    const version = await client.resources('', 'v1', { signal });
+    expect(version.map((r) => r.name)).toEqual(expect.arrayContaining(['pods', 'configmaps', 'namespaces']));
+    const refusals = local.admin.eks.authenticationRefusals().length;
+    const stale = await eksToken({
+      cluster: 'prod',
+      region: REGION,
+      credentials: ADMIN,
+      env: {},
+      now: new Date(Date.now() - 16 * 60_000),
+    });
+    const other = await eksToken({ cluster: 'staging', region: REGION, credentials: ADMIN, env: {} });
+    for (const token of [stale.token, other.token]) {
+      const refused = createKubernetesClient({ endpoint, caPem, token: () => Promise.resolve(token) });
+      const error = await refused.get(deployments('web'), { signal }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(KubernetesApiError);
+      expect((error as KubernetesApiError).status).toBe(401);
+      expect((error as KubernetesApiError).message).toBe(
+        'Unauthorized: the cluster did not accept the credentials (get deployments.apps "web" in namespace "default")',
+      );
+      expect((error as Error).message).not.toContain(token);
+    }
+    expect(local.admin.eks.authenticationRefusals().length).toBe(refusals + 2);
+  });
+
+  test('a token presigned against AWS_ENDPOINT_URL (local-aws itself, as get-token --endpoint-url) is accepted', async () => {
+    const viaLocal = createKubernetesClient({
+      endpoint,
+      caPem,
+      token: eksTokenProvider({
+        cluster: 'prod',
+        region: REGION,
+        credentials: ADMIN,
+        env: { AWS_ENDPOINT_URL: local.endpoint },
+      }),
+    });
+    const token = (
+      await eksToken({
+        cluster: 'prod',
+        region: REGION,
+        credentials: ADMIN,
+        env: { AWS_ENDPOINT_URL: local.endpoint },
+      })
+    ).token;
+    expect(Buffer.from(token.slice('k8s-aws-v1.'.length), 'base64url').toString()).toMatch(
+      new RegExp(`^${local.endpoint}/\\?`),
+    );
+    expect((await viaLocal.list(deployments(), { signal })).items).toBeDefined();
+  });
+
+  test('a principal nothing maps is refused 401 (the action adds who and how to grant it)', async () => {
+    const stranger = createKubernetesClient({
+      endpoint,
+      caPem,
+      token: eksTokenProvider({ cluster: 'prod', region: REGION, credentials: STRANGER, env: {} }),
+    });
+    await expect(stranger.list(deployments(), { signal })).rejects.toMatchObject({
+      status: 401,
+      verb: 'list',
+      resource: 'deployments.apps in namespace "default"',
+    });
+  });
+});
+
+describe('the client', () => {
+  test('apply, get, find, list, patch, delete', async () => {
+    const applied = await client.apply(deployments('crud'), deployment('crud', 'registry.example/crud:v1'), {
+      signal,
+      fieldManager: 'aws-containers',
+    });
+    expect(applied.metadata.uid).toBeTruthy();
+    const got = await client.get<KubeObject & { spec: { replicas: number } }>(deployments('crud'), {
+      signal,
+    });
+    expect(got.spec.replicas).toBe(2);
+    expect(await client.find(deployments('nope'), { signal })).toBeUndefined();
+    const missing = await client.get(deployments('nope'), { signal }).catch((e: unknown) => e);
+    expect(missing).toMatchObject({
+      status: 404,
+      reason: 'NotFound',
+      request: 'GET ' + new URL(endpoint).pathname + '/apis/apps/v1/namespaces/default/deployments/nope',
+    });
+    const listed = await client.list(deployments(), { signal, labelSelector: '' });
+    expect(listed.items.map((d) => d.metadata.name)).toContain('crud');
+    expect(listed.resourceVersion).toMatch(/^\d+$/);
+    for (const [type, patch] of [
+      ['merge', { spec: { replicas: 3 } }],
+      [
+        'strategic',
+        {
+          spec: { template: { spec: { containers: [{ name: 'app', image: 'registry.example/crud:v2' }] } } },
+        },
+      ],
+      ['json', [{ op: 'replace', path: '/spec/replicas', value: 4 }]],
+    ] as const) {
+      await client.patch(deployments('crud'), patch, { signal, type });
+    }
+    const patched = await client.get<
+      KubeObject & {
+        spec: { replicas: number; template: { spec: { containers: Array<{ image: string }> } } };
+      }
+    >(deployments('crud'), { signal });
+    expect(patched.spec.replicas).toBe(4);
+    expect(patched.spec.template.spec.containers[0]!.image).toBe('registry.example/crud:v2');
+    // Server-side dry run changes nothing.
+    await client.apply(deployments('crud'), deployment('crud', 'registry.example/crud:v9'), {
+      signal,
+      fieldManager: 'aws-containers',
+      force: true,
+      dryRun: true,
+    });
+    expect(
+      (await client.get<typeof patched>(deployments('crud'), { signal })).spec.template.spec.containers[0]!
+        .image,
+    ).toBe('registry.example/crud:v2');
+    const conflict = await client
+      .apply(deployments('crud'), deployment('crud', 'registry.example/crud:v3'), {
+        signal,
+        fieldManager: 'someone-else',
+      })
+      .catch((e: unknown) => e);
+    expect(conflict).toMatchObject({ status: 409, reason: 'Conflict' });
+    await client.delete(deployments('crud'), { signal, propagationPolicy: 'Foreground' });
+    await advance(5_000);
+    expect(await client.find(deployments('crud'), { signal })).toBeUndefined();
+  });
+
+  test('create, and pod logs (tail, container)', async () => {
+    const cm = await client.create(
+      { group: '', version: 'v1', plural: 'configmaps', namespace: 'default' },
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'settings' },
+        data: { a: '1' },
+      },
+      { signal },
+    );
+    expect(cm.metadata.name).toBe('settings');
+    await client.apply(
+      deployments('talker'),
+      deployment('talker', 'registry.example/talker:v1', { replicas: 1 }),
+      { signal, fieldManager: 'aws-containers' },
+    );
+    await advance(20_000);
+    const pods = await client.list(
+      { group: '', version: 'v1', plural: 'pods', namespace: 'default' },
+      { signal, labelSelector: 'app=talker' },
+    );
+    expect(pods.items).toHaveLength(1);
+    const pod = pods.items[0]!;
+    const cluster = local.admin.eks.kubernetes('prod');
+    const text = await client.logs(
+      { group: '', version: 'v1', plural: 'pods', namespace: 'default', name: pod.metadata.name },
+      { signal, container: 'app', tailLines: 20 },
+    );
+    expect(typeof text).toBe('string');
+    expect(cluster).toBeDefined();
+  });
+});
+
+describe('watches', () => {
+  test('a watch sees changes, survives the server closing it and a 410, and ends with the signal', async () => {
+    await client.apply(
+      deployments('watched'),
+      deployment('watched', 'registry.example/w:v1', { replicas: 1 }),
+      { signal, fieldManager: 'aws-containers' },
+    );
+    const { resourceVersion } = await client.list(deployments(), { signal });
+    const controller = new AbortController();
+    // The server ends each watch after one second (its timeoutSeconds): the client goes on.
+    const watcher = createKubernetesClient({
+      endpoint,
+      caPem,
+      token: eksTokenProvider({ cluster: 'prod', region: REGION, credentials: ADMIN, env: {} }),
+      watchTimeoutSeconds: 1,
+    });
+    const calls = (operation: string) => local.opLog.entries({ service: 'eks', operation }).length;
+    const lists = calls('k8s:list deployments.apps');
+    const watches = calls('k8s:watch deployments.apps');
+    const seen: Array<WatchEvent> = [];
+    const done = (async () => {
+      for await (const event of watcher.watch(deployments('watched'), {
+        signal: controller.signal,
+        resourceVersion,
+      })) {
+        seen.push(event);
+      }
+    })();
+    const replicasSeen = (n: number) =>
+      seen.some(
+        (e) => e.type !== 'BOOKMARK' && (e.object as { spec?: { replicas?: number } }).spec?.replicas === n,
+      );
+    const until = async (check: () => boolean) => {
+      for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 25));
+      expect(check()).toBe(true);
+    };
+    await client.patch(deployments('watched'), { spec: { replicas: 2 } }, { signal, type: 'merge' });
+    await until(() => replicasSeen(2));
+    // Past the server's timeout: the client reconnected from the last version it saw.
+    await new Promise((r) => setTimeout(r, 1_500));
+    await client.patch(deployments('watched'), { spec: { replicas: 3 } }, { signal, type: 'merge' });
+    await until(() => replicasSeen(3));
+    // The server forgets its history (etcd's compaction): the next reconnection gets 410 Gone, lists again.
+    const store = local.admin.eks.kubernetes('prod')!.store as unknown as { history: unknown[] };
+    await client.patch(deployments('watched'), { spec: { replicas: 4 } }, { signal, type: 'merge' });
+    await until(() => replicasSeen(4));
+    // A change this watch does not see, then the history is gone: reconnecting from the last
+    // version seen is answered 410, the client lists again (MODIFIED) and watches from the list.
+    await client.apply(deployments('other'), deployment('other', 'registry.example/o:v1'), {
+      signal,
+      fieldManager: 'aws-containers',
+    });
+    store.history.length = 0;
+    const before = seen.length;
+    await until(() => seen.length > before && calls('k8s:list deployments.apps') > lists);
+    expect(seen.at(-1)).toMatchObject({
+      type: 'MODIFIED',
+      object: { metadata: { name: 'watched' }, spec: { replicas: 4 } },
+    });
+    await client.patch(deployments('watched'), { spec: { replicas: 5 } }, { signal, type: 'merge' });
+    await until(() => replicasSeen(5));
+    controller.abort();
+    await done;
+    expect(seen.every((e) => e.object.metadata.name === 'watched')).toBe(true);
+    // Reconnected at least after each server close, and listed again once for the 410.
+    expect(calls('k8s:watch deployments.apps') - watches).toBeGreaterThanOrEqual(3);
+    expect(calls('k8s:list deployments.apps') - lists).toBeGreaterThanOrEqual(1);
+  });
+});
+
+export { kubectl, withKubectl };
