@@ -769,6 +769,41 @@ describe('discovery, version, health, openapi', () => {
     expect((await api.call('GET', '/readyz')).text).toBe('ok');
   });
 
+  test('aggregated discovery v2 when asked for it, as kubectl does first', async () => {
+    const accept = {
+      accept:
+        'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json',
+    };
+    const res = await fetch(`${api.url}/apis`, {
+      headers: { authorization: 'Bearer admin-token', ...accept },
+    });
+    expect(res.headers.get('content-type')).toBe(
+      'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList',
+    );
+    const list = (await res.json()) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(list).toMatchObject({ kind: 'APIGroupDiscoveryList', apiVersion: 'apidiscovery.k8s.io/v2' });
+    const apps = list.items.find((g: { metadata: { name: string } }) => g.metadata.name === 'apps');
+    const deployments = apps.versions[0].resources.find(
+      (r: { resource: string }) => r.resource === 'deployments',
+    );
+    expect(deployments).toMatchObject({
+      responseKind: { group: 'apps', version: 'v1', kind: 'Deployment' },
+      scope: 'Namespaced',
+      singularResource: 'deployment',
+      shortNames: ['deploy'],
+      subresources: expect.arrayContaining([
+        {
+          subresource: 'scale',
+          responseKind: { group: 'autoscaling', version: 'v1', kind: 'Scale' },
+          verbs: ['get', 'patch', 'update'],
+        },
+      ]),
+    });
+    const core = (await api.call('GET', '/api', undefined, accept)).json;
+    expect(core.items.map((g: { metadata: { name: string } }) => g.metadata.name)).toEqual(['']);
+    expect((await api.call('GET', '/api')).json.kind).toBe('APIVersions');
+  });
+
   test('/openapi/v3 points at documents whose PATCH operations take fieldValidation', async () => {
     const index = (await api.call('GET', '/openapi/v3')).json;
     const url = index.paths['apis/apps/v1'].serverRelativeURL;

@@ -184,3 +184,53 @@ export function openApiDocument(group: string, version: string): unknown {
     components: { schemas: {} },
   };
 }
+
+/** The Content-Type of aggregated discovery (apidiscovery.k8s.io/v2), which kubectl asks for first. */
+export const AGGREGATED_DISCOVERY = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
+
+/** Whether the client accepts aggregated discovery v2 (kubectl 1.32 does, falling back to plain). */
+export const wantsAggregated = (accept: string | undefined) =>
+  (accept ?? '')
+    .split(',')
+    .some((part) => /as=APIGroupDiscoveryList/.test(part) && /v=v2(;|$)/.test(part.replace(/\s/g, '')));
+
+/** /api (core: legacy true) or /apis as one APIGroupDiscoveryList: every resource in one answer. */
+export function aggregatedDiscovery(legacy: boolean): unknown {
+  const groups = legacy ? [''] : [...new Set(groupVersions().map((gv) => gv.group))];
+  return {
+    kind: 'APIGroupDiscoveryList',
+    apiVersion: 'apidiscovery.k8s.io/v2',
+    metadata: {},
+    items: groups.map((group) => {
+      const versions = [...new Set(RESOURCE_TYPES.filter((t) => t.group === group).map((t) => t.version))];
+      return {
+        metadata: { name: group, creationTimestamp: null },
+        versions: versions.map((version) => ({
+          version,
+          resources: RESOURCE_TYPES.filter((t) => t.group === group && t.version === version).map((t) => ({
+            resource: t.plural,
+            responseKind: { group: t.group, version: t.version, kind: t.kind },
+            scope: t.namespaced ? 'Namespaced' : 'Cluster',
+            singularResource: t.singular,
+            verbs: t.verbs,
+            ...(t.shortNames.length ? { shortNames: t.shortNames } : {}),
+            ...(t.categories ? { categories: t.categories } : {}),
+            ...(t.subresources.length
+              ? {
+                  subresources: t.subresources.map((sub) => ({
+                    subresource: sub,
+                    responseKind:
+                      sub === 'scale'
+                        ? { group: 'autoscaling', version: 'v1', kind: 'Scale' }
+                        : { group: t.group, version: t.version, kind: t.kind },
+                    verbs: sub === 'log' ? ['get'] : ['get', 'patch', 'update'],
+                  })),
+                }
+              : {}),
+          })),
+          freshness: 'Current',
+        })),
+      };
+    }),
+  };
+}

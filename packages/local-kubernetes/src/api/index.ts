@@ -12,6 +12,9 @@ import type { ClusterOptions } from '../cluster.js';
 import { FieldOwnership } from './apply.js';
 import { deleteCollection, deleteObject, type Deleter } from './delete.js';
 import {
+  AGGREGATED_DISCOVERY,
+  aggregatedDiscovery,
+  wantsAggregated,
   apiGroup,
   apiGroupList,
   apiResourceList,
@@ -204,7 +207,7 @@ export function createApiServer({ store, host, logs, options }: ApiServerOptions
         return;
       }
       if (method !== 'GET') throw methodNotAllowed();
-      nonResource(res, segments, options);
+      nonResource(res, segments, options, req.headers.accept);
     } catch (err) {
       if (res.headersSent) {
         res.end();
@@ -254,7 +257,12 @@ async function resourceVerb(r: ApiRequest, verb: string, deleter: Deleter): Prom
   }
 }
 
-function nonResource(res: ServerResponse, segments: string[], options: ClusterOptions): void {
+function nonResource(
+  res: ServerResponse,
+  segments: string[],
+  options: ClusterOptions,
+  accept: string | undefined,
+): void {
   const [first, second, ...rest] = segments;
   const send = (body: unknown) => {
     if (body === undefined) throw notFoundPath();
@@ -264,6 +272,14 @@ function nonResource(res: ServerResponse, segments: string[], options: ClusterOp
     return send({
       paths: ['/api', '/api/v1', '/apis', '/healthz', '/livez', '/openapi/v3', '/readyz', '/version'],
     });
+  if ((first === 'api' || first === 'apis') && second === undefined && wantsAggregated(accept)) {
+    const text = JSON.stringify(aggregatedDiscovery(first === 'api'));
+    res.statusCode = 200;
+    res.setHeader('Content-Type', AGGREGATED_DISCOVERY);
+    res.setHeader('Content-Length', Buffer.byteLength(text));
+    res.end(text);
+    return;
+  }
   if (first === 'api' && second === undefined) return send(apiVersions());
   if (first === 'api' && rest.length === 0) return send(apiResourceList('', second!));
   if (first === 'apis' && second === undefined) return send(apiGroupList());
