@@ -95,6 +95,16 @@ describe('create', () => {
     expect(kind.status).toBe(400);
     expect(kind.json.reason).toBe('BadRequest');
 
+    const widget = await api.call('POST', DEPLOYMENTS, {
+      ...deployment('w'),
+      apiVersion: 'example.com/v1',
+      kind: 'Widget',
+    });
+    expect(widget.status).toBe(400);
+    expect(widget.json.message).toBe(
+      'no kind "Widget" is registered for version "example.com/v1" in scheme "k8s.io/kubernetes/pkg/api/legacyscheme/scheme.go:30"',
+    );
+
     const name = await api.call('POST', DEPLOYMENTS, deployment('Web_1'));
     expect(name.status).toBe(422);
     expect(name.json.reason).toBe('Invalid');

@@ -3,7 +3,7 @@
 // namespace exists, name valid, defaults, validation, then the store (409 on a stale write).
 import { randomUUID } from 'node:crypto';
 import { StatusError, badRequest, notFound } from '../errors.js';
-import { findByPath, groupVersionOf, type ResourceType } from '../resources.js';
+import { findByKind, findByPath, groupVersionOf, type ResourceType } from '../resources.js';
 import { nameSuffix, timestamp, type KObject } from '../store.js';
 import { applyDefaults } from './defaults.js';
 import { deleteWithPropagation } from './delete.js';
@@ -114,6 +114,15 @@ export function checkBody(r: ApiRequest, body: unknown, type: ResourceType = r.t
     throw badRequest("Object 'Kind' is missing in 'null'");
   const object = body as KObject;
   const gv = groupVersionOf(type);
+  // The decoder first looks the body's own apiVersion/kind up in the scheme.
+  if (
+    object.apiVersion !== undefined &&
+    object.kind !== undefined &&
+    !findByKind(object.apiVersion, object.kind)
+  )
+    throw badRequest(
+      `no kind "${object.kind}" is registered for version "${object.apiVersion}" in scheme "k8s.io/kubernetes/pkg/api/legacyscheme/scheme.go:30"`,
+    );
   if (object.apiVersion !== undefined && object.apiVersion !== gv)
     throw badRequest(
       `the API version in the data (${object.apiVersion}) does not match the expected API version (${gv})`,
