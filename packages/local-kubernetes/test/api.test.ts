@@ -358,6 +358,37 @@ describe('update and patch', () => {
     expect(forced.json.spec.replicas).toBe(3);
   });
 
+  test('YAML bodies: application/yaml on create, a YAML apply patch', async () => {
+    const yaml = `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: from-yaml
+data:
+  mode: fast
+`;
+    const created = await api.call('POST', '/api/v1/namespaces/default/configmaps', yaml, {
+      'content-type': 'application/yaml',
+    });
+    expect(created.status).toBe(201);
+    expect(created.json.data).toEqual({ mode: 'fast' });
+    const apply = (force: boolean) =>
+      api.call(
+        'PATCH',
+        `/api/v1/namespaces/default/configmaps/from-yaml?fieldManager=ci${force ? '&force=true' : ''}`,
+        yaml.replace('fast', 'slow'),
+        { 'content-type': 'application/apply-patch+yaml' },
+      );
+    // The create's manager (the client's program name, no fieldManager given) owns data.mode.
+    const conflict = await apply(false);
+    expect(conflict.status).toBe(409);
+    expect(conflict.json.message).toBe(
+      'Apply failed with 1 conflict: conflict with "unknown" using v1: .data.mode',
+    );
+    const applied = await apply(true);
+    expect(applied.status).toBe(200);
+    expect(applied.json.data).toEqual({ mode: 'slow' });
+  });
+
   test('scale subresource: GET a Scale, PATCH replicas', async () => {
     await api.call('POST', DEPLOYMENTS, deployment('web'));
     const scale = await api.call('GET', `${DEPLOYMENTS}/web/scale`);

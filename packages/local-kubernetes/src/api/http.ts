@@ -1,5 +1,6 @@
 // The request and response plumbing shared by the API's handlers.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse as parseYaml } from 'yaml';
 import { StatusError, badRequest } from '../errors.js';
 import type { KubernetesHost, KubernetesUser } from '../host.js';
 import type { PodLogs } from '../logs.js';
@@ -43,12 +44,13 @@ export async function readBody(req: IncomingMessage, binary?: true): Promise<str
 export async function readJson(req: IncomingMessage): Promise<unknown> {
   const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
   if (contentType === 'application/vnd.kubernetes.protobuf') return decodeProtobuf(await readBody(req, true));
+  if (contentType === 'application/yaml') return parseYamlBody(await readBody(req));
   if (contentType && contentType !== 'application/json' && contentType !== '*/*') {
     req.resume();
     throw new StatusError(
       415,
       'UnsupportedMediaType',
-      `the body of the request was in an unknown format - accepted media types include: application/json`,
+      `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`,
     );
   }
   const text = await readBody(req);
@@ -86,6 +88,15 @@ export const methodNotAllowed = () =>
 export function wantsTable(req: IncomingMessage): boolean {
   const accept = req.headers.accept ?? '';
   return accept.split(',').some((part) => /as=Table/.test(part) && /g=meta\.k8s\.io/.test(part));
+}
+
+/** A YAML body (application/yaml, and apply-patch+yaml that is not JSON), as the apiserver reads it. */
+export function parseYamlBody(text: string): unknown {
+  try {
+    return parseYaml(text);
+  } catch (err) {
+    throw badRequest(`error converting YAML to JSON: ${(err as Error).message.split('\n')[0]}`);
+  }
 }
 
 export const isDryRun = (query: URLSearchParams) => query.getAll('dryRun').includes('All');

@@ -7,7 +7,15 @@ import { findByKind, findByPath, groupVersionOf, type ResourceType } from '../re
 import { nameSuffix, timestamp, type KObject } from '../store.js';
 import { applyDefaults } from './defaults.js';
 import { deleteWithPropagation } from './delete.js';
-import { isDryRun, readBody, readJson, sendJson, wantsTable, type ApiRequest } from './http.js';
+import {
+  isDryRun,
+  parseYamlBody,
+  readBody,
+  readJson,
+  sendJson,
+  wantsTable,
+  type ApiRequest,
+} from './http.js';
 import { PatchError, jsonPatch, mergePatch, type Json } from './patch/json.js';
 import { strategicMergePatch } from './patch/strategic.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
@@ -266,11 +274,12 @@ const PATCH_TYPES = [
   'application/apply-patch+yaml',
 ];
 
-function parsePatch(text: string): Json {
+function parsePatch(text: string, contentType: string): Json {
   try {
     return JSON.parse(text) as Json;
   } catch (err) {
-    // kubectl sends JSON (valid YAML) for every patch type; YAML proper is not read here.
+    // kubectl sends JSON for every patch type; other clients apply YAML.
+    if (contentType === 'application/apply-patch+yaml') return parseYamlBody(text) as Json;
     throw badRequest(`error decoding patch: ${(err as Error).message}`);
   }
 }
@@ -305,7 +314,7 @@ export async function patchObject(r: ApiRequest): Promise<void> {
       'UnsupportedMediaType',
       `the body of the request was in an unknown format - accepted media types include: ${PATCH_TYPES.join(', ')}`,
     );
-  const patch = parsePatch(await readBody(r.req));
+  const patch = parsePatch(await readBody(r.req), contentType);
   if (contentType === 'application/apply-patch+yaml') return applyObject(r, patch);
   const existing = r.store.require(r.type, r.namespace, r.name!);
   const patched = patchDocument(contentType, existing, patch);
@@ -403,7 +412,7 @@ export async function scale(r: ApiRequest): Promise<void> {
       );
   } else {
     const contentType = contentTypeOf(r);
-    const patch = parsePatch(await readBody(r.req));
+    const patch = parsePatch(await readBody(r.req), contentType);
     next = patchDocument(
       contentType === 'application/apply-patch+yaml' ? 'application/merge-patch+json' : contentType,
       scaleOf(existing),
