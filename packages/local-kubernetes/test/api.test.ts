@@ -484,6 +484,43 @@ describe('delete', () => {
     if (kept) expect(left.json.metadata.ownerReferences).toBeUndefined();
   });
 
+  test('Foreground: the owner waits, marked foregroundDeletion, until its last dependent is gone', async () => {
+    const owner = (await api.call('POST', DEPLOYMENTS, deployment('fg'))).json;
+    const child = (
+      await api.call('POST', '/apis/apps/v1/namespaces/default/replicasets', rs('fg-1', owner.metadata))
+    ).json;
+    const p = (
+      await api.call('POST', PODS, {
+        ...pod('fg-1-x', { app: 'web' }),
+        metadata: {
+          name: 'fg-1-x',
+          ownerReferences: [
+            {
+              apiVersion: 'apps/v1',
+              kind: 'ReplicaSet',
+              name: 'fg-1',
+              uid: child.metadata.uid,
+              controller: true,
+            },
+          ],
+        },
+      })
+    ).json;
+    await api.call('PUT', `${PODS}/fg-1-x`, { ...p, spec: { ...p.spec, nodeName: 'node-1' } }); // graceful: it stays
+    const deleting = await api.call('DELETE', `${DEPLOYMENTS}/fg?propagationPolicy=Foreground`);
+    expect(deleting.json).toMatchObject({
+      kind: 'Deployment',
+      metadata: { finalizers: ['foregroundDeletion'], deletionTimestamp: expect.any(String) },
+    });
+    const rsNow = await api.call('GET', '/apis/apps/v1/namespaces/default/replicasets/fg-1');
+    expect(rsNow.json.metadata.finalizers).toEqual(['foregroundDeletion']);
+    expect((await api.call('GET', `${PODS}/fg-1-x`)).json.metadata.deletionTimestamp).toBeDefined();
+    await api.call('DELETE', `${PODS}/fg-1-x?gracePeriodSeconds=0`); // the kubelet's removal
+    await new Promise((r) => setTimeout(r, 20));
+    expect((await api.call('GET', '/apis/apps/v1/namespaces/default/replicasets/fg-1')).status).toBe(404);
+    expect((await api.call('GET', `${DEPLOYMENTS}/fg`)).status).toBe(404);
+  });
+
   test('a pod DELETE answers the pod; deletecollection by label; logs go with the pod', async () => {
     await api.call('POST', PODS, pod('a', { app: 'web' }));
     await api.call('POST', PODS, pod('b', { app: 'web' }));

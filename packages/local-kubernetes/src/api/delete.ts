@@ -7,7 +7,7 @@
 import { gracefulDelete } from '../controllers/deletion.js';
 import { StatusError, badRequest } from '../errors.js';
 import type { KubernetesClock } from '../host.js';
-import { RESOURCE_TYPES, findByPath, storeKeyOf, type ResourceType } from '../resources.js';
+import { RESOURCE_TYPES, findByKind, findByPath, storeKeyOf, type ResourceType } from '../resources.js';
 import { timestamp, type KObject, type ObjectStore } from '../store.js';
 import { isDryRun, readBody, readJson, sendJson, type ApiRequest } from './http.js';
 import { selection } from './objects.js';
@@ -88,6 +88,20 @@ export function deleteWithPropagation(
     if (!d.store.get(type, object.metadata.namespace, object.metadata.name)) d.forget(type, result);
     return result;
   }
+  // Foreground: the owner waits, marked, until its dependents are gone (finishForeground).
+  if (propagation === 'Foreground' && type.kind !== 'Namespace' && !object.metadata.deletionTimestamp) {
+    const held = d.store.update(type, {
+      ...object,
+      metadata: {
+        ...object.metadata,
+        deletionTimestamp: timestamp(d.clock.now()),
+        deletionGracePeriodSeconds: 0,
+        finalizers: [...new Set([...(object.metadata.finalizers ?? []), FOREGROUND])],
+      } as KObject['metadata'],
+    });
+    collect(d, held, d.store.dependentsOf(held.metadata.uid), 'Foreground');
+    return finishForeground(d, type, held);
+  }
   // Finalizers hold an object (deletionTimestamp set) until their controllers remove them; the
   // update that removes the last one deletes it (objects.ts), with Background propagation.
   if (type.kind !== 'Namespace' && (object.metadata.finalizers?.length ?? 0) > 0) {
@@ -114,7 +128,6 @@ export function deleteWithPropagation(
       d.store.update(depType, dep);
     }
   }
-  if (propagation === 'Foreground') collect(d, object, dependents, 'Foreground');
   if (type.kind === 'Namespace') {
     for (const t of RESOURCE_TYPES)
       if (t.namespaced)
@@ -143,6 +156,40 @@ function collect(
       (o) => o.uid !== owner.metadata.uid && ownerExists(d.store, o.uid),
     );
     if (remaining.length === 0) deleteWithPropagation(d, depType, dep, propagation);
+  }
+}
+
+const FOREGROUND = 'foregroundDeletion';
+
+/**
+ * A foreground deletion completes when the owner has no dependents left: its foregroundDeletion
+ * finalizer goes, and with no other finalizer, the owner. The API server calls this when a
+ * dependent is deleted (the garbage collector's part).
+ */
+export function finishForeground(d: Deleter, type: ResourceType, owner: KObject): KObject {
+  const current = d.store.get(type, owner.metadata.namespace, owner.metadata.name);
+  if (
+    !current ||
+    current.metadata.uid !== owner.metadata.uid ||
+    !current.metadata.finalizers?.includes(FOREGROUND)
+  )
+    return current ?? owner;
+  if (d.store.dependentsOf(current.metadata.uid).length > 0) return current;
+  const finalizers = current.metadata.finalizers.filter((f) => f !== FOREGROUND);
+  if (finalizers.length > 0)
+    return d.store.update(type, { ...current, metadata: { ...current.metadata, finalizers } });
+  const deleted = d.store.delete(type, current.metadata.namespace, current.metadata.name);
+  d.forget(type, deleted);
+  return deleted;
+}
+
+/** When an object goes, the owners waiting for it in a foreground deletion may complete. */
+export function onDependentDeleted(d: Deleter, object: KObject): void {
+  for (const ref of object.metadata.ownerReferences ?? []) {
+    const type = findByKind(ref.apiVersion, ref.kind);
+    if (!type) continue;
+    const owner = d.store.get(type, type.namespaced ? object.metadata.namespace : undefined, ref.name);
+    if (owner && owner.metadata.uid === ref.uid) finishForeground(d, type, owner);
   }
 }
 

@@ -10,7 +10,7 @@ import { findByPath, storeKeyOf, type ResourceType } from '../resources.js';
 import { timestamp, type ObjectStore } from '../store.js';
 import type { ClusterOptions } from '../cluster.js';
 import { FieldOwnership } from './apply.js';
-import { deleteCollection, deleteObject, type Deleter } from './delete.js';
+import { deleteCollection, deleteObject, onDependentDeleted, type Deleter } from './delete.js';
 import {
   AGGREGATED_DISCOVERY,
   aggregatedDiscovery,
@@ -103,6 +103,12 @@ export function createApiServer({ store, host, logs, options }: ApiServerOptions
       if (type.kind === 'Pod') logs.forget(object.metadata.namespace!, object.metadata.name);
     },
   };
+
+  // The garbage collector's part of a foreground deletion: an owner waiting for its dependents.
+  store.subscribe((change) => {
+    if (change.type === 'DELETED' && change.object.metadata.ownerReferences?.length)
+      onDependentDeleted(deleter, change.object);
+  });
 
   return async (req, res, user, path) => {
     const url = new URL(path, 'http://cluster.local');
