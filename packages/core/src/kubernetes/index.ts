@@ -4,3 +4,4 @@ export * from './types.js';
 export * from './eks.js';
 export * from './client.js';
 export * from './rollout-status.js';
+export * from './undo.js';
