@@ -320,6 +320,64 @@ withKubectl('logs: lines the kubelet wrote, --tail, -c, and the waiting refusal'
   expect(await ok(['get', 'pod', 'logger'])).toMatch(/^logger\s+1\/2\s+ImagePullBackOff\s+0\s+\d+s$/m);
 });
 
+withKubectl(
+  'wait --for=condition sees a status change through a watch; logs -f follows until the container stops',
+  async () => {
+    await ok(['create', '-f', '-'], manifest('waited', 'nginx:1.27'));
+    const waiting = kubectl(['wait', '--for=condition=Available', 'deployment/waited', '--timeout=15s']);
+    await new Promise((r) => setTimeout(r, 300));
+    const current = (await api.call('GET', '/apis/apps/v1/namespaces/default/deployments/waited')).json;
+    await api.call('PUT', '/apis/apps/v1/namespaces/default/deployments/waited/status', {
+      ...current,
+      status: { conditions: [{ type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable' }] },
+    });
+    const waited = await waiting;
+    expect(waited.stdout).toBe('deployment.apps/waited condition met\n');
+
+    const pod = (
+      await api.call('POST', '/api/v1/namespaces/default/pods', {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'follow' },
+        spec: { containers: [{ name: 'app', image: 'busybox:1' }] },
+      })
+    ).json;
+    const running = (
+      await api.call('PUT', '/api/v1/namespaces/default/pods/follow/status', {
+        ...pod,
+        status: {
+          phase: 'Running',
+          containerStatuses: [{ name: 'app', ready: true, restartCount: 0, state: { running: {} } }],
+        },
+      })
+    ).json;
+    api.cluster.logs.append('default', 'follow', 'app', { time: api.clock.now(), text: 'starting' });
+    const follow = kubectl.start(['logs', '-f', 'follow']);
+    await eventually(() => follow.output().includes('starting\n'), 10_000, 'the first line');
+    api.cluster.logs.append('default', 'follow', 'app', { time: api.clock.now(), text: 'done' });
+    await eventually(() => follow.output().includes('done\n'), 10_000, 'the second line');
+    await api.call('PUT', '/api/v1/namespaces/default/pods/follow/status', {
+      ...running,
+      status: {
+        phase: 'Succeeded',
+        containerStatuses: [
+          {
+            name: 'app',
+            ready: false,
+            restartCount: 0,
+            state: { terminated: { exitCode: 0, reason: 'Completed' } },
+          },
+        ],
+      },
+    });
+    const ended = await Promise.race([
+      follow.closed,
+      new Promise<undefined>((r) => setTimeout(() => r(undefined), 10_000)),
+    ]);
+    expect(ended).toEqual({ code: 0, stdout: 'starting\ndone\n', stderr: '' });
+  },
+);
+
 withKubectl('delete: cascade background takes the dependents, orphan keeps them', async () => {
   for (const name of ['gone', 'kept']) {
     const owner = await deploymentJson(

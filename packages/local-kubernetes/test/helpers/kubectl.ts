@@ -16,7 +16,7 @@ export interface KubectlResult {
 export interface Kubectl {
   (args: string[], options?: { stdin?: string; timeoutMs?: number }): Promise<KubectlResult>;
   /** Starts kubectl and returns at once (for `get -w`): its output so far, and a way to stop it. */
-  start(args: string[]): { output(): string; stop(): Promise<KubectlResult> };
+  start(args: string[]): { output(): string; closed: Promise<KubectlResult>; stop(): Promise<KubectlResult> };
   cleanup(): void;
 }
 
@@ -58,6 +58,7 @@ export function kubectlFor(url: string, token = 'admin-token'): Kubectl {
     );
     return {
       output: () => stdout,
+      closed,
       stop: () => {
         child.kill('SIGTERM');
         return closed;
