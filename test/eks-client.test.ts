@@ -13,6 +13,7 @@ import { defaultNetwork, startLocalAws, type LocalAws } from '@aws-containers/lo
 import {
   KubernetesApiError,
   createKubernetesClient,
+  deploymentRolloutStatus,
   describeEksCluster,
   eksToken,
   eksTokenProvider,
@@ -20,6 +21,7 @@ import {
   type KubernetesClient,
   type ResourceRef,
   type WatchEvent,
+  undoDeployment,
 } from '@aws-containers/core';
 import { requireTool } from './helpers/tools.js';
 
@@ -363,4 +365,152 @@ describe('watches', () => {
   });
 });
 
-export { kubectl, withKubectl };
+type Deployment = KubeObject & {
+  spec: { template: { spec: { containers: Array<{ image: string }> } } };
+};
+
+/** Sets the image as `kubectl set image` would (a strategic merge patch) and records a change cause. */
+async function setImage(name: string, image: string): Promise<void> {
+  await client.patch(
+    deployments(name),
+    {
+      metadata: { annotations: { 'kubernetes.io/change-cause': `image ${image}` } },
+      spec: { template: { spec: { containers: [{ name: 'app', image }] } } },
+    },
+    { signal, type: 'strategic' },
+  );
+}
+
+/** Moves the clock until the Deployment's rollout is done by the rules (a minute at most). */
+async function settle(name: string): Promise<void> {
+  for (let i = 0; i < 120; i++) {
+    if (deploymentRolloutStatus(await client.get(deployments(name), { signal })).done) return;
+    await advance(1_000, 500);
+  }
+  throw new Error(`${name} did not roll out`);
+}
+
+/** What `kubectl rollout history` shows, without the header: "revision  change-cause" pairs. */
+async function history(name: string): Promise<string[]> {
+  const { stdout } = await kubectl('rollout', 'history', `deployment/${name}`);
+  return stdout
+    .split('\n')
+    .slice(2)
+    .map((line) => line.trim().replace(/\s+/g, ' '))
+    .filter(Boolean);
+}
+
+describe('kubectl as the judge', () => {
+  withKubectl('undoDeployment does what `kubectl rollout undo` does on a twin Deployment', async () => {
+    const twins = ['twin-ours', 'twin-kubectl'];
+    for (const name of twins) {
+      await client.apply(deployments(name), deployment(name, 'registry.example/twin:v1'), {
+        signal,
+        fieldManager: 'aws-containers',
+      });
+    }
+    for (const name of twins) await settle(name);
+    for (const image of ['registry.example/twin:v2', 'registry.example/twin:v3']) {
+      for (const name of twins) await setImage(name, image);
+      for (const name of twins) await settle(name);
+    }
+    const undo = async (to?: number) => {
+      const ours = await undoDeployment(client, deployments('twin-ours'), signal, to);
+      const { stdout } = await kubectl(
+        'rollout',
+        'undo',
+        'deployment/twin-kubectl',
+        ...(to === undefined ? [] : [`--to-revision=${to}`]),
+      );
+      expect(stdout.trim()).toBe(`deployment.apps/twin-kubectl ${ours.message}`);
+      for (const name of twins) await settle(name);
+      return ours;
+    };
+    const compare = async () => {
+      const [ours, theirs] = await Promise.all(
+        twins.map((n) => client.get<Deployment>(deployments(n), { signal })),
+      );
+      expect(ours!.spec.template.spec.containers).toEqual(theirs!.spec.template.spec.containers);
+      const annotations = (d: KubeObject) => d.metadata.annotations;
+      expect(annotations(ours!)).toEqual(annotations(theirs!));
+      expect(await history('twin-ours')).toEqual(await history('twin-kubectl'));
+      return ours!;
+    };
+    // Back to the previous revision (2): it becomes revision 4.
+    expect(await undo()).toEqual({ revision: 2, skipped: false, message: 'rolled back' });
+    let ours = await compare();
+    expect(ours.spec.template.spec.containers[0]!.image).toBe('registry.example/twin:v2');
+    expect(ours.metadata.annotations?.['deployment.kubernetes.io/revision']).toBe('4');
+    expect(await history('twin-ours')).toEqual([
+      '1 <none>',
+      '3 image registry.example/twin:v3',
+      '4 image registry.example/twin:v2',
+    ]);
+    // To a revision asked (1).
+    expect(await undo(1)).toMatchObject({ revision: 1, skipped: false });
+    ours = await compare();
+    expect(ours.spec.template.spec.containers[0]!.image).toBe('registry.example/twin:v1');
+    // The previous revision's template is the current one's: both skip.
+    await kubectl('rollout', 'undo', 'deployment/twin-kubectl', '--to-revision=4');
+    await undoDeployment(client, deployments('twin-ours'), signal, 4);
+    for (const name of twins) await settle(name);
+    await compare();
+    const skip = await undo(6);
+    expect(skip).toEqual({
+      revision: 6,
+      skipped: true,
+      message: 'skipped rollback (current template already matches revision 6)',
+    });
+    await compare();
+  });
+
+  withKubectl(
+    "the status rules give kubectl's sentence on the same objects, through a rollout and a failure",
+    async () => {
+      const name = 'judged';
+      const seen = new Set<string>();
+      /** Our verdict and `kubectl rollout status --watch=false`'s on one unchanged object. */
+      const judge = async (): Promise<boolean> => {
+        for (;;) {
+          const before = await client.get(deployments(name), { signal });
+          const kubectlSaid = await kubectl('rollout', 'status', `deployment/${name}`, '--watch=false').then(
+            (r) => r.stdout.trim(),
+            (e: { stderr: string }) => e.stderr.trim(),
+          );
+          const after = await client.get(deployments(name), { signal });
+          if (before.metadata.resourceVersion !== after.metadata.resourceVersion) continue;
+          const ours = deploymentRolloutStatus(after);
+          expect(ours.failed ? `error: ${ours.failed}` : ours.message).toBe(kubectlSaid);
+          seen.add(
+            ours.failed ? 'failed' : (ours.message.split(':')[1] ?? ours.message).replace(/\d+/g, 'N').trim(),
+          );
+          return ours.done || ours.failed !== undefined;
+        }
+      };
+      const follow = async () => {
+        for (let i = 0; i < 200; i++) {
+          if (await judge()) return;
+          await advance(1_000, 500);
+        }
+        throw new Error('no verdict');
+      };
+      await client.apply(
+        deployments(name),
+        deployment(name, 'registry.example/judged:v1', {
+          replicas: 3,
+          progressDeadlineSeconds: 30,
+          strategy: { rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+        }),
+        { signal, fieldManager: 'aws-containers' },
+      );
+      await follow();
+      await setImage(name, 'registry.example/judged:v2');
+      await follow();
+      local.admin.ecs.setUnpullable('registry.example/judged:gone');
+      await setImage(name, 'registry.example/judged:gone');
+      await follow();
+      expect(seen).toContain('failed');
+      expect(seen.size).toBeGreaterThanOrEqual(3);
+    },
+  );
+});

@@ -171,7 +171,7 @@ describe('undoDeployment', () => {
     await expect(undoDeployment(client, ref, signal)).resolves.toEqual({
       revision: 1,
       skipped: true,
-      message: 'skipped rollback (current template already matches revision)',
+      message: 'skipped rollback (current template already matches revision 1)',
     });
     expect(patches).toEqual([]);
   });

@@ -42,7 +42,7 @@ interface ReplicaSetLike extends KubeObject {
 export interface UndoResult {
   /** The revision gone back to (its ReplicaSet becomes the Deployment's newest revision). */
   revision: number;
-  /** kubectl's words: "rolled back", or "skipped rollback (current template already matches revision)". */
+  /** kubectl's words: "rolled back", or "skipped rollback (current template already matches revision N)". */
   message: string;
   /** True when the template already matched that revision: nothing was patched. */
   skipped: boolean;
@@ -202,7 +202,7 @@ export async function undoDeployment(
     return {
       revision,
       skipped: true,
-      message: 'skipped rollback (current template already matches revision)',
+      message: `skipped rollback (current template already matches revision ${revision})`,
     };
   }
   const template = withoutHash(chosen.spec.template);
