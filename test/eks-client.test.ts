@@ -295,6 +295,80 @@ describe('the client', () => {
   });
 });
 
+describe('retries, as client-go does them', () => {
+  const gets = () =>
+    local.opLog
+      .entries({ service: 'eks' })
+      .filter((e) => e.operation === 'k8s' || e.operation.startsWith('k8s:get deployments'));
+  test('429 is retried after its Retry-After, for every verb; 5xx and dropped connections for idempotent ones only', async () => {
+    await client.apply(deployments('retried'), deployment('retried', 'registry.example/r:v1'), {
+      signal,
+      fieldManager: 'aws-containers',
+    });
+    const before = gets().length;
+    const throttled = local.faults.arm({ kind: 'throttling', service: 'eks', operation: 'k8s', count: 2 });
+    const started = Date.now();
+    await expect(client.get(deployments('retried'), { signal })).resolves.toMatchObject({
+      metadata: { name: 'retried' },
+    });
+    // Retry-After: 1, twice.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_900);
+    expect(gets().length - before).toBe(3);
+    local.faults.disarm(throttled.id);
+
+    const throttledPatch = local.faults.arm({
+      kind: 'throttling',
+      service: 'eks',
+      operation: 'k8s',
+      count: 1,
+    });
+    await client.patch(deployments('retried'), { spec: { replicas: 1 } }, { signal, type: 'merge' });
+    local.faults.disarm(throttledPatch.id);
+
+    for (const kind of ['unavailable', 'internal-error', 'drop'] as const) {
+      const fault = local.faults.arm({ kind, service: 'eks', operation: 'k8s', count: 1 });
+      await expect(client.get(deployments('retried'), { signal })).resolves.toMatchObject({
+        metadata: { name: 'retried' },
+      });
+      local.faults.disarm(fault.id);
+    }
+    // A patch is not repeated after a 503: the error is the server's Status.
+    const unavailable = local.faults.arm({ kind: 'unavailable', service: 'eks', operation: 'k8s', count: 1 });
+    await expect(
+      client.patch(deployments('retried'), { spec: { replicas: 2 } }, { signal, type: 'merge' }),
+    ).rejects.toMatchObject({
+      status: 503,
+      reason: 'ServiceUnavailable',
+      verb: 'patch',
+    });
+    local.faults.disarm(unavailable.id);
+  });
+
+  test('a request past its deadline, and the step signal, end the call', async () => {
+    const slow = createKubernetesClient({
+      endpoint,
+      caPem,
+      token: eksTokenProvider({ cluster: 'prod', region: REGION, credentials: ADMIN, env: {} }),
+      requestTimeoutMs: 300,
+      maxAttempts: 2,
+      sleep: () => Promise.resolve(),
+    });
+    const latency = local.faults.arm({
+      kind: 'latency',
+      service: 'eks',
+      operation: 'k8s',
+      count: 5,
+      latencyMs: 2_000,
+    });
+    await expect(slow.get(deployments('retried'), { signal })).rejects.toThrow(/no answer in 300 ms/);
+    const controller = new AbortController();
+    const call = client.get(deployments('retried'), { signal: controller.signal });
+    setTimeout(() => controller.abort(), 50);
+    await expect(call).rejects.toMatchObject({ name: 'AbortError' });
+    local.faults.disarm(latency.id);
+  });
+});
+
 describe('watches', () => {
   test('a watch sees changes, survives the server closing it and a 410, and ends with the signal', async () => {
     await client.apply(
