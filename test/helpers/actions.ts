@@ -17,6 +17,7 @@ export const SUITE_ACTIONS: readonly SuiteAction[] = [
   { ref: '', actionYml: 'action.yml', bundle: 'aws-containers' },
   { ref: 'ecr-push', actionYml: 'ecr-push/action.yml', bundle: 'ecr-push' },
   { ref: 'ecs-deploy', actionYml: 'ecs-deploy/action.yml', bundle: 'ecs-deploy-fargate' },
+  { ref: 'eks-rollout', actionYml: 'eks-rollout/action.yml', bundle: 'eks-rollout' },
 ];
 
 /** The action a `uses:` value of this suite names (`acme/aws-containers/ecs-deploy@v1`), or undefined. */

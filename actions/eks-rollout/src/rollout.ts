@@ -10,7 +10,7 @@ import type { WorkloadResult } from './summary.js';
 export interface RolloutRules {
   /** kubectl rollout status's rule for a Deployment. */
   deploymentStatus: (deployment: KubeObject) => RolloutStatus;
-  /** kubectl rollout undo for a Deployment (to the previous revision); returns the revision it went back to. */
+  /** kubectl rollout undo for a Deployment (to the previous revision); returns the revision whose template it went back to. */
   undoDeployment: (ctx: StageContext, namespace: string, name: string) => Promise<string | undefined>;
 }
 
@@ -91,7 +91,7 @@ export async function rollOut(
   const undone = await follow(`${name} (undo): `);
   const undo =
     undone.state === 'COMPLETED'
-      ? `undone: back to the template of revision ${previousRevision}${to ? ` (now revision ${to})` : ''}, rolled out`
+      ? `undone: back to the template of revision ${to ?? previousRevision} (now revision ${revisionOf(undone.deployment) ?? '?'}), rolled out`
       : `the undo did not complete: ${undone.state} — ${undone.message}`;
   ctx.log(`${name}: ${undo}`);
   return {

@@ -1,0 +1,240 @@
+// eks-rollout: connect (DescribeCluster, a token made in process), apply the manifests or set the
+// images, follow each workload with watches by kubectl's rules, diagnose and undo what failed.
+// The outputs and the job summary say what was observed, on every exit path.
+import * as core from '@actions/core';
+import { EKSClient } from '@aws-sdk/client-eks';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import {
+  ActionError,
+  FailureReported,
+  InputErrors,
+  createAwsClient,
+  createKubernetesClient,
+  deploymentRolloutStatus,
+  describeEksCluster,
+  eksTokenProvider,
+  fence,
+  formatError,
+  group,
+  info,
+  isKubernetesApiError,
+  resolveRegion,
+  undoDeployment,
+  type KubernetesClient,
+  type RunContext,
+} from '@aws-containers/core';
+import { getInputs, type Inputs, type WorkloadRef } from './inputs.js';
+import { objectName } from './manifests.js';
+import { rollOut, type RolloutContext } from './rollout.js';
+import {
+  CHANGE_CAUSE,
+  applyObjects,
+  planSetImages,
+  renderManifests,
+  setImages,
+  workloadName,
+  type StageContext,
+} from './stages.js';
+import { buildSummary, emptyReport, writeOutputs, type RolloutReport } from './summary.js';
+import { ACTION } from './version.js';
+
+export async function main({ signal }: RunContext): Promise<void> {
+  const report = emptyReport();
+  try {
+    await rollout(getInputs(), report, signal);
+  } catch (err) {
+    if (err instanceof InputErrors) report.inputErrors = err.errors.map((e) => e.message);
+    else if (signal.aborted) {
+      report.cancelled = true;
+      info(
+        `Cancelled${report.inFlight ? ` while ${report.inFlight}` : ''}: nothing more was sent to the cluster.`,
+      );
+    } else if (!(err instanceof FailureReported)) report.stoppedBy = formatError(err);
+    throw err;
+  } finally {
+    writeOutputs(report);
+    await buildSummary(report).write();
+  }
+}
+
+/** Everything after the inputs, filling in `report` as each part is known. The root action calls this too. */
+export async function rollout(inputs: Inputs, report: RolloutReport, signal: AbortSignal): Promise<void> {
+  const region = resolveRegion(inputs.region);
+  report.cluster = inputs.cluster;
+  const eks = createAwsClient(EKSClient, { region, action: ACTION });
+
+  report.inFlight = `reading EKS cluster ${inputs.cluster}`;
+  const cluster = await group('Connect to the cluster', async () => {
+    const found = await describeEksCluster(eks, inputs.cluster, signal);
+    info(`${found.name} (Kubernetes ${found.version}) at ${found.endpoint}`);
+    return found;
+  });
+  const client = createKubernetesClient({
+    endpoint: cluster.endpoint,
+    caPem: cluster.caPem,
+    token: eksTokenProvider({ cluster: inputs.cluster, region, credentials: eks.config.credentials }),
+    userAgent: `${ACTION.name}/${ACTION.version}`,
+  });
+  const ctx: StageContext = { client, signal, log: info };
+  try {
+    await change(ctx, inputs, report);
+  } catch (error) {
+    if (isKubernetesApiError(error, 401) || isKubernetesApiError(error, 403)) {
+      throw await accessError(error, inputs, region, signal);
+    }
+    throw error;
+  }
+}
+
+async function change(ctx: StageContext, inputs: Inputs, report: RolloutReport): Promise<void> {
+  const { client, signal } = ctx;
+  // The revisions before any change: the previous-revision output, and what an undo returns to.
+  report.inFlight = 'reading the workloads';
+  const before = await readRevisions(client, inputs.workloads, signal);
+
+  const changeAnnotations: Record<string, string> = inputs.changeCause
+    ? { [CHANGE_CAUSE]: inputs.changeCause }
+    : {};
+  const inManifests = (w: WorkloadRef) =>
+    inputs.manifests?.some(
+      (m) =>
+        objectName(m.object) === workloadName(w) ||
+        (m.object.kind.toLowerCase() === w.kind && m.object.metadata.name === w.name),
+    ) ?? false;
+  const setImageTargets = inputs.workloads.filter((w) => !inManifests(w));
+  const containerImages = inputs.images.filter((i) => i.target === 'container');
+  // Read and checked before the first write: a missing workload or container changes nothing.
+  const plans =
+    containerImages.length > 0 && setImageTargets.length > 0
+      ? await planSetImages(ctx, setImageTargets, containerImages, changeAnnotations)
+      : [];
+
+  if (inputs.manifests) {
+    const objects = renderManifests(inputs.manifests, {
+      images: inputs.images,
+      annotations: inputs.annotations,
+      labels: inputs.labels,
+      changeCause: inputs.changeCause,
+    });
+    report.inFlight = 'applying the manifests';
+    await group(`Apply ${objects.length} object${objects.length === 1 ? '' : 's'} (server-side)`, () =>
+      applyObjects(
+        ctx,
+        objects,
+        { fieldManager: inputs.fieldManager, force: inputs.forceConflicts },
+        (name) => report.applied.push(name),
+      ),
+    );
+  }
+  if (plans.length > 0) {
+    report.inFlight = 'setting the images';
+    await group('Set the images', () => setImages(ctx, plans, inputs.fieldManager));
+  }
+
+  const rctx: RolloutContext = {
+    ...ctx,
+    timeoutMs: inputs.timeoutMs,
+    maxRestarts: inputs.maxRestarts,
+    rollbackOnFailure: inputs.rollbackOnFailure,
+    rules: {
+      deploymentStatus: (deployment) => deploymentRolloutStatus(deployment),
+      undoDeployment: async (stage, namespace, name) => {
+        const undone = await undoDeployment(
+          stage.client,
+          { group: 'apps', version: 'v1', plural: 'deployments', namespace, name },
+          stage.signal,
+        );
+        stage.log(`${namespace}/${name}: ${undone.message} to revision ${undone.revision}`);
+        return String(undone.revision);
+      },
+    },
+    onFailure: (message) => core.error(fence(message)),
+    stats: report.watch,
+  };
+  report.inFlight = `following ${inputs.workloads.map(workloadName).join(', ')}`;
+  await group(`Follow ${inputs.workloads.map(workloadName).join(', ')}`, async () => {
+    const results = inputs.workloads.map((w) => {
+      const entry = {
+        workload: workloadName(w),
+        state: 'UNKNOWN' as const,
+        message: 'the step ended before its end was observed',
+        previousRevision: before.get(workloadName(w)),
+        revision: undefined,
+        rolledBack: false,
+        undo: undefined,
+        diagnosis: undefined,
+      };
+      report.workloads.push(entry);
+      return entry;
+    });
+    await Promise.all(
+      inputs.workloads.map(async (w, i) => {
+        const result = await rollOut(rctx, w, before.get(workloadName(w)));
+        Object.assign(results[i] as object, result);
+      }),
+    );
+  });
+  // Cancelled while following: what was in flight stays named.
+  if (!signal.aborted) report.inFlight = undefined;
+  const failed = report.workloads.filter((w) => w.state !== 'COMPLETED');
+  if (failed.length > 0) {
+    throw new FailureReported(failed.map((w) => `${w.workload}: ${w.state} — ${w.message}`).join('\n'));
+  }
+}
+
+async function readRevisions(
+  client: KubernetesClient,
+  workloads: readonly WorkloadRef[],
+  signal: AbortSignal,
+): Promise<Map<string, string | undefined>> {
+  const revisions = new Map<string, string | undefined>();
+  for (const w of workloads) {
+    if (w.kind !== 'deployment') continue;
+    const live = await client.find(
+      { group: 'apps', version: 'v1', plural: 'deployments', namespace: w.namespace, name: w.name },
+      { signal },
+    );
+    revisions.set(workloadName(w), live?.metadata.annotations?.['deployment.kubernetes.io/revision']);
+  }
+  return revisions;
+}
+
+/** 401/403 from the cluster: who asked (STS GetCallerIdentity) and how to grant it. */
+async function accessError(
+  error: Error & { status: number },
+  inputs: Inputs,
+  region: string,
+  signal: AbortSignal,
+): Promise<ActionError> {
+  let principal = 'the credentials of this step';
+  let grant = '<role ARN>';
+  try {
+    const sts = createAwsClient(STSClient, { region, action: ACTION });
+    const who = await sts.send(new GetCallerIdentityCommand({}), { abortSignal: signal });
+    if (who.Arn) {
+      principal = who.Arn;
+      grant = roleArnOf(who.Arn);
+    }
+  } catch {
+    // The principal stays unnamed; the rest of the advice holds.
+  }
+  const ns = inputs.namespace ?? 'default';
+  return new ActionError(
+    error.status === 401
+      ? `EKS cluster ${inputs.cluster} did not accept ${principal}: no access entry or aws-auth mapping names it.`
+      : `EKS cluster ${inputs.cluster} refused ${principal}: ${error.message}`,
+    {
+      cause: error,
+      hint:
+        `Grant ${grant} access with an EKS access entry (aws eks create-access-entry --cluster ${inputs.cluster} --principal-arn ${grant}; ` +
+        `aws eks associate-access-policy --cluster ${inputs.cluster} --principal-arn ${grant} --policy-arn arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy --access-scope type=namespace,namespaces=${ns}), ` +
+        `or map it in the aws-auth ConfigMap (${grant.includes(':user/') ? 'mapUsers: userarn' : 'mapRoles: rolearn'} ${grant}) to a group with these rights.`,
+    },
+  );
+}
+
+/** arn:aws:sts::1:assumed-role/Role/session → arn:aws:iam::1:role/Role (what an access entry names). */
+export function roleArnOf(arn: string): string {
+  const m = /^arn:([^:]+):sts::(\d{12}):assumed-role\/([^/]+)\/.+$/.exec(arn);
+  return m ? `arn:${m[1]}:iam::${m[2]}:role/${m[3]}` : arn;
+}

@@ -1,0 +1,427 @@
+// eks-rollout end to end: dist/eks-rollout run as the runner runs it, against local-aws's EKS (a
+// cluster whose Kubernetes API is local-kubernetes, on a clock 20 times faster than real time), with
+// kubectl 1.32 as the judge of what the cluster holds afterwards.
+import { spawn } from 'node:child_process';
+import { jest } from '@jest/globals';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CreateRepositoryCommand, ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
+import {
+  AssociateAccessPolicyCommand,
+  CreateAccessEntryCommand,
+  CreateClusterCommand,
+  DescribeClusterCommand,
+  EKSClient,
+} from '@aws-sdk/client-eks';
+import { eksToken } from '@aws-containers/core';
+import { buildImage, defaultNetwork, startLocalAws, type LocalAws } from '@aws-containers/local-aws';
+import { passwordFromToken, RegistryClient } from '../packages/local-aws/test/helpers/registry-client.js';
+import { localAwsEnv, pushToMain, runAction, type ActionRun } from './helpers/action-runner.js';
+import { requireTool } from './helpers/tools.js';
+
+jest.setTimeout(180_000);
+const KUBECTL = '/usr/bin/kubectl';
+const withKubectl = requireTool('kubectl', KUBECTL);
+/** Simulated seconds per real second: the 600 s progress deadline is 30 real seconds. */
+const TIME_SCALE = 20;
+const CLUSTER = 'shop';
+
+let aws: LocalAws;
+let host: string;
+let dir: string;
+const images: Record<'v1' | 'v2' | 'crash' | 'missing', string> = { v1: '', v2: '', crash: '', missing: '' };
+
+beforeAll(async () => {
+  aws = await startLocalAws({ timeScale: TIME_SCALE });
+  aws.admin.eks.setTimings({ activationMs: 1000 });
+  const config = { endpoint: aws.endpoint, region: aws.region, credentials: aws.credentials, maxAttempts: 3 };
+  const eks = new EKSClient(config);
+  await eks.send(
+    new CreateClusterCommand({
+      name: CLUSTER,
+      roleArn: `arn:aws:iam::${aws.accountId}:role/eks`,
+      resourcesVpcConfig: { subnetIds: defaultNetwork().subnetIds.slice(0, 2) },
+    }),
+  );
+  for (;;) {
+    const out = await eks.send(new DescribeClusterCommand({ name: CLUSTER }));
+    if (out.cluster?.status === 'ACTIVE') break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  eks.destroy();
+
+  const ecr = new ECRClient(config);
+  await ecr.send(new CreateRepositoryCommand({ repositoryName: 'team/web' }));
+  const token = await ecr.send(new GetAuthorizationTokenCommand({}));
+  const registry = new RegistryClient({
+    baseUrl: aws.httpUrl,
+    auth: { user: 'AWS', password: passwordFromToken(token.authorizationData![0]!.authorizationToken!) },
+  });
+  host = new URL(aws.httpsUrl).host;
+  const push = async (tag: string, labels: Record<string, string>) => {
+    const pushed = await registry.pushImage('team/web', buildImage([{ size: 64 }], { labels }), tag);
+    if (pushed.status !== 201) throw new Error(`push failed: ${pushed.status}`);
+    return `${host}/team/web:${tag}`;
+  };
+  images.v1 = await push('v1', {});
+  images.v2 = await push('v2', {});
+  images.crash = await push('crash', { 'local-aws.exit-after': '1s', 'local-aws.exit-code': '3' });
+  images.missing = `${host}/team/web:missing`;
+  ecr.destroy();
+  dir = mkdtempSync(path.join(os.tmpdir(), 'eks-rollout-e2e-'));
+});
+
+afterAll(async () => {
+  await aws?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** kubectl against the cluster, with a token made as `aws eks get-token` makes it. */
+async function kubectl(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const { token } = await eksToken({
+    cluster: CLUSTER,
+    region: aws.region,
+    credentials: aws.credentials,
+    env: { AWS_ENDPOINT_URL: aws.endpoint },
+  });
+  const home = path.join(dir, 'kubectl-home');
+  mkdirSync(home, { recursive: true });
+  const child = spawn(
+    KUBECTL,
+    [
+      '--server',
+      aws.admin.eks.endpoint(CLUSTER),
+      '--certificate-authority',
+      aws.caCertPath,
+      '--token',
+      token,
+      ...args,
+    ],
+    {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, KUBECONFIG: path.join(home, 'none') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  return { code, stdout, stderr };
+}
+
+async function kubectlApply(yaml: string): Promise<void> {
+  const file = path.join(dir, `apply-${Math.random().toString(36).slice(2)}.yaml`);
+  writeFileSync(file, yaml);
+  const out = await kubectl('apply', '-f', file);
+  if (out.code !== 0) throw new Error(`kubectl apply: ${out.stderr}`);
+  const name = /^deployment\.apps\/(\S+)/m.exec(out.stdout)?.[1];
+  if (name) {
+    const ns = /namespace: (\S+)/.exec(yaml)?.[1] ?? 'default';
+    const status = await kubectl('rollout', 'status', `deployment/${name}`, '-n', ns, '--timeout=60s');
+    if (status.code !== 0) throw new Error(`kubectl rollout status: ${status.stderr}`);
+  }
+}
+
+function deployment(name: string, image: string, extra = ''): string {
+  return `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ${name}
+  namespace: default
+spec:
+  replicas: 2
+  selector:
+    matchLabels: { app: ${name} }
+  template:
+    metadata:
+      labels: { app: ${name} }
+    spec:
+      containers:
+        - name: app
+          image: ${image}
+${extra}`;
+}
+
+function rollout(inputs: Record<string, string>, env: Record<string, string> = {}): Promise<ActionRun> {
+  return runAction('eks-rollout', {
+    inputs: { cluster: CLUSTER, ...inputs },
+    env: {
+      ...localAwsEnv(aws),
+      ...pushToMain.env,
+      GITHUB_RUN_ID: '77',
+      GITHUB_SERVER_URL: 'https://github.com',
+      ...env,
+    },
+    event: pushToMain.event,
+    timeoutMs: 150_000,
+  });
+}
+
+/** The Kubernetes calls that write, from the op log since `from`. */
+function kubernetesWrites(from: number): string[] {
+  return aws.opLog
+    .entries({ service: 'eks' })
+    .slice(from)
+    .map((e) => e.operation)
+    .filter((op) => /^k8s:(create|update|patch|delete|apply)/.test(op));
+}
+const mark = () => aws.opLog.entries({ service: 'eks' }).length;
+
+function image(out: { stdout: string }): string {
+  return out.stdout.trim();
+}
+
+withKubectl(
+  'set image by container name: COMPLETED, revision and change-cause as kubectl rollout history shows them',
+  async () => {
+    await kubectlApply(deployment('web', images.v1));
+    const run = await rollout({ images: `app=${images.v2}`, workloads: 'deployment/web' });
+    expect(run.errors).toEqual([]);
+    expect(run.exitCode).toBe(0);
+    expect(run.outputs).toMatchObject({
+      'rollout-state': 'COMPLETED',
+      'rolled-back': 'false',
+      revision: '2',
+      'previous-revision': '1',
+    });
+    expect(run.stdout).toContain('deployment "web" successfully rolled out');
+    const history = await kubectl('rollout', 'history', 'deployment/web');
+    expect(history.stdout).toMatch(
+      /^2\s+acme\/app@0123456789ab https:\/\/github\.com\/acme\/app\/actions\/runs\/77/m,
+    );
+    expect(
+      image(
+        await kubectl('get', 'deployment/web', '-o', 'jsonpath={.spec.template.spec.containers[0].image}'),
+      ),
+    ).toBe(images.v2);
+    expect(run.summary).toContain('COMPLETED');
+  },
+);
+
+withKubectl(
+  'apply of a multi-document folder in dependency order, the image substituted by repository (registry with a port)',
+  async () => {
+    const folder = path.join(dir, 'k8s');
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(
+      path.join(folder, 'app.yaml'),
+      `${deployment('api', `${host}/team/web:v1`, `          envFrom: [{configMapRef: {name: api}}]\n`).replace('namespace: default', 'namespace: store')}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: api, namespace: store}
+spec:
+  selector: {app: api}
+  ports: [{port: 80}]
+`,
+    );
+    writeFileSync(
+      path.join(folder, 'config.yaml'),
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: api, namespace: store}\ndata: {MODE: prod}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: store}\n',
+    );
+    const run = await rollout({
+      manifests: folder,
+      images: `${host}/team/web=${images.v2}`,
+      labels: 'team=shop',
+    });
+    expect(run.errors).toEqual([]);
+    expect(run.outputs['applied']?.split('\n')).toEqual([
+      'Namespace/store',
+      'ConfigMap/store/api',
+      'Service/store/api',
+      'Deployment/store/api',
+    ]);
+    expect(run.outputs['rollout-state']).toBe('COMPLETED');
+    expect(run.outputs['revision']).toBe('1');
+    // A Deployment this step created had no revision before it.
+    expect(run.outputs['previous-revision']).toBeUndefined();
+    expect(
+      image(
+        await kubectl(
+          'get',
+          'deployment/api',
+          '-n',
+          'store',
+          '-o',
+          'jsonpath={.spec.template.spec.containers[0].image}',
+        ),
+      ),
+    ).toBe(images.v2);
+    expect(
+      image(await kubectl('get', 'service/api', '-n', 'store', '-o', 'jsonpath={.metadata.labels.team}')),
+    ).toBe('shop');
+  },
+);
+
+withKubectl(
+  'an image that cannot be pulled fails far before the progress deadline, is undone, rolled-back=true',
+  async () => {
+    await kubectlApply(deployment('pull', images.v1));
+    const started = Date.now();
+    const run = await rollout({ images: `app=${images.missing}`, workloads: 'deployment/pull' });
+    expect(run.exitCode).toBe(1);
+    expect(run.errors.join('\n')).toMatch(/cannot be pulled.*not found/);
+    expect(run.errors.join('\n')).not.toMatch(/ProgressDeadlineExceeded/);
+    expect(run.outputs).toMatchObject({
+      'rollout-state': 'ROLLED_BACK',
+      'rolled-back': 'true',
+      'previous-revision': '1',
+    });
+    // The whole step, undo included, ended before the 600 s deadline (30 real seconds) could pass.
+    expect(Date.now() - started).toBeLessThan(600_000 / TIME_SCALE);
+    expect(
+      image(
+        await kubectl('get', 'deployment/pull', '-o', 'jsonpath={.spec.template.spec.containers[0].image}'),
+      ),
+    ).toBe(images.v1);
+    const status = await kubectl('rollout', 'status', 'deployment/pull', '--timeout=30s');
+    expect(status.stdout).toContain('successfully rolled out');
+    expect(run.stdout).toMatch(/Diagnosis of Deployment\/default\/pull/);
+  },
+);
+
+withKubectl('a crash loop fails past max-restarts with the last log lines in the diagnosis', async () => {
+  // A container that crashes a second after it starts must stay up 30 s to count as available.
+  await kubectlApply(
+    deployment('crash', images.v1).replace('replicas: 2', 'replicas: 2\n  minReadySeconds: 30'),
+  );
+  const run = await rollout({
+    images: `app=${images.crash}`,
+    workloads: 'deployment/crash',
+    'max-restarts': '1',
+    'rollback-on-failure': 'false',
+  });
+  expect(run.exitCode).toBe(1);
+  expect(run.outputs).toMatchObject({ 'rollout-state': 'FAILED', 'rolled-back': 'false' });
+  expect(run.errors.join('\n')).toMatch(
+    /keeps crashing: \d+ restarts \(more than max-restarts 1\), last exit code 3/,
+  );
+  expect(run.stdout).toMatch(
+    /Last log lines of crash-[a-z0-9-]+\/app \(previous run\):\n[\s\S]*?will exit with code 3 after 1s\n\s+exited with code 3/,
+  );
+  expect(run.summary).toContain('Last log lines of');
+});
+
+withKubectl('a missing ConfigMap key: CreateContainerConfigError', async () => {
+  const file = path.join(dir, 'cfg.yaml');
+  writeFileSync(
+    file,
+    deployment(
+      'cfg',
+      images.v1,
+      `          env:\n            - name: DB\n              valueFrom: {configMapKeyRef: {name: cfg, key: db}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg, namespace: default}\ndata: {other: x}\n`,
+    ),
+  );
+  const run = await rollout({ manifests: file });
+  expect(run.exitCode).toBe(1);
+  expect(run.outputs['rollout-state']).toBe('FAILED');
+  expect(run.errors.join('\n')).toMatch(/cannot be created: .*db/);
+  expect(run.summary).toContain('no undo');
+});
+
+withKubectl('bad inputs change nothing: no Kubernetes write, every error at once', async () => {
+  const from = mark();
+  const run = await rollout({ images: 'app=Bad::ref', workloads: 'job/x', timeout: 'soon' });
+  expect(run.exitCode).toBe(1);
+  expect(run.errors.join('\n')).toMatch(/Input "images"/);
+  expect(run.errors.join('\n')).toMatch(/Input "workloads"/);
+  expect(run.errors.join('\n')).toMatch(/Input "timeout"/);
+  expect(aws.opLog.entries({ service: 'eks' }).slice(from)).toEqual([]);
+  expect(run.summary).toContain('nothing was changed');
+  // A container the workload does not have: refused after reading, before any write.
+  const from2 = mark();
+  const missing = await rollout({ images: `nope=${images.v2}`, workloads: 'deployment/web' });
+  expect(missing.exitCode).toBe(1);
+  expect(missing.errors.join('\n')).toMatch(/has no container named "nope"/);
+  expect(kubernetesWrites(from2)).toEqual([]);
+});
+
+withKubectl('an unmapped principal: the 401 names it and how to grant access', async () => {
+  const accessKeyId = 'AKIAUNMAPPED00000001';
+  aws.identities.add({
+    accessKeyId,
+    secretAccessKey: 'unmapped-secret',
+    policy: JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Action: ['eks:DescribeCluster', 'sts:GetCallerIdentity'], Resource: '*' },
+      ],
+    }),
+  });
+  const from = mark();
+  const run = await rollout(
+    { images: `app=${images.v2}`, workloads: 'deployment/web' },
+    { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: 'unmapped-secret' },
+  );
+  expect(run.exitCode).toBe(1);
+  const error = run.errors.join('\n');
+  expect(error).toMatch(/did not accept arn:aws:(iam|sts)::\d{12}:\S+/);
+  expect(error).toMatch(/create-access-entry --cluster shop/);
+  expect(error).toMatch(/aws-auth/);
+  expect(error).not.toContain('unmapped-secret');
+  expect(kubernetesWrites(from)).toEqual([]);
+});
+
+withKubectl('SIGTERM stops at once, saying what was in flight; the outputs say CANCELLED', async () => {
+  // Pods must stay ready 10 simulated minutes to count: the rollout is still going when the signal comes.
+  await kubectlApply(deployment('slow', images.v1));
+  await kubectl('patch', 'deployment/slow', '-p', '{"spec":{"minReadySeconds":600}}');
+  const started = Date.now();
+  const run = await runAction('eks-rollout', {
+    inputs: { cluster: CLUSTER, images: `app=${images.v2}`, workloads: 'deployment/slow' },
+    env: { ...localAwsEnv(aws) },
+    timeoutMs: 60_000,
+    signalWhen: { line: /^::group::Follow /, signal: 'SIGTERM' },
+  });
+  expect(Date.now() - started).toBeLessThan(10_000);
+  expect(run.exitCode).toBe(1);
+  expect(run.outputs['rollout-state']).toBe('CANCELLED');
+  expect(run.stdout).toMatch(/Cancelled while following Deployment\/default\/slow/);
+  expect(run.summary).toContain('Cancelled while following Deployment/default/slow');
+});
+
+withKubectl(
+  'a principal with read-only access: the 403 names it, the verb and the resource refused',
+  async () => {
+    const accessKeyId = 'AKIAVIEWER0000000001';
+    aws.identities.add({
+      accessKeyId,
+      secretAccessKey: 'viewer-secret',
+      policy: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Action: ['eks:DescribeCluster', 'sts:GetCallerIdentity'], Resource: '*' },
+        ],
+      }),
+    });
+    const eks = new EKSClient({ endpoint: aws.endpoint, region: aws.region, credentials: aws.credentials });
+    const principalArn = `arn:aws:iam::${aws.accountId}:user/${accessKeyId}`;
+    await eks.send(new CreateAccessEntryCommand({ clusterName: CLUSTER, principalArn }));
+    await eks.send(
+      new AssociateAccessPolicyCommand({
+        clusterName: CLUSTER,
+        principalArn,
+        policyArn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy',
+        accessScope: { type: 'cluster' },
+      }),
+    );
+    eks.destroy();
+    await kubectlApply(deployment('ro', images.v1));
+    const from = mark();
+    const run = await rollout(
+      { images: `app=${images.v2}`, workloads: 'deployment/ro' },
+      { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: 'viewer-secret' },
+    );
+    expect(run.exitCode).toBe(1);
+    const error = run.errors.join('\n');
+    expect(error).toContain(`refused ${principalArn}`);
+    expect(error).toMatch(/patch deployments\.apps "ro" in namespace "default"/);
+    expect(error).toMatch(/mapUsers: userarn/);
+    expect(kubernetesWrites(from).filter((op) => !op.includes('selfsubject'))).toEqual([
+      'k8s:patch deployments.apps',
+    ]);
+    expect(run.outputs['rollout-state']).toBe('FAILED');
+  },
+);
