@@ -167,6 +167,24 @@ describe('create', () => {
     expect(json.spec.template.metadata).toEqual({ labels: { app: 'nulls' } });
   });
 
+  test('fieldValidation: Strict refuses unknown fields, the default drops them with a warning', async () => {
+    const typo = deployment('typo') as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    typo.spec.replica = 3;
+    typo.spec.template.spec.containers[0].imagee = 'x';
+    const strict = await api.call('POST', `${DEPLOYMENTS}?fieldValidation=Strict`, typo);
+    expect(strict.status).toBe(400);
+    expect(strict.json.message).toBe(
+      'Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: unknown field "spec.template.spec.containers[0].imagee", unknown field "spec.replica"',
+    );
+    const warned = await api.call('POST', DEPLOYMENTS, typo);
+    expect(warned.status).toBe(201);
+    expect(warned.headers.warning).toBe(
+      '299 - "unknown field \\"spec.template.spec.containers[0].imagee\\"", 299 - "unknown field \\"spec.replica\\""',
+    );
+    expect(warned.json.spec.replica).toBeUndefined();
+    expect(warned.json.spec.template.spec.containers[0].imagee).toBeUndefined();
+  });
+
   test('dryRun=All answers without storing', async () => {
     const { status, json } = await api.call('POST', `${DEPLOYMENTS}?dryRun=All`, deployment('dry'));
     expect(status).toBe(201);

@@ -167,6 +167,12 @@ withKubectl(
     await ok(['apply', '--server-side', '--force-conflicts', '-f', '-'], manifest('ssa', 'nginx:1.27'));
     expect((await deploymentJson('ssa')).spec.template.spec.containers[0].image).toBe('nginx:1.27');
 
+    const typo = await kubectl(['apply', '-f', '-'], {
+      stdin: manifest('typo', 'nginx:1.27').replace('replicas:', 'replica:'),
+    });
+    expect(typo.stderr).toBe(
+      'Error from server (BadRequest): error when creating "STDIN": Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: unknown field "spec.replica"\n',
+    );
     const widget = await kubectl(['apply', '-f', '-'], {
       stdin: 'apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n',
     });

@@ -6,6 +6,7 @@ import { StatusError, badRequest, notFound } from '../errors.js';
 import { findByKind, findByPath, groupVersionOf, type ResourceType } from '../resources.js';
 import { nameSuffix, timestamp, type KObject } from '../store.js';
 import { applyDefaults } from './defaults.js';
+import { checkUnknownFields } from './fields.js';
 import { deleteWithPropagation } from './delete.js';
 import {
   isDryRun,
@@ -114,6 +115,16 @@ export function listObjects(r: ApiRequest): void {
   });
 }
 
+/** fieldValidation on the object to store: 400 when Strict, else unknown fields dropped (warned). */
+function fieldValidation(r: ApiRequest, object: KObject): void {
+  const warnings = checkUnknownFields(r.type, object, r.query.get('fieldValidation'));
+  if (warnings.length)
+    r.res.setHeader(
+      'Warning',
+      warnings.map((w) => `299 - ${JSON.stringify(w)}`),
+    );
+}
+
 // ---- writes --------------------------------------------------------------------------------------
 
 /** The body's apiVersion, kind and namespace against the URL's (400 as the apiserver words it). */
@@ -204,6 +215,7 @@ function qosClass(pod: KObject): string {
 
 export async function createObject(r: ApiRequest): Promise<void> {
   const object = checkBody(r, await readJson(r.req));
+  fieldValidation(r, object);
   requireNamespace(r);
   validateName(r.type, object);
   prepareForCreate(object);
@@ -264,6 +276,7 @@ export async function updateObject(r: ApiRequest): Promise<void> {
       `the name of the object (${object.metadata.name ?? ''}) does not match the name on the URL (${r.name})`,
     );
   const existing = r.store.require(r.type, r.namespace, r.name!);
+  if (r.subresource !== 'status') fieldValidation(r, object);
   sendJson(r.res, 200, store(r, existing, object, r.subresource === 'status' ? 'status' : undefined));
 }
 
@@ -318,6 +331,7 @@ export async function patchObject(r: ApiRequest): Promise<void> {
   if (contentType === 'application/apply-patch+yaml') return applyObject(r, patch);
   const existing = r.store.require(r.type, r.namespace, r.name!);
   const patched = patchDocument(contentType, existing, patch);
+  if (r.subresource !== 'status' && patched && typeof patched === 'object') fieldValidation(r, patched);
   if (!patched || typeof patched !== 'object' || !patched.metadata)
     throw badRequest("the patch removed the object's metadata");
   if (patched.metadata.name !== existing.metadata.name)
@@ -335,6 +349,7 @@ async function applyObject(r: ApiRequest, patch: Json): Promise<void> {
       'PATCH, application/apply-patch+yaml requests must have the fieldManager query parameter set',
     );
   const config = checkBody(r, patch);
+  if (r.subresource !== 'status') fieldValidation(r, config);
   if (config.metadata.name && config.metadata.name !== r.name)
     throw badRequest(
       `the name of the object (${config.metadata.name}) does not match the name on the URL (${r.name})`,

@@ -35,7 +35,12 @@ export interface ApiServer extends KubernetesServer {
     path: string,
     body?: unknown,
     headers?: Record<string, string>,
-  ): Promise<{ status: number; json: any; text: string }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  ): Promise<{
+    status: number;
+    json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+    text: string;
+    headers: Record<string, string | string[] | undefined>;
+  }>;
 }
 
 export async function startApiServer(
@@ -91,7 +96,7 @@ export async function startApiServer(
             } catch {
               json = undefined;
             }
-            resolve({ status: res.statusCode ?? 0, json, text });
+            resolve({ status: res.statusCode ?? 0, json, text, headers: res.headers });
           });
         },
       );
