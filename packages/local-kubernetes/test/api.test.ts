@@ -407,6 +407,28 @@ data:
     expect(applied.json.data).toEqual({ mode: 'slow' });
   });
 
+  test('server-side apply removes what the manager applied before and applies no more, keeps the rest', async () => {
+    const CMS = '/api/v1/namespaces/default/configmaps';
+    const apply = (data: Record<string, string>) =>
+      api.call(
+        'PATCH',
+        `${CMS}/cfg?fieldManager=ci`,
+        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg' }, data },
+        {
+          'content-type': 'application/apply-patch+yaml',
+        },
+      );
+    await apply({ a: '1', b: '2' });
+    await api.call(
+      'PATCH',
+      `${CMS}/cfg?fieldManager=other`,
+      { data: { c: '3' } },
+      { 'content-type': 'application/merge-patch+json' },
+    );
+    const second = await apply({ a: '1' });
+    expect(second.json.data).toEqual({ a: '1', c: '3' });
+  });
+
   test('scale subresource: GET a Scale, PATCH replicas', async () => {
     await api.call('POST', DEPLOYMENTS, deployment('web'));
     const scale = await api.call('GET', `${DEPLOYMENTS}/web/scale`);
