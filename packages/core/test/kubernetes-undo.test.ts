@@ -5,6 +5,7 @@ import {
   labelSelectorString,
   pickRevision,
   undoDeployment,
+  undoWorkload,
   type KubeObject,
   type KubernetesClient,
 } from '../src/index.js';
@@ -195,5 +196,86 @@ describe('undoDeployment', () => {
       revision: 1,
       skipped: false,
     });
+  });
+});
+
+describe('undoControllerRevision (StatefulSets, DaemonSets)', () => {
+  const tpl = (image: string) => ({
+    metadata: { labels: { app: 'db' } },
+    spec: { containers: [{ name: 'db', image }] },
+  });
+  const revision = (n: number, image: string, uid = 'uid-db') => ({
+    apiVersion: 'apps/v1',
+    kind: 'ControllerRevision',
+    metadata: {
+      name: `db-${n}`,
+      namespace: 'default',
+      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'db', uid, controller: true }],
+    },
+    revision: n,
+    data: { spec: { template: { ...tpl(image), $patch: 'replace' } } },
+  });
+  const sts = (image: string): KubeObject => ({
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: { name: 'db', namespace: 'default', uid: 'uid-db' },
+    spec: { selector: { matchLabels: { app: 'db' } }, template: tpl(image) },
+  });
+  const ref = { group: 'apps', version: 'v1', plural: 'statefulsets', namespace: 'default', name: 'db' };
+  test.each([
+    [
+      'the second newest revision',
+      'v3',
+      [revision(3, 'v3'), revision(1, 'v1'), revision(2, 'v2')],
+      undefined,
+      2,
+      'v2',
+    ],
+    ['the revision asked', 'v3', [revision(1, 'v1'), revision(2, 'v2'), revision(3, 'v3')], 1, 1, 'v1'],
+    [
+      'another owner’s revisions ignored',
+      'v2',
+      [revision(1, 'v1'), revision(2, 'v2'), revision(9, 'v9', 'other')],
+      undefined,
+      1,
+      'v1',
+    ],
+  ])('%s: its data as a strategic merge patch', async (...[, current, revisions, to, expected, image]) => {
+    const { client, patches, selectors } = fakeClient(sts(current as string), revisions as KubeObject[]);
+    await expect(undoWorkload(client, ref, signal, to as number | undefined)).resolves.toEqual({
+      revision: expected,
+      skipped: false,
+      message: 'rolled back',
+    });
+    expect(selectors).toEqual(['app=db']);
+    expect(patches).toEqual([
+      { type: 'strategic', patch: { spec: { template: { ...tpl(image as string), $patch: 'replace' } } } },
+    ]);
+  });
+  test.each([
+    ['a single revision', [revision(1, 'v1')], undefined, 'no last revision to roll back to'],
+    [
+      'a revision that is not there',
+      [revision(1, 'v1'), revision(2, 'v2')],
+      7,
+      'unable to find specified revision 7 in history',
+    ],
+  ])('%s', async (...[, revisions, to, message]) => {
+    const { client, patches } = fakeClient(sts('v2'), revisions as KubeObject[]);
+    await expect(undoWorkload(client, ref, signal, to as number | undefined)).rejects.toThrow(
+      message as string,
+    );
+    expect(patches).toEqual([]);
+  });
+  test('skips when the template already matches', async () => {
+    const { client, patches } = fakeClient(sts('v1'), [revision(1, 'v1'), revision(2, 'v2')] as KubeObject[]);
+    await expect(undoWorkload(client, ref, signal, 1)).resolves.toMatchObject({ revision: 1, skipped: true });
+    expect(patches).toEqual([]);
+  });
+  test('other kinds are refused', () => {
+    const { client } = fakeClient(sts('v1'), []);
+    expect(() => undoWorkload(client, { ...ref, plural: 'jobs' }, signal)).toThrow(
+      'kubectl rollout undo works on deployment, statefulset, daemonset, not "jobs".',
+    );
   });
 });

@@ -224,3 +224,79 @@ export async function undoDeployment(
   );
   return { revision, skipped: false, message: 'rolled back' };
 }
+
+interface ControllerRevisionLike extends KubeObject {
+  revision?: number;
+  data?: unknown;
+}
+
+const WORKLOAD_KIND: Record<string, string> = {
+  deployments: 'deployment',
+  statefulsets: 'statefulset',
+  daemonsets: 'daemonset',
+};
+
+/** The ControllerRevisions a StatefulSet or DaemonSet controls (its selector and its uid), oldest first. */
+export async function controllerRevisionsOf(
+  client: KubernetesClient,
+  owner: KubeObject,
+  signal: AbortSignal,
+): Promise<KubeObject[]> {
+  const o = owner as DeploymentLike;
+  const { items } = await client.list<ControllerRevisionLike>(
+    { group: 'apps', version: 'v1', plural: 'controllerrevisions', namespace: o.metadata.namespace },
+    { signal, labelSelector: labelSelectorString(o.spec.selector) },
+  );
+  return items
+    .filter((r) =>
+      r.metadata.ownerReferences?.some((ref) => ref.controller === true && ref.uid === o.metadata.uid),
+    )
+    .sort((a, b) => (a.revision ?? 0) - (b.revision ?? 0));
+}
+
+/**
+ * `kubectl rollout undo statefulset/<name>` or `daemonset/<name>` (DaemonSetRollbacker,
+ * StatefulSetRollbacker): the second newest ControllerRevision (or `toRevision`'s); skipped when
+ * the current template's patch equals it; else its data applied as a strategic merge patch.
+ */
+export async function undoControllerRevision(
+  client: KubernetesClient,
+  ref: ResourceRef,
+  signal: AbortSignal,
+  toRevision = 0,
+): Promise<UndoResult> {
+  if (toRevision < 0) throw new ActionError(`unable to find specified revision ${toRevision} in history`);
+  const target: ResourceRef = { ...ref, group: 'apps', version: 'v1', subresource: undefined };
+  const owner = await client.get<DeploymentLike>(target, { signal });
+  const history = (await controllerRevisionsOf(client, owner, signal)) as ControllerRevisionLike[];
+  if (toRevision === 0 && history.length <= 1) throw new ActionError('no last revision to roll back to');
+  const chosen =
+    toRevision === 0 ? history[history.length - 2] : history.find((h) => (h.revision ?? 0) === toRevision);
+  if (!chosen) throw new ActionError(`unable to find specified revision ${toRevision} in history`);
+  const revision = chosen.revision ?? 0;
+  const current = { spec: { template: { ...owner.spec.template, $patch: 'replace' } } };
+  if (equal(current, chosen.data)) {
+    return {
+      revision,
+      skipped: true,
+      message: 'skipped rollback (current template already matches revision)',
+    };
+  }
+  await client.patch(target, chosen.data, { signal, type: 'strategic' });
+  return { revision, skipped: false, message: 'rolled back' };
+}
+
+/** `kubectl rollout undo` for a Deployment, StatefulSet or DaemonSet (by the ref's plural). */
+export function undoWorkload(
+  client: KubernetesClient,
+  ref: ResourceRef,
+  signal: AbortSignal,
+  toRevision?: number,
+): Promise<UndoResult> {
+  if (ref.plural === 'deployments') return undoDeployment(client, ref, signal, toRevision);
+  if (ref.plural === 'statefulsets' || ref.plural === 'daemonsets')
+    return undoControllerRevision(client, ref, signal, toRevision);
+  throw new ActionError(
+    `kubectl rollout undo works on ${Object.values(WORKLOAD_KIND).join(', ')}, not ${JSON.stringify(ref.plural)}.`,
+  );
+}
