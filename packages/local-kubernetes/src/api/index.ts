@@ -104,10 +104,12 @@ export function createApiServer({ store, host, logs, options }: ApiServerOptions
     },
   };
 
-  // The garbage collector's part of a foreground deletion: an owner waiting for its dependents.
+  // Whoever deleted it (the API, the kubelet, the garbage collector): its field owners go, and an
+  // owner waiting in a foreground deletion may complete (the garbage collector's part).
   store.subscribe((change) => {
-    if (change.type === 'DELETED' && change.object.metadata.ownerReferences?.length)
-      onDependentDeleted(deleter, change.object);
+    if (change.type !== 'DELETED') return;
+    ownership.forget(change.object.metadata.uid);
+    if (change.object.metadata.ownerReferences?.length) onDependentDeleted(deleter, change.object);
   });
 
   return async (req, res, user, path) => {
