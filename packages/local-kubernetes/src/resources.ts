@@ -108,6 +108,10 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
     namespaced: false,
     verbs: ['create'],
   }),
+  type('authorization.k8s.io', 'v1', 'SelfSubjectRulesReview', 'selfsubjectrulesreviews', {
+    namespaced: false,
+    verbs: ['create'],
+  }),
 ];
 
 export { READ_ONLY_VERBS };

@@ -419,6 +419,11 @@ withKubectl('auth: can-i asks the host; 403 and 401 in kubectl words', async () 
     expect(no.code).toBe(1);
     expect(no.stdout.trim().toLowerCase()).toBe('no');
     expect((await dev(['auth', 'can-i', 'get', 'deployments'])).stdout).toBe('yes\n');
+    const list = await dev(['auth', 'can-i', '--list']);
+    expect(list.stdout).toMatch(
+      /^deployments\.apps\s+\[\]\s+\[\]\s+\[create deletecollection get list patch update watch\]$/m,
+    );
+    expect(list.stdout).not.toMatch(/^secrets\s/m);
     const denied = await dev(['delete', 'deploy', 'web']);
     expect(denied.stderr).toBe(
       'Error from server (Forbidden): deployments.apps "web" is forbidden: User "dev" cannot delete resource "deployments" in API group "apps" in the namespace "default"\n',

@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StatusError, forbidden } from '../errors.js';
 import type { KubernetesHandler, KubernetesHost, KubernetesUser } from '../host.js';
 import type { PodLogs } from '../logs.js';
-import { findByPath, storeKeyOf, type ResourceType } from '../resources.js';
+import { RESOURCE_TYPES, findByPath, storeKeyOf, type ResourceType } from '../resources.js';
 import { timestamp, type ObjectStore } from '../store.js';
 import type { ClusterOptions } from '../cluster.js';
 import { FieldOwnership } from './apply.js';
@@ -173,6 +173,10 @@ export function createApiServer({ store, host, logs, options }: ApiServerOptions
         if (!parsed.type.verbs.includes(verb) && !parsed.subresource) throw methodNotAllowed();
         if (parsed.type.kind === 'SelfSubjectAccessReview') {
           await selfSubjectAccessReview(req, res, user, host);
+          return;
+        }
+        if (parsed.type.kind === 'SelfSubjectRulesReview') {
+          await selfSubjectRulesReview(req, res, user, host);
           return;
         }
         const allowed =
@@ -348,5 +352,74 @@ async function selfSubjectAccessReview(
     metadata: { creationTimestamp: null },
     spec: body.spec ?? {},
     status: { allowed, ...(allowed ? {} : { reason: '' }) },
+  });
+}
+
+/**
+ * `kubectl auth can-i --list`: the host's authorization is a predicate, so the rules are found by
+ * asking it every verb of every served resource in the namespace; discovery and the reviews
+ * themselves are everyone's (system:basic-user, system:discovery).
+ */
+async function selfSubjectRulesReview(
+  req: IncomingMessage,
+  res: ServerResponse,
+  user: KubernetesUser,
+  host: KubernetesHost,
+): Promise<void> {
+  const body = ((await readJson(req)) ?? {}) as { spec?: { namespace?: string } };
+  const namespace = body.spec?.namespace;
+  const resourceRules: Array<{ verbs: string[]; apiGroups: string[]; resources: string[] }> = [
+    {
+      verbs: ['create'],
+      apiGroups: ['authorization.k8s.io'],
+      resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'],
+    },
+  ];
+  for (const t of RESOURCE_TYPES) {
+    if (t.group === 'authorization.k8s.io') continue;
+    const ask = (verb: string, subresource?: string) =>
+      host.authorize?.({
+        user,
+        verb,
+        group: t.group,
+        resource: t.plural,
+        ...(subresource ? { subresource } : {}),
+        ...(t.namespaced && namespace ? { namespace } : {}),
+      }) ?? true;
+    const verbs = t.verbs.filter((v) => ask(v));
+    if (verbs.length) resourceRules.push({ verbs, apiGroups: [t.group], resources: [t.plural] });
+    for (const sub of t.subresources) {
+      const subVerbs = (sub === 'log' ? ['get'] : ['get', 'patch', 'update']).filter((v) => ask(v, sub));
+      if (subVerbs.length)
+        resourceRules.push({ verbs: subVerbs, apiGroups: [t.group], resources: [`${t.plural}/${sub}`] });
+    }
+  }
+  sendJson(res, 201, {
+    kind: 'SelfSubjectRulesReview',
+    apiVersion: 'authorization.k8s.io/v1',
+    metadata: { creationTimestamp: null },
+    spec: body.spec ?? {},
+    status: {
+      resourceRules,
+      nonResourceRules: [
+        {
+          verbs: ['get'],
+          nonResourceURLs: [
+            '/api',
+            '/api/*',
+            '/apis',
+            '/apis/*',
+            '/healthz',
+            '/livez',
+            '/openapi',
+            '/openapi/*',
+            '/readyz',
+            '/version',
+            '/version/',
+          ],
+        },
+      ],
+      incomplete: false,
+    },
   });
 }

@@ -136,6 +136,7 @@ const KINDS: Record<string, Schema> = {
       },
     ],
   },
+  SelfSubjectRulesReview: { 2: ['spec', { 1: ['namespace', 's'] }] },
   SelfSubjectAccessReview: {
     2: [
       'spec',
