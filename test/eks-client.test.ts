@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { defaultNetwork, startLocalAws, type LocalAws } from '@aws-containers/local-aws';
+import { findByPath } from '@aws-containers/local-kubernetes';
 import {
   KubernetesApiError,
   createKubernetesClient,
@@ -475,6 +476,101 @@ async function history(name: string): Promise<string[]> {
     .map((line) => line.trim().replace(/\s+/g, ' '))
     .filter(Boolean);
 }
+
+describe('watches across a gap', () => {
+  test('an object deleted while the watch was down comes as DELETED after the 410 relist', async () => {
+    for (const name of ['gap-a', 'gap-b']) {
+      const d = deployment(name, 'registry.example/gap:v1', { replicas: 0 });
+      d.metadata.labels = { gap: 'yes' };
+      await client.apply(deployments(name), d, { signal, fieldManager: 'aws-containers' });
+    }
+    const controller = new AbortController();
+    const watcher = createKubernetesClient({
+      endpoint,
+      caPem,
+      token: eksTokenProvider({ cluster: 'prod', region: REGION, credentials: ADMIN, env: {} }),
+      watchTimeoutSeconds: 1,
+    });
+    const seen: string[] = [];
+    const done = (async () => {
+      for await (const e of watcher.watch(deployments(), {
+        signal: controller.signal,
+        labelSelector: 'gap=yes',
+      }))
+        if (e.type !== 'BOOKMARK') seen.push(`${e.type} ${e.object.metadata.name}`);
+    })();
+    const until = async (check: () => boolean) => {
+      for (let i = 0; i < 400 && !check(); i++) await new Promise((r) => setTimeout(r, 25));
+      expect(check()).toBe(true);
+    };
+    await until(() => seen.includes('ADDED gap-a') && seen.includes('ADDED gap-b'));
+    // The watch's reconnections fail for a while (503s, retried with back-off) …
+    const lists = () =>
+      local.opLog.entries({ service: 'eks', operation: 'k8s:list deployments.apps' }).length;
+    const listsBefore = lists();
+    const outage = local.faults.arm({ kind: 'unavailable', service: 'eks', operation: 'k8s', count: 6 });
+    await new Promise((r) => setTimeout(r, 1_300));
+    // … while gap-b goes away and the server forgets its history.
+    const cluster = local.admin.eks.kubernetes('prod')!;
+    cluster.store.delete(findByPath('apps', 'v1', 'deployments')!, 'default', 'gap-b');
+    (cluster.store as unknown as { history: unknown[] }).history.length = 0;
+    local.faults.disarm(outage.id);
+    await until(() => seen.includes('DELETED gap-b'));
+    expect(seen.filter((e) => e.endsWith('gap-b'))).toEqual(['ADDED gap-b', 'DELETED gap-b']);
+    expect(seen).toContain('MODIFIED gap-a');
+    expect(lists()).toBe(listsBefore + 1);
+    controller.abort();
+    await done;
+  });
+});
+
+describe('a rollout longer than a token', () => {
+  test('the provider signs again before 15 minutes on the cluster clock; a token kept is refused', async () => {
+    const timed = await startLocalAws({
+      steppedClock: true,
+      signatureClock: 'simulated',
+      credentials: [ADMIN],
+    });
+    try {
+      const eksTimed = new EKSClient({ endpoint: timed.endpoint, region: REGION, credentials: ADMIN });
+      await eksTimed.send(
+        new CreateClusterCommand({
+          name: 'long',
+          roleArn: `arn:aws:iam::${ACCOUNT}:role/eks-cluster`,
+          resourcesVpcConfig: { subnetIds: defaultNetwork().subnetIds.slice(0, 2) },
+        }),
+      );
+      await timed.clock.advance(10 * 60_000);
+      const cluster = await describeEksCluster(eksTimed, 'long', signal);
+      const clock = () => new Date(timed.clock.now());
+      const refreshing = createKubernetesClient({
+        endpoint: cluster.endpoint,
+        caPem: cluster.caPem,
+        token: eksTokenProvider({ cluster: 'long', region: REGION, credentials: ADMIN, env: {}, clock }),
+      });
+      const kept = (
+        await eksToken({ cluster: 'long', region: REGION, credentials: ADMIN, env: {}, now: clock() })
+      ).token;
+      const keeping = createKubernetesClient({
+        endpoint: cluster.endpoint,
+        caPem: cluster.caPem,
+        token: () => Promise.resolve(kept),
+      });
+      for (const c of [refreshing, keeping]) await c.list(deployments(), { signal });
+      for (let minute = 1; minute <= 20; minute++) {
+        await timed.clock.advance(60_000);
+        await refreshing.list(deployments(), { signal });
+      }
+      await expect(keeping.list(deployments(), { signal })).rejects.toMatchObject({ status: 401 });
+      expect(timed.admin.eks.authenticationRefusals().at(-1)?.reason).toBe(
+        'X-Amz-Date parameter is expired (15 minute expiration)',
+      );
+      expect(timed.admin.eks.authenticationRefusals()).toHaveLength(1);
+    } finally {
+      await timed.stop();
+    }
+  });
+});
 
 describe('kubectl as the judge', () => {
   withKubectl('undoDeployment does what `kubectl rollout undo` does on a twin Deployment', async () => {

@@ -402,6 +402,9 @@ class HttpKubernetesClient implements KubernetesClient {
     let resourceVersion = options.resourceVersion;
     let failures = 0;
     const base: ResourceRef = { ...ref, name: undefined };
+    /** The objects seen, by namespace/name, so a relist can tell which went away meanwhile. */
+    const known = new Map<string, KubeObject>();
+    const keyOf = (o: KubeObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
     // A watch of one object is a watch of its collection narrowed by name, as kubectl does it.
     const fieldSelector = ref.name
       ? [`metadata.name=${ref.name}`, options.fieldSelector].filter(Boolean).join(',')
@@ -413,7 +416,19 @@ class HttpKubernetesClient implements KubernetesClient {
         ...(fieldSelector ? { fieldSelector } : {}),
       });
       resourceVersion = listed.resourceVersion;
-      for (const object of listed.items) yield { type: 'MODIFIED', object };
+      const present = new Set<string>();
+      for (const object of listed.items) {
+        const key = keyOf(object as unknown as KubeObject);
+        present.add(key);
+        known.set(key, object as unknown as KubeObject);
+        yield { type: 'MODIFIED', object };
+      }
+      // What went away while the watch was down: the last state seen, as DELETED.
+      for (const [key, object] of [...known]) {
+        if (present.has(key)) continue;
+        known.delete(key);
+        yield { type: 'DELETED', object: object as unknown as T };
+      }
     }.bind(this);
 
     while (!signal.aborted) {
@@ -469,6 +484,8 @@ class HttpKubernetesClient implements KubernetesClient {
                 const object = event.object as unknown as KubeObject;
                 if (object.metadata?.resourceVersion) resourceVersion = object.metadata.resourceVersion;
                 failures = 0;
+                if (event.type === 'DELETED') known.delete(keyOf(object));
+                else if (event.type !== 'BOOKMARK') known.set(keyOf(object), object);
                 yield { type: event.type as WatchEvent['type'], object: object as unknown as T };
               }
               if (gone) break;

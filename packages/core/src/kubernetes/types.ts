@@ -57,7 +57,8 @@ export interface KubernetesClient {
   ): Promise<{ items: T[]; resourceVersion: string }>;
   /**
    * Watches from a resourceVersion; reconnects when the server closes the watch, and on 410 Gone
-   * lists again and resumes (yielding the listed objects as MODIFIED). Ends when the signal aborts.
+   * lists again and resumes (yielding the listed objects as MODIFIED, and those seen before that
+   * are gone from the list as DELETED). Ends when the signal aborts.
    */
   watch<T = KubeObject>(
     ref: ResourceRef,
