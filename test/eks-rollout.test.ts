@@ -425,3 +425,130 @@ withKubectl(
     expect(run.outputs['rollout-state']).toBe('FAILED');
   },
 );
+
+/** A Deployment, a StatefulSet updating only ordinals ≥ 2 (partition), and a DaemonSet, in one file. */
+function trio(image: string): string {
+  const template = (app: string) => `  selector:
+    matchLabels: { app: ${app} }
+  template:
+    metadata:
+      labels: { app: ${app} }
+    spec:
+      containers:
+        - name: app
+          image: ${image}`;
+  return `apiVersion: v1
+kind: Service
+metadata: { name: db, namespace: trio }
+spec:
+  clusterIP: None
+  selector: { app: db }
+  ports: [{ port: 5432 }]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: front, namespace: trio }
+spec:
+  replicas: 2
+${template('front')}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: { name: db, namespace: trio }
+spec:
+  serviceName: db
+  replicas: 3
+  updateStrategy: { type: RollingUpdate, rollingUpdate: { partition: 2 } }
+${template('db')}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: { name: agent, namespace: trio }
+spec:
+${template('agent')}
+---
+apiVersion: v1
+kind: Namespace
+metadata: { name: trio }
+`;
+}
+
+withKubectl(
+  'a Deployment, a StatefulSet with a partition and a DaemonSet rolled together, each by its own rule',
+  async () => {
+    const file = path.join(dir, 'trio.yaml');
+    writeFileSync(file, trio(`${host}/team/web:v1`));
+    const first = await rollout({ manifests: file });
+    expect(first.errors).toEqual([]);
+    expect(first.outputs['rollout-state']).toBe('COMPLETED');
+    const run = await rollout({ manifests: file, images: `${host}/team/web=${images.v2}` });
+    expect(run.errors).toEqual([]);
+    expect(run.outputs['rollout-state']).toBe('COMPLETED');
+    expect(JSON.parse(run.outputs['revision'] ?? '')).toEqual({
+      'Deployment/trio/front': '2',
+      'StatefulSet/trio/db': '2',
+      'DaemonSet/trio/agent': '2',
+    });
+    expect(JSON.parse(run.outputs['previous-revision'] ?? '')).toEqual({
+      'Deployment/trio/front': '1',
+      'StatefulSet/trio/db': '1',
+      'DaemonSet/trio/agent': '1',
+    });
+    expect(run.stdout).toContain('partitioned roll out complete: 1 new pods have been updated...');
+    expect(run.stdout).toContain('daemon set "agent" successfully rolled out');
+    // kubectl agrees: only ordinal 2 runs v2, and the history has the two revisions.
+    const images2 = await kubectl(
+      'get',
+      'pods',
+      '-n',
+      'trio',
+      '-l',
+      'app=db',
+      '-o',
+      'jsonpath={range .items[*]}{.metadata.name}={.spec.containers[0].image} {end}',
+    );
+    expect(images2.stdout.trim().split(' ').sort()).toEqual([
+      `db-0=${images.v1}`,
+      `db-1=${images.v1}`,
+      `db-2=${images.v2}`,
+    ]);
+    for (const workload of ['deployment/front', 'statefulset/db', 'daemonset/agent']) {
+      const history = await kubectl('rollout', 'history', workload, '-n', 'trio');
+      expect(history.stdout).toMatch(/^1\s/m);
+      expect(history.stdout).toMatch(/^2\s/m);
+    }
+  },
+);
+
+withKubectl('a DaemonSet that crashes is undone from its ControllerRevisions', async () => {
+  const file = path.join(dir, 'agent.yaml');
+  const agent = (image: string) => `apiVersion: apps/v1
+kind: DaemonSet
+metadata: { name: agent2, namespace: default }
+spec:
+  minReadySeconds: 30
+  selector: { matchLabels: { app: agent2 } }
+  template:
+    metadata: { labels: { app: agent2 } }
+    spec:
+      containers: [{ name: app, image: "${image}" }]
+`;
+  writeFileSync(file, agent(images.v1));
+  expect((await rollout({ manifests: file })).outputs['rollout-state']).toBe('COMPLETED');
+  const run = await rollout({ manifests: file, images: `app=${images.crash}`, 'max-restarts': '1' });
+  expect(run.exitCode).toBe(1);
+  expect(run.errors.join('\n')).toMatch(/keeps crashing/);
+  expect(run.outputs).toMatchObject({
+    'rollout-state': 'ROLLED_BACK',
+    'rolled-back': 'true',
+    'previous-revision': '1',
+    revision: '3',
+  });
+  expect(
+    image(
+      await kubectl('get', 'daemonset/agent2', '-o', 'jsonpath={.spec.template.spec.containers[0].image}'),
+    ),
+  ).toBe(images.v1);
+  const history = await kubectl('rollout', 'history', 'daemonset/agent2');
+  expect(history.stdout).toMatch(/^3\s/m);
+});

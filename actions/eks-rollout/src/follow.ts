@@ -1,9 +1,10 @@
-// Following a Deployment's rollout with watches (the Deployment and its pods), by kubectl's status
-// rules, stopping as soon as the verdict is decidable: done, ProgressDeadlineExceeded, or a new pod
-// that cannot come up (see podFailure); otherwise at the deadline.
+// Following a workload's rollout with watches (the workload, a Deployment's ReplicaSets, the pods),
+// by kubectl's status rules, stopping as soon as the verdict is decidable: done,
+// ProgressDeadlineExceeded, or a new pod that cannot come up (see podFailure); otherwise at the
+// deadline.
 import type { KubeObject, KubernetesClient, ResourceRef, RolloutStatus } from '@aws-containers/core';
 import { podFailure, type PodFailure } from './diagnose.js';
-import { record } from './manifests.js';
+import { WORKLOAD_KINDS, record, type WorkloadKind } from './manifests.js';
 
 export type FollowState = 'COMPLETED' | 'FAILED' | 'TIMED_OUT' | 'CANCELLED';
 
@@ -12,10 +13,11 @@ export interface FollowResult {
   /** kubectl's last sentence, or why it failed. */
   message: string;
   failure?: PodFailure;
-  deployment: KubeObject;
-  /** The ReplicaSet of the Deployment's current revision, when seen. */
+  /** The workload as last seen. */
+  object: KubeObject;
+  /** The ReplicaSet of a Deployment's current revision, when seen. */
   newReplicaSet?: KubeObject;
-  /** The new ReplicaSet's pods as last seen. */
+  /** The pods of the new revision as last seen. */
   pods: KubeObject[];
 }
 
@@ -23,12 +25,13 @@ export interface FollowRequest {
   client: KubernetesClient;
   /** The step's signal: aborting it ends the follow as CANCELLED. */
   signal: AbortSignal;
+  kind: WorkloadKind;
   namespace: string;
   name: string;
   timeoutMs: number;
   maxRestarts: number;
-  /** kubectl's rule for a Deployment (core). */
-  status: (deployment: KubeObject) => RolloutStatus;
+  /** kubectl's rule for the workload's kind (core). */
+  status: (object: KubeObject) => RolloutStatus;
   /** Each new kubectl sentence, as it changes. */
   onProgress?: (message: string) => void;
   /** Counts the watch events and the calls, for the summary. */
@@ -49,16 +52,36 @@ export function labelSelectorOf(deployment: KubeObject): string | undefined {
   return parts.length > 0 ? parts.join(',') : undefined;
 }
 
-const deploymentsRef = (namespace: string, name?: string): ResourceRef => ({
+const workloadsRef = (kind: WorkloadKind, namespace: string, name?: string): ResourceRef => ({
   group: 'apps',
   version: 'v1',
-  plural: 'deployments',
+  plural: WORKLOAD_KINDS[kind].plural,
   namespace,
   ...(name && { name }),
 });
 
-export async function followDeployment(request: FollowRequest): Promise<FollowResult> {
-  const { client, namespace, name, maxRestarts } = request;
+/** The pods of a StatefulSet's or DaemonSet's update revision (pure). */
+export function updatedPods(
+  kind: WorkloadKind,
+  object: KubeObject,
+  pods: readonly KubeObject[],
+): KubeObject[] {
+  const owned = pods.filter((p) => p.metadata.ownerReferences?.some((o) => o.uid === object.metadata.uid));
+  if (kind === 'statefulset') {
+    const update = record(object.status)?.updateRevision;
+    return owned.filter(
+      (p) => update !== undefined && p.metadata.labels?.['controller-revision-hash'] === update,
+    );
+  }
+  if (kind === 'daemonset') {
+    const generation = String(object.metadata.generation ?? '');
+    return owned.filter((p) => p.metadata.labels?.['pod-template-generation'] === generation);
+  }
+  return owned;
+}
+
+export async function followWorkload(request: FollowRequest): Promise<FollowResult> {
+  const { client, namespace, name, maxRestarts, kind } = request;
   const stats = request.stats ?? { events: 0, calls: 0 };
   const inner = new AbortController();
   const onAbort = () => inner.abort(request.signal.reason);
@@ -71,13 +94,13 @@ export async function followDeployment(request: FollowRequest): Promise<FollowRe
   }, request.timeoutMs);
   const signal = inner.signal;
 
-  let deployment: KubeObject = await client.get(deploymentsRef(namespace, name), { signal });
+  let workload: KubeObject = await client.get(workloadsRef(kind, namespace, name), { signal });
   stats.calls++;
   const pods = new Map<string, KubeObject>();
   const replicaSets = new Map<string, KubeObject>();
   const unpullable = new Set<string>();
   let lastMessage = '';
-  let verdict: Omit<FollowResult, 'deployment' | 'pods' | 'newReplicaSet'> | undefined;
+  let verdict: Omit<FollowResult, 'object' | 'pods' | 'newReplicaSet'> | undefined;
   let settle: () => void = () => undefined;
   const settled = new Promise<void>((resolve) => (settle = resolve));
 
@@ -89,14 +112,15 @@ export async function followDeployment(request: FollowRequest): Promise<FollowRe
   };
 
   const newReplicaSet = (): KubeObject | undefined => {
-    const revision = revisionOf(deployment);
+    const revision = revisionOf(workload);
     return [...replicaSets.values()].find(
       (rs) =>
         revisionOf(rs) === revision &&
-        rs.metadata.ownerReferences?.some((o) => o.uid === deployment.metadata.uid),
+        rs.metadata.ownerReferences?.some((o) => o.uid === workload.metadata.uid),
     );
   };
   const newPods = (): KubeObject[] => {
+    if (kind !== 'deployment') return updatedPods(kind, workload, [...pods.values()]);
     const rs = newReplicaSet();
     if (!rs) return [];
     return [...pods.values()].filter((p) =>
@@ -104,8 +128,8 @@ export async function followDeployment(request: FollowRequest): Promise<FollowRe
     );
   };
 
-  const judgeDeployment = () => {
-    const status = request.status(deployment);
+  const judgeWorkload = () => {
+    const status = request.status(workload);
     if (status.message !== lastMessage) {
       lastMessage = status.message;
       request.onProgress?.(status.message);
@@ -123,24 +147,24 @@ export async function followDeployment(request: FollowRequest): Promise<FollowRe
     }
   };
 
-  const selector = labelSelectorOf(deployment);
+  const selector = labelSelectorOf(workload);
   const rsRef: ResourceRef = { group: 'apps', version: 'v1', plural: 'replicasets', namespace };
   const podsRef: ResourceRef = { group: '', version: 'v1', plural: 'pods', namespace };
 
-  const watchDeployment = async () => {
-    for await (const event of client.watch(deploymentsRef(namespace), {
+  const watchWorkload = async () => {
+    for await (const event of client.watch(workloadsRef(kind, namespace), {
       signal,
       fieldSelector: `metadata.name=${name}`,
-      resourceVersion: deployment.metadata.resourceVersion,
+      resourceVersion: workload.metadata.resourceVersion,
     })) {
       stats.events++;
       if (event.type === 'DELETED') {
-        conclude({ state: 'FAILED', message: `deployment "${name}" was deleted during the rollout` });
+        conclude({ state: 'FAILED', message: `${kind} "${name}" was deleted during the rollout` });
         return;
       }
       if (event.type === 'BOOKMARK') continue;
-      deployment = event.object;
-      judgeDeployment();
+      workload = event.object;
+      judgeWorkload();
       judgePods();
     }
   };
@@ -162,9 +186,9 @@ export async function followDeployment(request: FollowRequest): Promise<FollowRe
     }
   };
 
-  judgeDeployment();
+  judgeWorkload();
   const loops = [
-    watchDeployment(),
+    watchWorkload(),
     watchList(rsRef, replicaSets, judgePods),
     watchList(podsRef, pods, judgePods),
   ];
@@ -187,7 +211,7 @@ export async function followDeployment(request: FollowRequest): Promise<FollowRe
     if (!inner.signal.aborted) inner.abort(new Error('done'));
     await Promise.allSettled(loops);
   }
-  const result = { deployment, newReplicaSet: newReplicaSet(), pods: newPods() };
+  const result = { object: workload, newReplicaSet: newReplicaSet(), pods: newPods() };
   if (verdict) return { ...verdict, ...result };
   if (request.signal.aborted) return { state: 'CANCELLED', message: lastMessage, ...result };
   if (timedOut) {

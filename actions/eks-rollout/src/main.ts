@@ -10,6 +10,7 @@ import {
   InputErrors,
   createAwsClient,
   createKubernetesClient,
+  daemonSetRolloutStatus,
   deploymentRolloutStatus,
   describeEksCluster,
   eksTokenProvider,
@@ -19,13 +20,14 @@ import {
   info,
   isKubernetesApiError,
   resolveRegion,
+  statefulSetRolloutStatus,
   undoDeployment,
-  type KubernetesClient,
   type RunContext,
 } from '@aws-containers/core';
 import { getInputs, type Inputs, type WorkloadRef } from './inputs.js';
 import { objectName } from './manifests.js';
-import { rollOut, type RolloutContext } from './rollout.js';
+import { rollOut, type RolloutContext, type RolloutRules } from './rollout.js';
+import { controllerRevision, undoControllerRevision } from './undo.js';
 import {
   CHANGE_CAUSE,
   applyObjects,
@@ -33,6 +35,7 @@ import {
   renderManifests,
   setImages,
   workloadName,
+  workloadRef,
   type StageContext,
 } from './stages.js';
 import { buildSummary, emptyReport, writeOutputs, type RolloutReport } from './summary.js';
@@ -87,10 +90,10 @@ export async function rollout(inputs: Inputs, report: RolloutReport, signal: Abo
 }
 
 async function change(ctx: StageContext, inputs: Inputs, report: RolloutReport): Promise<void> {
-  const { client, signal } = ctx;
+  const { signal } = ctx;
   // The revisions before any change: the previous-revision output, and what an undo returns to.
   report.inFlight = 'reading the workloads';
-  const before = await readRevisions(client, inputs.workloads, signal);
+  const before = await readRevisions(ctx, inputs.workloads);
 
   const changeAnnotations: Record<string, string> = inputs.changeCause
     ? { [CHANGE_CAUSE]: inputs.changeCause }
@@ -136,18 +139,7 @@ async function change(ctx: StageContext, inputs: Inputs, report: RolloutReport):
     timeoutMs: inputs.timeoutMs,
     maxRestarts: inputs.maxRestarts,
     rollbackOnFailure: inputs.rollbackOnFailure,
-    rules: {
-      deploymentStatus: (deployment) => deploymentRolloutStatus(deployment),
-      undoDeployment: async (stage, namespace, name) => {
-        const undone = await undoDeployment(
-          stage.client,
-          { group: 'apps', version: 'v1', plural: 'deployments', namespace, name },
-          stage.signal,
-        );
-        stage.log(`${namespace}/${name}: ${undone.message} to revision ${undone.revision}`);
-        return String(undone.revision);
-      },
-    },
+    rules: KUBECTL_RULES,
     onFailure: (message) => core.error(fence(message)),
     stats: report.watch,
   };
@@ -183,21 +175,36 @@ async function change(ctx: StageContext, inputs: Inputs, report: RolloutReport):
 }
 
 async function readRevisions(
-  client: KubernetesClient,
+  ctx: StageContext,
   workloads: readonly WorkloadRef[],
-  signal: AbortSignal,
 ): Promise<Map<string, string | undefined>> {
   const revisions = new Map<string, string | undefined>();
   for (const w of workloads) {
-    if (w.kind !== 'deployment') continue;
-    const live = await client.find(
-      { group: 'apps', version: 'v1', plural: 'deployments', namespace: w.namespace, name: w.name },
-      { signal },
-    );
-    revisions.set(workloadName(w), live?.metadata.annotations?.['deployment.kubernetes.io/revision']);
+    const live = await ctx.client.find(workloadRef(w), { signal: ctx.signal });
+    revisions.set(workloadName(w), live ? await KUBECTL_RULES.revision(ctx, w, live) : undefined);
   }
   return revisions;
 }
+
+/** kubectl's rules: rollout status per kind, undo (core's for Deployments), and revision numbers. */
+const KUBECTL_RULES: RolloutRules = {
+  status: (kind, object) =>
+    kind === 'deployment'
+      ? deploymentRolloutStatus(object)
+      : kind === 'statefulset'
+        ? statefulSetRolloutStatus(object)
+        : daemonSetRolloutStatus(object),
+  undo: async (stage, w) => {
+    if (w.kind !== 'deployment') return undoControllerRevision(stage, w.kind, w.namespace, w.name);
+    const undone = await undoDeployment(stage.client, workloadRef(w), stage.signal);
+    stage.log(`${w.namespace}/${w.name}: ${undone.message}`);
+    return String(undone.revision);
+  },
+  revision: async (stage, w, object) =>
+    w.kind === 'deployment'
+      ? object.metadata.annotations?.['deployment.kubernetes.io/revision']
+      : controllerRevision(stage, w.kind, w.namespace, w.name),
+};
 
 /** 401/403 from the cluster: who asked (STS GetCallerIdentity) and how to grant it. */
 async function accessError(

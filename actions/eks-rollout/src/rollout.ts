@@ -1,17 +1,20 @@
 // One workload's rollout from the moment it was changed: follow it, and when it fails, diagnose
-// it, undo it (kubectl's algorithm, from core) and follow the undo. The verdict is this workload's.
+// it, undo it (kubectl's algorithm) and follow the undo. The verdict is this workload's.
 import type { KubeObject, RolloutStatus } from '@aws-containers/core';
 import { diagnose, diagnosisText } from './diagnose.js';
-import { followDeployment, revisionOf, type FollowResult } from './follow.js';
+import { followWorkload, revisionOf, type FollowResult } from './follow.js';
 import type { WorkloadRef } from './inputs.js';
+import type { WorkloadKind } from './manifests.js';
 import { workloadName, type StageContext } from './stages.js';
 import type { WorkloadResult } from './summary.js';
 
 export interface RolloutRules {
-  /** kubectl rollout status's rule for a Deployment. */
-  deploymentStatus: (deployment: KubeObject) => RolloutStatus;
-  /** kubectl rollout undo for a Deployment (to the previous revision); returns the revision whose template it went back to. */
-  undoDeployment: (ctx: StageContext, namespace: string, name: string) => Promise<string | undefined>;
+  /** kubectl rollout status's rule for each kind (core). */
+  status: (kind: WorkloadKind, object: KubeObject) => RolloutStatus;
+  /** kubectl rollout undo (to the previous revision); returns the revision whose template it went back to. */
+  undo: (ctx: StageContext, workload: WorkloadRef) => Promise<string | undefined>;
+  /** The workload's current revision, as kubectl rollout history numbers it. */
+  revision: (ctx: StageContext, workload: WorkloadRef, object: KubeObject) => Promise<string | undefined>;
 }
 
 export interface RolloutContext extends StageContext {
@@ -29,89 +32,89 @@ export type RolloutOutcome = Pick<
   'state' | 'message' | 'revision' | 'rolledBack' | 'undo' | 'diagnosis'
 >;
 
+/** A Deployment's revision is its annotation; a StatefulSet's or DaemonSet's, its newest ControllerRevision. */
+export async function currentRevision(
+  ctx: RolloutContext,
+  workload: WorkloadRef,
+  result: FollowResult,
+): Promise<string | undefined> {
+  if (workload.kind === 'deployment') return revisionOf(result.object);
+  return ctx.rules.revision(ctx, workload, result.object);
+}
+
 export async function rollOut(
   ctx: RolloutContext,
   workload: WorkloadRef,
   previousRevision: string | undefined,
 ): Promise<RolloutOutcome> {
   const name = workloadName(workload);
-  if (workload.kind !== 'deployment') {
-    return {
-      state: 'UNKNOWN',
-      message: `following a ${workload.kind} is not supported yet; it was changed but not followed`,
-      revision: undefined,
-      rolledBack: false,
-      undo: undefined,
-      diagnosis: undefined,
-    };
-  }
   const follow = (label: string) =>
-    followDeployment({
+    followWorkload({
       client: ctx.client,
       signal: ctx.signal,
+      kind: workload.kind,
       namespace: workload.namespace,
       name: workload.name,
       timeoutMs: ctx.timeoutMs,
       maxRestarts: ctx.maxRestarts,
-      status: ctx.rules.deploymentStatus,
+      status: (object) => ctx.rules.status(workload.kind, object),
       onProgress: (message) => ctx.log(`${label}${message}`),
       stats: ctx.stats,
     });
   const result = await follow(`${name}: `);
   if (result.state === 'COMPLETED') {
-    return outcome('COMPLETED', result.message, result);
+    return outcome('COMPLETED', result.message, await currentRevision(ctx, workload, result));
   }
   if (result.state === 'CANCELLED') {
-    return outcome('CANCELLED', `cancelled while following: ${result.message}`, result);
+    return outcome('CANCELLED', `cancelled while following: ${result.message}`, undefined);
   }
-  const why = result.state === 'TIMED_OUT' ? result.message : result.message;
+  const why = result.message;
   ctx.onFailure(`${name} failed: ${why}`);
   const diagnosis = await diagnose({
     client: ctx.client,
     signal: ctx.signal,
     namespace: workload.namespace,
     workload: name,
-    objects: [result.deployment, ...(result.newReplicaSet ? [result.newReplicaSet] : [])],
+    objects: [result.object, ...(result.newReplicaSet ? [result.newReplicaSet] : [])],
     pods: result.pods,
     maxRestarts: ctx.maxRestarts,
   });
   ctx.log(diagnosisText(diagnosis));
+  const failedRevision = await currentRevision(ctx, workload, result);
   if (!ctx.rollbackOnFailure) {
-    return { ...outcome('FAILED', why, result), diagnosis };
+    return { ...outcome('FAILED', why, failedRevision), diagnosis };
   }
   if (previousRevision === undefined) {
     return {
-      ...outcome('FAILED', why, result),
+      ...outcome('FAILED', why, failedRevision),
       diagnosis,
-      undo: 'no undo: the Deployment had no revision before this step (it was created by it)',
+      undo: `no undo: the ${workload.kind} had no revision before this step (it was created by it)`,
     };
   }
   ctx.log(`${name}: undoing the rollout (kubectl rollout undo)`);
-  const to = await ctx.rules.undoDeployment(ctx, workload.namespace, workload.name);
+  const to = await ctx.rules.undo(ctx, workload);
   const undone = await follow(`${name} (undo): `);
+  const revision = await currentRevision(ctx, workload, undone);
   const undo =
     undone.state === 'COMPLETED'
-      ? `undone: back to the template of revision ${to ?? previousRevision} (now revision ${revisionOf(undone.deployment) ?? '?'}), rolled out`
+      ? `undone: back to the template of revision ${to ?? previousRevision} (now revision ${revision ?? '?'}), rolled out`
       : `the undo did not complete: ${undone.state} — ${undone.message}`;
   ctx.log(`${name}: ${undo}`);
   return {
     state:
       undone.state === 'COMPLETED' ? 'ROLLED_BACK' : undone.state === 'CANCELLED' ? 'CANCELLED' : 'FAILED',
     message: why,
-    revision: revisionOf(undone.deployment),
+    revision,
     rolledBack: undone.state === 'COMPLETED',
     undo,
     diagnosis,
   };
 }
 
-function outcome(state: WorkloadResult['state'], message: string, result: FollowResult): RolloutOutcome {
-  return {
-    state,
-    message,
-    revision: revisionOf(result.deployment),
-    rolledBack: false,
-    undo: undefined,
-    diagnosis: undefined,
-  };
+function outcome(
+  state: WorkloadResult['state'],
+  message: string,
+  revision: string | undefined,
+): RolloutOutcome {
+  return { state, message, revision, rolledBack: false, undo: undefined, diagnosis: undefined };
 }
