@@ -301,6 +301,35 @@ describe('update and patch', () => {
     );
   });
 
+  test("a Job's pod template is immutable", async () => {
+    const JOBS = '/apis/batch/v1/namespaces/default/jobs';
+    await api.call('POST', JOBS, {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'migrate' },
+      spec: { template: { spec: { containers: [{ name: 'm', image: 'app:1' }], restartPolicy: 'Never' } } },
+    });
+    const changed = await api.call(
+      'PATCH',
+      `${JOBS}/migrate`,
+      { spec: { template: { spec: { containers: [{ name: 'm', image: 'app:2' }] } } } },
+      { 'content-type': 'application/strategic-merge-patch+json' },
+    );
+    expect(changed.status).toBe(422);
+    expect(changed.json.message).toBe(
+      'Job.batch "migrate" is invalid: spec.template: Invalid value: core.PodTemplateSpec{...}: field is immutable',
+    );
+    const labelled = await api.call(
+      'PATCH',
+      `${JOBS}/migrate`,
+      { metadata: { labels: { a: 'b' } } },
+      {
+        'content-type': 'application/merge-patch+json',
+      },
+    );
+    expect(labelled.status).toBe(200);
+  });
+
   test('the four patch content types; an unknown one is 415', async () => {
     await api.call('POST', DEPLOYMENTS, deployment('web'));
     const patch = (type: string, body: unknown) =>

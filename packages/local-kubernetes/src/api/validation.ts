@@ -99,6 +99,20 @@ export function validateObject(type: ResourceType, object: KObject, existing?: K
         message: `Invalid value: ${goSelector(spec.selector)}: field is immutable`,
       });
   }
+  // A Job's pod template and selector are fixed once created (a changed Job is deleted and re-created).
+  if (existing && object.kind === 'Job') {
+    const before = (existing.spec ?? {}) as Record<string, unknown>;
+    if (!jsonEqual(spec.template, before.template))
+      causes.push({
+        field: 'spec.template',
+        message: 'Invalid value: core.PodTemplateSpec{...}: field is immutable',
+      });
+    if (!jsonEqual(spec.selector, before.selector))
+      causes.push({
+        field: 'spec.selector',
+        message: `Invalid value: ${goSelector(spec.selector)}: field is immutable`,
+      });
+  }
   const podSpec =
     object.kind === 'Pod'
       ? (spec as { containers?: unknown[] })
