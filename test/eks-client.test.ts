@@ -26,7 +26,7 @@ import {
   undoDeployment,
   undoWorkload,
 } from '@aws-containers/core';
-import { requireTool } from './helpers/tools.js';
+import { hasTool, requireTool } from './helpers/tools.js';
 
 jest.setTimeout(120_000);
 const run = promisify(execFile);
@@ -288,13 +288,44 @@ describe('the client', () => {
     );
     expect(pods.items).toHaveLength(1);
     const pod = pods.items[0]!;
-    const cluster = local.admin.eks.kubernetes('prod');
-    const text = await client.logs(
-      { group: '', version: 'v1', plural: 'pods', namespace: 'default', name: pod.metadata.name },
-      { signal, container: 'app', tailLines: 20 },
+    // What the container wrote, then a restart and a few lines of the new instance.
+    const logs = local.admin.eks.kubernetes('prod')!.logs;
+    const name = pod.metadata.name;
+    const now = local.clock.now();
+    for (let i = 1; i <= 30; i++) logs.append('default', name, 'app', { time: now, text: `old line ${i}` });
+    logs.restarted('default', name, 'app');
+    for (let i = 1; i <= 3; i++) logs.append('default', name, 'app', { time: now, text: `new line ${i}` });
+    const ref = { group: '', version: 'v1', plural: 'pods', namespace: 'default', name };
+    // The kubelet would say so after a crash: the container's last state, through pods/status.
+    const statuses = (pod.status as { containerStatuses: Array<Record<string, unknown>> }).containerStatuses;
+    const terminated = {
+      exitCode: 1,
+      reason: 'Error',
+      startedAt: '2026-01-01T00:00:00Z',
+      finishedAt: '2026-01-01T00:00:01Z',
+    };
+    await client.patch(
+      { ...ref, subresource: 'status' },
+      [
+        {
+          op: 'replace',
+          path: '/status/containerStatuses',
+          value: statuses.map((c) => ({ ...c, lastState: { terminated } })),
+        },
+      ],
+      { signal, type: 'json' },
     );
-    expect(typeof text).toBe('string');
-    expect(cluster).toBeDefined();
+    const previous = await client.logs(ref, { signal, container: 'app', previous: true, tailLines: 20 });
+    expect(previous.trimEnd().split('\n')).toEqual(
+      Array.from({ length: 20 }, (_, i) => `old line ${i + 11}`),
+    );
+    const current = await client.logs(ref, { signal, container: 'app' });
+    expect(current).toContain('new line 3');
+    expect(current).not.toContain('old line');
+    if (hasTool(KUBECTL)) {
+      const { stdout } = await kubectl('logs', name, '-c', 'app', '--previous', '--tail=20');
+      expect(previous).toBe(stdout);
+    }
   });
 });
 
