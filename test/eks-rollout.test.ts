@@ -31,6 +31,8 @@ let aws: LocalAws;
 let host: string;
 let dir: string;
 const images: Record<'v1' | 'v2' | 'crash' | 'missing', string> = { v1: '', v2: '', crash: '', missing: '' };
+/** Pushes another tag of team/web with these labels. */
+let registryTag: (tag: string, labels: Record<string, string>) => Promise<string>;
 
 beforeAll(async () => {
   aws = await startLocalAws({ timeScale: TIME_SCALE });
@@ -64,6 +66,7 @@ beforeAll(async () => {
     if (pushed.status !== 201) throw new Error(`push failed: ${pushed.status}`);
     return `${host}/team/web:${tag}`;
   };
+  registryTag = push;
   images.v1 = await push('v1', {});
   images.v2 = await push('v2', {});
   images.crash = await push('crash', { 'local-aws.exit-after': '1s', 'local-aws.exit-code': '3' });
@@ -551,4 +554,79 @@ spec:
   ).toBe(images.v1);
   const history = await kubectl('rollout', 'history', 'daemonset/agent2');
   expect(history.stdout).toMatch(/^3\s/m);
+});
+
+function job(name: string, image: string): string {
+  return `apiVersion: batch/v1
+kind: Job
+metadata: { name: ${name} }
+spec:
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: migrate
+          image: ${image}
+          envFrom: [{ configMapRef: { name: ${name}-config } }]
+`;
+}
+
+withKubectl(
+  'pre-deploy Job: its config applied first, run to completion with its logs printed, then the workload',
+  async () => {
+    const folder = path.join(dir, 'with-job');
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(path.join(folder, 'app.yaml'), deployment('jobbed', `${host}/team/web:v1`));
+    writeFileSync(
+      path.join(folder, 'config.yaml'),
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: migrate-config, namespace: default}\ndata: {A: b}\n',
+    );
+    const jobFile = path.join(dir, 'migrate.yaml');
+    // The image runs 1 s and exits 0: the repository substitution applies to the Job too.
+    writeFileSync(jobFile, job('migrate', `${host}/team/web:v1`));
+    await registryTag('done', { 'local-aws.exit-after': '1s', 'local-aws.exit-code': '0' });
+    const run = await rollout({
+      manifests: folder,
+      'pre-deploy-job': jobFile,
+      images: `${host}/team/web=${host}/team/web:done`,
+    });
+    expect(run.errors).toEqual([]);
+    expect(run.outputs['rollout-state']).toBe('COMPLETED');
+    const stdout = run.stdout;
+    expect(stdout.indexOf('applied ConfigMap/default/migrate-config')).toBeLessThan(
+      stdout.indexOf('created Job default/migrate'),
+    );
+    expect(stdout).toMatch(/Logs of migrate-[a-z0-9]+\/migrate:\n\s+container migrate started/);
+    expect(stdout.indexOf('the pre-deploy Job migrate completed')).toBeLessThan(
+      stdout.indexOf('applied Deployment/default/jobbed'),
+    );
+    const status = await kubectl('get', 'job/migrate', '-o', 'jsonpath={.status.succeeded}');
+    expect(status.stdout).toBe('1');
+  },
+);
+
+withKubectl('a failing pre-deploy Job stops the step: no workload changed, its logs printed', async () => {
+  await kubectlApply(deployment('guarded', images.v1));
+  const jobFile = path.join(dir, 'failing.yaml');
+  writeFileSync(jobFile, job('failing', images.crash));
+  await kubectl('create', 'configmap', 'failing-config', '--from-literal=A=b');
+  const from = mark();
+  const run = await rollout({
+    'pre-deploy-job': jobFile,
+    images: `app=${images.v2}`,
+    workloads: 'deployment/guarded',
+  });
+  expect(run.exitCode).toBe(1);
+  expect(run.errors.join('\n')).toMatch(
+    /pre-deploy-job failing FAILED: BackoffLimitExceeded.*no workload was changed/,
+  );
+  expect(run.stdout).toMatch(/Logs of failing-[a-z0-9]+\/migrate:\n[\s\S]*?exited with code 3/);
+  expect(run.outputs['rollout-state']).toBe('FAILED');
+  expect(kubernetesWrites(from)).toEqual(['k8s:create jobs.batch']);
+  expect(
+    image(
+      await kubectl('get', 'deployment/guarded', '-o', 'jsonpath={.spec.template.spec.containers[0].image}'),
+    ),
+  ).toBe(images.v1);
 });

@@ -43,6 +43,9 @@ export interface Inputs {
   changeCause: string | undefined;
   annotations: Map<string, string>;
   labels: Map<string, string>;
+  /** A Job run to completion before any workload changes (migrations). */
+  preDeployJob: KubeObject | undefined;
+  preDeployJobTimeoutMs: number;
 }
 
 /** An EKS cluster name: 1 to 100 letters, digits, - and _, starting with a letter or digit. */
@@ -71,7 +74,7 @@ const KIND_ALIASES: Record<string, WorkloadKind> = {
 export const WORKLOADS_EXPECTED =
   'workloads as kind/name (deployment/web, statefulset/db, daemonset/agent), one per line or comma';
 /** Inputs declared in action.yml whose behaviour is not built yet: refused rather than ignored. */
-export const NOT_SUPPORTED_YET = ['pre-deploy-job', 'pre-deploy-job-timeout', 'write-kubeconfig'] as const;
+export const NOT_SUPPORTED_YET = ['write-kubeconfig'] as const;
 const MAX_WORKLOADS = 50;
 
 export function parseWorkload(text: string): { kind: WorkloadKind; name: string } {
@@ -290,7 +293,6 @@ export function getInputs(
     );
   }
   for (const name of NOT_SUPPORTED_YET) {
-    if (name === 'pre-deploy-job-timeout') continue;
     if (reader.has(name)) {
       reader.addError(
         name,
@@ -300,7 +302,14 @@ export function getInputs(
       );
     }
   }
-  reader.duration('pre-deploy-job-timeout', { min: 1000 });
+  const preDeployJob = reader.parsed('pre-deploy-job', PRE_DEPLOY_JOB_EXPECTED, (value) =>
+    parsePreDeployJob(value, cwd, namespace),
+  );
+  const preDeployJobTimeoutMs = reader.duration('pre-deploy-job-timeout', {
+    min: 1000,
+    max: 6 * 3600_000,
+    default: 10 * 60_000,
+  });
 
   return reader.finish({
     cluster,
@@ -318,5 +327,33 @@ export function getInputs(
     changeCause,
     annotations,
     labels,
+    preDeployJob,
+    preDeployJobTimeoutMs,
   });
+}
+
+export const PRE_DEPLOY_JOB_EXPECTED = 'the path of a YAML or JSON file holding one Job (batch/v1)';
+
+/** One Job from a file, placed in its namespace (its own, else the namespace input, else default). */
+export function parsePreDeployJob(value: string, cwd: string, namespace: string | undefined): KubeObject {
+  const objects = readManifests([value], cwd);
+  const job = objects[0]?.object;
+  if (objects.length !== 1 || !job || job.kind !== 'Job' || job.apiVersion !== 'batch/v1') {
+    throw new ParseError(
+      PRE_DEPLOY_JOB_EXPECTED,
+      value,
+      objects.length !== 1
+        ? `It holds ${objects.length} objects`
+        : `It holds a ${job?.kind ?? '?'} (${job?.apiVersion ?? '?'})`,
+    );
+  }
+  const own = job.metadata.namespace;
+  if (own !== undefined && namespace !== undefined && own !== namespace) {
+    throw new ParseError(
+      PRE_DEPLOY_JOB_EXPECTED,
+      value,
+      `The Job is in namespace "${own}", not in "${namespace}" that the namespace input names`,
+    );
+  }
+  return { ...job, metadata: { ...job.metadata, namespace: own ?? namespace ?? 'default' } };
 }

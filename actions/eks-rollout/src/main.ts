@@ -22,10 +22,13 @@ import {
   resolveRegion,
   statefulSetRolloutStatus,
   undoDeployment,
+  type KubeObject,
   type RunContext,
 } from '@aws-containers/core';
 import { getInputs, type Inputs, type WorkloadRef } from './inputs.js';
-import { objectName } from './manifests.js';
+import { substituteImages } from './images.js';
+import { runJob } from './job.js';
+import { knownKind, objectName, withMetadata } from './manifests.js';
 import { rollOut, type RolloutContext, type RolloutRules } from './rollout.js';
 import { controllerRevision, undoControllerRevision } from './undo.js';
 import {
@@ -112,22 +115,44 @@ async function change(ctx: StageContext, inputs: Inputs, report: RolloutReport):
       ? await planSetImages(ctx, setImageTargets, containerImages, changeAnnotations)
       : [];
 
-  if (inputs.manifests) {
-    const objects = renderManifests(inputs.manifests, {
-      images: inputs.images,
-      annotations: inputs.annotations,
-      labels: inputs.labels,
-      changeCause: inputs.changeCause,
-    });
-    report.inFlight = 'applying the manifests';
-    await group(`Apply ${objects.length} object${objects.length === 1 ? '' : 's'} (server-side)`, () =>
-      applyObjects(
-        ctx,
-        objects,
-        { fieldManager: inputs.fieldManager, force: inputs.forceConflicts },
-        (name) => report.applied.push(name),
-      ),
+  const objects = inputs.manifests
+    ? renderManifests(inputs.manifests, {
+        images: inputs.images,
+        annotations: inputs.annotations,
+        labels: inputs.labels,
+        changeCause: inputs.changeCause,
+      })
+    : [];
+  const applyOptions = { fieldManager: inputs.fieldManager, force: inputs.forceConflicts };
+  const apply = async (part: KubeObject[], what: string) => {
+    if (part.length === 0) return;
+    report.inFlight = `applying ${what}`;
+    await group(`Apply ${part.length} ${what} (server-side)`, () =>
+      applyObjects(ctx, part, applyOptions, (name) => report.applied.push(name)),
     );
+  };
+  const job = inputs.preDeployJob;
+  if (job) {
+    // What the Job may need (namespaces, configuration, services) first; no workload before it ends.
+    const early = objects.filter((o) => (knownKind(o.apiVersion, o.kind)?.rank ?? 4) < 3);
+    await apply(early, early.length === 1 ? 'object' : 'objects');
+    const rendered = withMetadata(substituteImages(job, inputs.images), inputs.annotations, inputs.labels);
+    report.inFlight = `running the pre-deploy Job ${rendered.metadata.name}`;
+    const result = await group(`Run the pre-deploy Job ${rendered.metadata.name}`, () =>
+      runJob(ctx, rendered, inputs.preDeployJobTimeoutMs, inputs.maxRestarts),
+    );
+    report.preDeployJob = result;
+    if (result.state !== 'COMPLETED') {
+      if (signal.aborted) throw signal.reason;
+      const message = `pre-deploy-job ${result.name} ${result.state}: ${result.message}; no workload was changed`;
+      core.error(fence(message));
+      throw new FailureReported(message);
+    }
+    info(`the pre-deploy Job ${result.name} completed`);
+    const rest = objects.filter((o) => !early.includes(o));
+    await apply(rest, rest.length === 1 ? 'object' : 'objects');
+  } else {
+    await apply(objects, objects.length === 1 ? 'object' : 'objects');
   }
   if (plans.length > 0) {
     report.inFlight = 'setting the images';

@@ -32,6 +32,8 @@ export interface RolloutReport {
   /** The error that ended the step early, formatted. */
   stoppedBy: string | undefined;
   watch: { calls: number; events: number };
+  /** The pre-deploy Job, once it ran. */
+  preDeployJob: { name: string; state: string; message: string } | undefined;
 }
 
 export function emptyReport(): RolloutReport {
@@ -44,6 +46,7 @@ export function emptyReport(): RolloutReport {
     cancelled: false,
     stoppedBy: undefined,
     watch: { calls: 0, events: 0 },
+    preDeployJob: undefined,
   };
 }
 
@@ -51,6 +54,7 @@ export function emptyReport(): RolloutReport {
 export function overallState(report: RolloutReport): RolloutState {
   const states = report.workloads.map((w) => w.state);
   if (report.cancelled || states.includes('CANCELLED')) return 'CANCELLED';
+  if (report.preDeployJob && report.preDeployJob.state !== 'COMPLETED') return 'FAILED';
   if (states.includes('FAILED')) return 'FAILED';
   if (states.includes('UNKNOWN')) return 'UNKNOWN';
   if (states.includes('ROLLED_BACK')) return 'ROLLED_BACK';
@@ -95,6 +99,11 @@ export function buildSummary(r: RolloutReport): JobSummary {
     ['Objects applied', r.applied.length],
     ['Watch events', r.watch.events],
   ]);
+  if (r.preDeployJob) {
+    summary.paragraph(
+      `Pre-deploy Job ${r.preDeployJob.name}: ${r.preDeployJob.state} — ${r.preDeployJob.message}`,
+    );
+  }
   if (r.workloads.length > 0) {
     summary.table(
       ['Workload', 'State', 'Revision', 'Previous revision', 'Rolled back', 'Message'],

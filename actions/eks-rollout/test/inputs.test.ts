@@ -164,9 +164,9 @@ describe('getInputs', () => {
       /dry-run is not supported yet/,
     ],
     [
-      'pre-deploy-job not built',
-      { cluster: 'c', manifests: 'k8s', 'pre-deploy-job': 'job.yaml' },
-      /pre-deploy-job is not supported yet/,
+      'pre-deploy-job that is not a Job',
+      { cluster: 'c', manifests: 'k8s', 'pre-deploy-job': 'k8s/ns.json' },
+      /Input "pre-deploy-job": expected the path of a YAML or JSON file holding one Job.*It holds a Namespace/,
     ],
     [
       'write-kubeconfig not built',
