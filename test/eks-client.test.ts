@@ -41,6 +41,16 @@ const STRANGER = {
   secretAccessKey: 'stranger-secret',
   arn: `arn:aws:iam::${ACCOUNT}:user/stranger`,
 };
+/** May list clusters, not describe them. */
+const LISTER = {
+  accessKeyId: 'AKIALISTER',
+  secretAccessKey: 'lister-secret',
+  arn: `arn:aws:iam::${ACCOUNT}:user/lister`,
+  policy: {
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Action: 'eks:ListClusters', Resource: '*' }],
+  },
+};
 const signal = new AbortController().signal;
 const deployments = (name?: string): ResourceRef => ({
   group: 'apps',
@@ -67,7 +77,7 @@ async function advance(ms: number, step = 1_000): Promise<void> {
 }
 
 beforeAll(async () => {
-  local = await startLocalAws({ steppedClock: true, credentials: [ADMIN, STRANGER] });
+  local = await startLocalAws({ steppedClock: true, credentials: [ADMIN, STRANGER, LISTER] });
   eks = new EKSClient({ endpoint: local.endpoint, region: REGION, credentials: ADMIN, maxAttempts: 1 });
   const vpc = { subnetIds: defaultNetwork().subnetIds.slice(0, 2) };
   const roleArn = `arn:aws:iam::${ACCOUNT}:role/eks-cluster`;
@@ -135,6 +145,25 @@ describe('EKS authentication', () => {
   test('DescribeCluster gives the endpoint and CA local-aws serves', () => {
     expect(endpoint).toBe(local.admin.eks.endpoint('prod'));
     expect(caPem).toBe(readFileSync(local.caCertPath, 'utf8'));
+  });
+
+  test('DescribeCluster errors say what to do: a cluster not in the region, a principal without eks:DescribeCluster', async () => {
+    await expect(describeEksCluster(eks, 'nope', signal)).rejects.toThrow(
+      /^EKS cluster "nope" was not found in us-east-1\.$/,
+    );
+    const lister = new EKSClient({
+      endpoint: local.endpoint,
+      region: REGION,
+      credentials: LISTER,
+      maxAttempts: 1,
+    });
+    const denied = (await describeEksCluster(lister, 'prod', signal).catch((e: unknown) => e)) as Error & {
+      hint?: string;
+    };
+    expect(denied.message).toBe(
+      `${LISTER.arn} is not allowed eks:DescribeCluster on EKS cluster "prod" in us-east-1.`,
+    );
+    expect(denied.hint).toContain('eks:DescribeCluster');
   });
 
   test('a token made in process is accepted; once expired, or for another cluster, it is refused', async () => {
