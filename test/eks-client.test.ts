@@ -694,6 +694,18 @@ describe('kubectl as the judge', () => {
       message: 'skipped rollback (current template already matches revision 6)',
     });
     await compare();
+    // A paused Deployment is refused in kubectl's words.
+    for (const name of twins)
+      await client.patch(deployments(name), { spec: { paused: true } }, { signal, type: 'merge' });
+    const refused = (await undoDeployment(client, deployments('twin-ours'), signal).catch(
+      (e: unknown) => e,
+    )) as Error;
+    const theirs = await kubectl('rollout', 'undo', 'deployment/twin-kubectl').catch(
+      (e: { stderr: string }) => e,
+    );
+    expect((theirs as { stderr: string }).stderr.trim()).toBe(
+      `error: ${refused.message.replace('twin-ours', 'twin-kubectl')}`,
+    );
   });
 
   withKubectl(

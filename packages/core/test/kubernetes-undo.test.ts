@@ -172,7 +172,7 @@ describe('undoDeployment', () => {
     await expect(undoDeployment(client, ref, signal)).resolves.toEqual({
       revision: 1,
       skipped: true,
-      message: 'skipped rollback (current template already matches revision 1)',
+      message: 'skipped rollback (current template already matches revision 0)',
     });
     expect(patches).toEqual([]);
   });

@@ -42,7 +42,10 @@ interface ReplicaSetLike extends KubeObject {
 export interface UndoResult {
   /** The revision gone back to (its ReplicaSet becomes the Deployment's newest revision). */
   revision: number;
-  /** kubectl's words: "rolled back", or "skipped rollback (current template already matches revision N)". */
+  /**
+   * kubectl's words: "rolled back", or "skipped rollback (current template already matches revision
+   * N)" where N is the revision asked (0 when none was, as kubectl prints it).
+   */
   message: string;
   /** True when the template already matched that revision: nothing was patched. */
   skipped: boolean;
@@ -202,7 +205,8 @@ export async function undoDeployment(
     return {
       revision,
       skipped: true,
-      message: `skipped rollback (current template already matches revision ${revision})`,
+      // kubectl names the revision asked (0 when none was).
+      message: `skipped rollback (current template already matches revision ${toRevision ?? 0})`,
     };
   }
   const template = withoutHash(chosen.spec.template);
