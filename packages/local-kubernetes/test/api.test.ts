@@ -765,6 +765,91 @@ describe('watch', () => {
   });
 });
 
+describe('events.k8s.io/v1 is core/v1 Events through another schema', () => {
+  const CORE = '/api/v1/namespaces/default/events';
+  const V1 = '/apis/events.k8s.io/v1/namespaces/default/events';
+  const coreEvent = {
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: { name: 'web.1' },
+    involvedObject: { kind: 'Pod', namespace: 'default', name: 'web', uid: 'u1', apiVersion: 'v1' },
+    reason: 'Pulling',
+    message: 'Pulling image "nginx:1.27"',
+    type: 'Normal',
+    source: { component: 'kubelet', host: 'node-1' },
+    firstTimestamp: '2026-11-30T12:00:00Z',
+    lastTimestamp: '2026-11-30T12:00:00Z',
+    count: 1,
+  };
+
+  test('a core Event reads, lists and watches as events.k8s.io; one written there is a core Event', async () => {
+    await api.call('POST', CORE, coreEvent);
+    const one = (await api.call('GET', `${V1}/web.1`)).json;
+    expect(one).toMatchObject({
+      apiVersion: 'events.k8s.io/v1',
+      kind: 'Event',
+      regarding: coreEvent.involvedObject,
+      note: 'Pulling image "nginx:1.27"',
+      reason: 'Pulling',
+      reportingController: 'kubelet',
+      reportingInstance: 'node-1',
+      deprecatedCount: 1,
+      deprecatedFirstTimestamp: '2026-11-30T12:00:00Z',
+    });
+    expect(one.message).toBeUndefined();
+    const list = (await api.call('GET', V1)).json;
+    expect(list).toMatchObject({ kind: 'EventList', apiVersion: 'events.k8s.io/v1' });
+    expect(list.items[0].note).toBe('Pulling image "nginx:1.27"');
+
+    const created = await api.call('POST', V1, {
+      apiVersion: 'events.k8s.io/v1',
+      kind: 'Event',
+      metadata: { name: 'web.2' },
+      eventTime: '2026-11-30T12:00:01.000000Z',
+      reportingController: 'eks-rollout',
+      reportingInstance: 'ci',
+      action: 'Rollout',
+      reason: 'Started',
+      regarding: { kind: 'Deployment', namespace: 'default', name: 'web', apiVersion: 'apps/v1' },
+      note: 'rollout started',
+      type: 'Normal',
+    });
+    expect(created.status).toBe(201);
+    expect(created.json.note).toBe('rollout started');
+    const asCore = (await api.call('GET', `${CORE}/web.2`)).json;
+    expect(asCore).toMatchObject({
+      apiVersion: 'v1',
+      involvedObject: { kind: 'Deployment', name: 'web' },
+      message: 'rollout started',
+      reportingComponent: 'eks-rollout',
+      action: 'Rollout',
+    });
+    const patched = await api.call(
+      'PATCH',
+      `${V1}/web.2`,
+      { note: 'rollout finished' },
+      {
+        'content-type': 'application/merge-patch+json',
+      },
+    );
+    expect(patched.json.note).toBe('rollout finished');
+    expect((await api.call('GET', `${CORE}/web.2`)).json.message).toBe('rollout finished');
+    const watched = await (
+      await fetch(`${api.url}${V1}?watch=true&timeoutSeconds=1`, {
+        headers: { authorization: 'Bearer admin-token' },
+      })
+    ).text();
+    const events = watched
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(events.map((e) => `${e.type} ${e.object.apiVersion} ${e.object.note}`)).toEqual([
+      'ADDED events.k8s.io/v1 Pulling image "nginx:1.27"',
+      'ADDED events.k8s.io/v1 rollout finished',
+    ]);
+  });
+});
+
 describe('pods/log', () => {
   const running = (names: string[]) => ({
     phase: 'Running',

@@ -376,10 +376,12 @@ withKubectl(
         ],
       },
     });
+    let timer: NodeJS.Timeout | undefined;
     const ended = await Promise.race([
       follow.closed,
-      new Promise<undefined>((r) => setTimeout(() => r(undefined), 10_000)),
+      new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), 10_000))),
     ]);
+    clearTimeout(timer);
     expect(ended).toEqual({ code: 0, stdout: 'starting\ndone\n', stderr: '' });
   },
 );

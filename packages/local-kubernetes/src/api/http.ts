@@ -4,11 +4,12 @@ import { parse as parseYaml } from 'yaml';
 import { StatusError, badRequest } from '../errors.js';
 import type { KubernetesHost, KubernetesUser } from '../host.js';
 import type { PodLogs } from '../logs.js';
-import type { ObjectStore } from '../store.js';
+import type { KObject, ObjectStore } from '../store.js';
 import type { ResourceType } from '../resources.js';
 import type { ClusterOptions } from '../cluster.js';
 import type { FieldOwnership } from './apply.js';
 import type { Deleter } from './delete.js';
+import type { SchemaView } from './events.js';
 import { decodeProtobuf } from './protobuf.js';
 
 /** What every handler of a resource request gets. */
@@ -29,6 +30,27 @@ export interface ApiRequest {
   ownership: FieldOwnership;
   /** Deletes with propagation (an update removing an object's last finalizer deletes it). */
   deleter?: Deleter;
+  /** Set when the resource is another schema's view of a stored one (events.k8s.io Events). */
+  view?: SchemaView;
+}
+
+const views = new WeakMap<ServerResponse, SchemaView>();
+
+/** Answers on this response show objects through the view (events.ts). */
+export function setView(res: ServerResponse, view: SchemaView): void {
+  views.set(res, view);
+}
+
+/** An answer's objects through the response's view, if any: an object, a list, a watch event's object. */
+export function viewed(res: ServerResponse, body: unknown): unknown {
+  const view = views.get(res);
+  if (!view || !body || typeof body !== 'object') return body;
+  const o = body as { kind?: string; metadata?: unknown; items?: KObject[] };
+  if (o.kind === 'Status' || o.kind === 'Table') return body;
+  if (Array.isArray(o.items))
+    return { ...o, kind: view.listKind, apiVersion: view.apiVersion, items: o.items.map((i) => view.out(i)) };
+  if (o.metadata && o.kind) return view.out(body as KObject);
+  return body;
 }
 
 export async function readBody(req: IncomingMessage): Promise<string>;
@@ -62,7 +84,7 @@ export async function readJson(req: IncomingMessage): Promise<unknown> {
 }
 
 export function sendJson(res: ServerResponse, code: number, body: unknown): void {
-  const text = JSON.stringify(body);
+  const text = JSON.stringify(viewed(res, body));
   res.statusCode = code;
   res.setHeader('Content-Type', 'application/json');
   res.setHeader('Content-Length', Buffer.byteLength(text));

@@ -23,9 +23,18 @@ import {
   openApiIndex,
   versionInfo,
 } from './discovery.js';
-import { methodNotAllowed, notFoundPath, readJson, sendError, sendJson, type ApiRequest } from './http.js';
+import {
+  methodNotAllowed,
+  notFoundPath,
+  readJson,
+  sendError,
+  sendJson,
+  setView,
+  type ApiRequest,
+} from './http.js';
 import { createObject, getObject, listObjects, patchObject, scale, updateObject } from './objects.js';
 import { podLog } from './podlogs.js';
+import { EVENTS_V1_VIEW } from './events.js';
 import { watch } from './watch.js';
 
 export interface ApiServerOptions {
@@ -34,6 +43,8 @@ export interface ApiServerOptions {
   logs: PodLogs;
   options: ClusterOptions;
 }
+
+const CORE_EVENTS = findByPath('', 'v1', 'events')!;
 
 interface ResourcePath {
   type: ResourceType;
@@ -198,13 +209,17 @@ export function createApiServer({ store, host, logs, options }: ApiServerOptions
             parsed.name,
             parsed.subresource,
           );
+        // events.k8s.io Events are core Events through another schema (events.ts).
+        const eventsV1 = parsed.type.group === 'events.k8s.io';
+        if (eventsV1) setView(res, EVENTS_V1_VIEW);
         const r: ApiRequest = {
           req,
           res,
           user,
           method,
           query,
-          type: parsed.type,
+          type: eventsV1 ? CORE_EVENTS : parsed.type,
+          ...(eventsV1 ? { view: EVENTS_V1_VIEW } : {}),
           ...(parsed.namespace !== undefined ? { namespace: parsed.namespace } : {}),
           ...(parsed.name !== undefined ? { name: parsed.name } : {}),
           ...(parsed.subresource !== undefined ? { subresource: parsed.subresource } : {}),

@@ -131,7 +131,15 @@ function fieldValidation(r: ApiRequest, object: KObject): void {
 export function checkBody(r: ApiRequest, body: unknown, type: ResourceType = r.type): KObject {
   if (!body || typeof body !== 'object' || Array.isArray(body))
     throw badRequest("Object 'Kind' is missing in 'null'");
-  const object = body as KObject;
+  let object = body as KObject;
+  if (r.view) {
+    const asked = object.apiVersion;
+    if (asked !== undefined && asked !== r.view.apiVersion)
+      throw badRequest(
+        `the API version in the data (${asked}) does not match the expected API version (${r.view.apiVersion})`,
+      );
+    object = r.view.in({ ...object, metadata: object.metadata ?? {} } as KObject);
+  }
   const gv = groupVersionOf(type);
   // The decoder first looks the body's own apiVersion/kind up in the scheme.
   if (
@@ -330,7 +338,9 @@ export async function patchObject(r: ApiRequest): Promise<void> {
   const patch = parsePatch(await readBody(r.req), contentType);
   if (contentType === 'application/apply-patch+yaml') return applyObject(r, patch);
   const existing = r.store.require(r.type, r.namespace, r.name!);
-  const patched = patchDocument(contentType, existing, patch);
+  const base = r.view ? r.view.out(existing) : existing;
+  const patched0 = patchDocument(contentType, base, patch);
+  const patched = r.view && patched0 && typeof patched0 === 'object' ? r.view.in(patched0) : patched0;
   if (r.subresource !== 'status' && patched && typeof patched === 'object') fieldValidation(r, patched);
   if (!patched || typeof patched !== 'object' || !patched.metadata)
     throw badRequest("the patch removed the object's metadata");

@@ -144,6 +144,7 @@ export function podLog(r: ApiRequest, onEnd: (status: number) => void): void {
     const state = now ? statusOf(now, container)?.state : undefined;
     if (!now || state?.terminated) stop();
   }, FOLLOW_POLL_MS);
+  timer.unref();
   let stopped = false;
   const stop = () => {
     if (stopped) return;

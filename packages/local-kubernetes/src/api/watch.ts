@@ -6,7 +6,7 @@
 import { StatusError, gone } from '../errors.js';
 import { groupVersionOf, storeKeyOf } from '../resources.js';
 import type { Change, KObject } from '../store.js';
-import { wantsTable, type ApiRequest } from './http.js';
+import { viewed, wantsTable, type ApiRequest } from './http.js';
 import { selection } from './objects.js';
 import { toTable } from './tables.js';
 
@@ -42,7 +42,7 @@ export function watch(r: ApiRequest, onEnd: (status: number) => void): void {
   res.flushHeaders();
 
   const write = (type: string, object: unknown) => {
-    if (!res.writableEnded) res.write(JSON.stringify({ type, object }) + '\n');
+    if (!res.writableEnded) res.write(JSON.stringify({ type, object: viewed(res, object) }) + '\n');
   };
   const send = (type: string, object: KObject) =>
     write(
@@ -122,7 +122,10 @@ export function watch(r: ApiRequest, onEnd: (status: number) => void): void {
     if (!res.writableEnded) res.end();
     onEnd(200);
   };
+  // The connection keeps the process alive while it is open; these timers must not on their own.
   const timer = setTimeout(end, Math.max(0, timeoutSeconds) * 1000);
+  timer.unref();
+  bookmarks?.unref();
   r.req.on('close', end);
   res.on('close', end);
 }
