@@ -797,6 +797,11 @@ describe('events.k8s.io/v1 is core/v1 Events through another schema', () => {
       deprecatedFirstTimestamp: '2026-11-30T12:00:00Z',
     });
     expect(one.message).toBeUndefined();
+    expect((await api.call('GET', `${V1}/nope`)).json).toMatchObject({
+      code: 404,
+      message: 'events.events.k8s.io "nope" not found',
+      details: { name: 'nope', group: 'events.k8s.io', kind: 'events' },
+    });
     const list = (await api.call('GET', V1)).json;
     expect(list).toMatchObject({ kind: 'EventList', apiVersion: 'events.k8s.io/v1' });
     expect(list.items[0].note).toBe('Pulling image "nginx:1.27"');

@@ -230,7 +230,22 @@ export function createApiServer({ store, host, logs, options }: ApiServerOptions
           ownership,
           deleter,
         };
-        await resourceVerb(r, verb, deleter);
+        try {
+          await resourceVerb(r, verb, deleter);
+        } catch (err) {
+          // Errors name the resource as asked: events.events.k8s.io, not the stored core events.
+          if (eventsV1 && err instanceof StatusError && err.message.startsWith('events "'))
+            throw new StatusError(
+              err.code,
+              err.reason,
+              `events.events.k8s.io${err.message.slice('events'.length)}`,
+              {
+                ...err.details,
+                group: 'events.k8s.io',
+              },
+            );
+          throw err;
+        }
         return;
       }
       if (method !== 'GET') throw methodNotAllowed();
