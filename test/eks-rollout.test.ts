@@ -630,3 +630,57 @@ withKubectl('a failing pre-deploy Job stops the step: no workload changed, its l
     ),
   ).toBe(images.v1);
 });
+
+withKubectl('dry-run: the diff of every object, Secrets by key only, nothing written', async () => {
+  await kubectlApply(deployment('dry', images.v1));
+  await kubectl('create', 'secret', 'generic', 'dry-secret', '--from-literal=password=old-password');
+  const file = path.join(dir, 'dry.yaml');
+  writeFileSync(
+    file,
+    `${deployment('dry', images.v1)}---
+apiVersion: v1
+kind: Secret
+metadata: {name: dry-secret, namespace: default}
+stringData: {password: new-password, token: abc}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: dry-new, namespace: default}
+data: {a: b}
+`,
+  );
+  const from = mark();
+  // kubectl applied it (client-side): taking its fields over needs force-conflicts, dry run or not.
+  const refused = await rollout({ manifests: file, images: `app=${images.v2}`, 'dry-run': 'true' });
+  expect(refused.errors.join('\n')).toMatch(/conflict with "kubectl-client-side-apply"/);
+  const run = await rollout({
+    manifests: file,
+    images: `app=${images.v2}`,
+    'dry-run': 'true',
+    'force-conflicts': 'true',
+  });
+  expect(run.errors).toEqual([]);
+  expect(run.exitCode).toBe(0);
+  expect(run.stdout).toMatch(
+    /Deployment\/default\/dry:\n[\s\S]*?-\s+- image: \S+\/team\/web:v1\n\s+\+\s+- image: \S+\/team\/web:v2/,
+  );
+  expect(run.stdout).toMatch(/ConfigMap\/default\/dry-new:\n\s+\+ apiVersion: v1/);
+  expect(run.stdout).toMatch(/Secret\/default\/dry-secret:\n[\s\S]*?\+ {3}password: \(value hidden\)/);
+  expect(run.stdout).not.toMatch(/new-password|old-password|bmV3LXBhc3N3b3Jk|b2xkLXBhc3N3b3Jk/);
+  expect(run.stdout).toContain('dry-run: nothing was changed in the cluster');
+  expect(run.outputs['applied']?.split('\n')).toEqual([
+    'Secret/default/dry-secret',
+    'ConfigMap/default/dry-new',
+    'Deployment/default/dry',
+  ]);
+  expect(run.outputs['rollout-state']).toBeUndefined();
+  // The writes went with dryRun=All: the cluster is as it was.
+  expect(kubernetesWrites(from).length).toBeGreaterThan(0);
+  expect(
+    image(await kubectl('get', 'deployment/dry', '-o', 'jsonpath={.spec.template.spec.containers[0].image}')),
+  ).toBe(images.v1);
+  expect((await kubectl('get', 'configmap/dry-new')).code).not.toBe(0);
+  expect(image(await kubectl('get', 'secret/dry-secret', '-o', 'jsonpath={.data.password}'))).toBe(
+    Buffer.from('old-password').toString('base64'),
+  );
+});

@@ -209,7 +209,8 @@ export async function followWorkload(request: FollowRequest): Promise<FollowResu
     clearTimeout(timer);
     request.signal.removeEventListener('abort', onAbort);
     if (!inner.signal.aborted) inner.abort(new Error('done'));
-    await Promise.allSettled(loops);
+    // Cancelled: the step ends at once, without waiting for the watches to wind down.
+    if (!request.signal.aborted) await Promise.allSettled(loops);
   }
   const result = { object: workload, newReplicaSet: newReplicaSet(), pods: newPods() };
   if (verdict) return { ...verdict, ...result };

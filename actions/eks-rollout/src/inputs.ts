@@ -46,6 +46,8 @@ export interface Inputs {
   /** A Job run to completion before any workload changes (migrations). */
   preDeployJob: KubeObject | undefined;
   preDeployJobTimeoutMs: number;
+  /** Server-side dry run: every write sent with dryRun=All, the diffs printed, nothing changed. */
+  dryRun: boolean;
 }
 
 /** An EKS cluster name: 1 to 100 letters, digits, - and _, starting with a letter or digit. */
@@ -284,14 +286,6 @@ export function getInputs(
   }
 
   const dryRun = reader.boolean('dry-run', { default: false });
-  if (dryRun === true) {
-    reader.addError(
-      'dry-run',
-      'false: dry-run is not supported yet',
-      'true',
-      'Run without dry-run; nothing was changed',
-    );
-  }
   for (const name of NOT_SUPPORTED_YET) {
     if (reader.has(name)) {
       reader.addError(
@@ -329,6 +323,7 @@ export function getInputs(
     labels,
     preDeployJob,
     preDeployJobTimeoutMs,
+    dryRun,
   });
 }
 

@@ -27,6 +27,7 @@ import {
 } from '@aws-containers/core';
 import { getInputs, type Inputs, type WorkloadRef } from './inputs.js';
 import { substituteImages } from './images.js';
+import { dryRunApply, dryRunSetImages, dryRunText } from './dry-run.js';
 import { runJob } from './job.js';
 import { knownKind, objectName, withMetadata } from './manifests.js';
 import { rollOut, type RolloutContext, type RolloutRules } from './rollout.js';
@@ -124,6 +125,25 @@ async function change(ctx: StageContext, inputs: Inputs, report: RolloutReport):
       })
     : [];
   const applyOptions = { fieldManager: inputs.fieldManager, force: inputs.forceConflicts };
+  if (inputs.dryRun) {
+    report.dryRun = true;
+    report.inFlight = 'the dry run';
+    await group('Dry run (server-side): the changes', async () => {
+      const changes = [
+        ...(await dryRunApply(ctx, objects, applyOptions)),
+        ...(await dryRunSetImages(ctx, plans, inputs.fieldManager)),
+      ];
+      info(dryRunText(changes));
+      report.dryRunChanges = changes;
+      report.applied.push(...changes.map((c) => c.name));
+      if (inputs.preDeployJob) {
+        info(`would run the pre-deploy Job ${inputs.preDeployJob.metadata.name} before the workloads`);
+      }
+    });
+    info('dry-run: nothing was changed in the cluster');
+    report.inFlight = undefined;
+    return;
+  }
   const apply = async (part: KubeObject[], what: string) => {
     if (part.length === 0) return;
     report.inFlight = `applying ${what}`;

@@ -32,6 +32,9 @@ export interface RolloutReport {
   /** The error that ended the step early, formatted. */
   stoppedBy: string | undefined;
   watch: { calls: number; events: number };
+  dryRun: boolean;
+  /** What a dry run would change, per object. */
+  dryRunChanges: Array<{ name: string; diff: string[] | undefined }>;
   /** The pre-deploy Job, once it ran. */
   preDeployJob: { name: string; state: string; message: string } | undefined;
 }
@@ -47,6 +50,8 @@ export function emptyReport(): RolloutReport {
     stoppedBy: undefined,
     watch: { calls: 0, events: 0 },
     preDeployJob: undefined,
+    dryRun: false,
+    dryRunChanges: [],
   };
 }
 
@@ -74,6 +79,8 @@ export function perWorkload(
 
 export function outputsOf(report: RolloutReport): Record<string, string | boolean | undefined> {
   if (report.inputErrors) return {};
+  // A dry run rolls nothing out: only what would be applied.
+  if (report.dryRun) return { applied: report.applied.length > 0 ? report.applied.join('\n') : undefined };
   return {
     'rollout-state': overallState(report),
     'rolled-back': report.workloads.length > 0 && report.workloads.some((w) => w.rolledBack),
@@ -92,6 +99,16 @@ export function buildSummary(r: RolloutReport): JobSummary {
   if (r.inputErrors) {
     summary.paragraph('The inputs are not valid: nothing was changed in the cluster.');
     summary.list(r.inputErrors);
+    return summary;
+  }
+  if (r.dryRun) {
+    summary.paragraph(
+      'Dry run (server-side): every write was validated by the API server; nothing was changed.',
+    );
+    for (const c of r.dryRunChanges) {
+      if (c.diff) summary.details(`${c.name}: changes`, c.diff.join('\n'), 'diff');
+      else summary.paragraph(`${c.name}: unchanged`);
+    }
     return summary;
   }
   summary.facts([

@@ -159,16 +159,6 @@ describe('getInputs', () => {
       /Input "max-restarts"/,
     ],
     [
-      'dry-run not built',
-      { cluster: 'c', manifests: 'k8s', 'dry-run': 'true' },
-      /dry-run is not supported yet/,
-    ],
-    [
-      'pre-deploy-job that is not a Job',
-      { cluster: 'c', manifests: 'k8s', 'pre-deploy-job': 'k8s/ns.json' },
-      /Input "pre-deploy-job": expected the path of a YAML or JSON file holding one Job.*It holds a Namespace/,
-    ],
-    [
       'write-kubeconfig not built',
       { cluster: 'c', manifests: 'k8s', 'write-kubeconfig': 'kc' },
       /write-kubeconfig is not supported yet/,
