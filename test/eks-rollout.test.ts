@@ -3,7 +3,7 @@
 // kubectl 1.32 as the judge of what the cluster holds afterwards.
 import { spawn } from 'node:child_process';
 import { jest } from '@jest/globals';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CreateRepositoryCommand, ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
@@ -684,3 +684,46 @@ data: {a: b}
     Buffer.from('old-password').toString('base64'),
   );
 });
+
+withKubectl(
+  'write-kubeconfig: kubectl in a later step reaches the cluster through the action token command, no aws CLI',
+  async () => {
+    await kubectlApply(deployment('kc', images.v1));
+    const file = path.join(dir, 'later', 'kubeconfig');
+    const run = await rollout({
+      images: `app=${images.v2}`,
+      workloads: 'deployment/kc',
+      'write-kubeconfig': file,
+    });
+    expect(run.errors).toEqual([]);
+    expect(run.outputs['kubeconfig']).toBe(file);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    // A later step: kubectl with only this file and the job's AWS credentials in its environment.
+    const home = mkdtempSync(path.join(os.tmpdir(), 'kubectl-later-'));
+    const child = spawn(
+      KUBECTL,
+      [
+        '--kubeconfig',
+        file,
+        'get',
+        'deployment/kc',
+        '-o',
+        'jsonpath={.spec.template.spec.containers[0].image}',
+      ],
+      {
+        env: { PATH: '/usr/bin:/bin', HOME: home, ...localAwsEnv(aws) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    rmSync(home, { recursive: true, force: true });
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toBe(images.v2);
+    expect(readFileSync(file, 'utf8')).not.toMatch(/k8s-aws-v1\.|SECRET|secret/);
+  },
+);

@@ -48,6 +48,8 @@ export interface Inputs {
   preDeployJobTimeoutMs: number;
   /** Server-side dry run: every write sent with dryRun=All, the diffs printed, nothing changed. */
   dryRun: boolean;
+  /** Where to write a kubeconfig for later steps. */
+  writeKubeconfig: string | undefined;
 }
 
 /** An EKS cluster name: 1 to 100 letters, digits, - and _, starting with a letter or digit. */
@@ -75,8 +77,6 @@ const KIND_ALIASES: Record<string, WorkloadKind> = {
 };
 export const WORKLOADS_EXPECTED =
   'workloads as kind/name (deployment/web, statefulset/db, daemonset/agent), one per line or comma';
-/** Inputs declared in action.yml whose behaviour is not built yet: refused rather than ignored. */
-export const NOT_SUPPORTED_YET = ['write-kubeconfig'] as const;
 const MAX_WORKLOADS = 50;
 
 export function parseWorkload(text: string): { kind: WorkloadKind; name: string } {
@@ -286,16 +286,10 @@ export function getInputs(
   }
 
   const dryRun = reader.boolean('dry-run', { default: false });
-  for (const name of NOT_SUPPORTED_YET) {
-    if (reader.has(name)) {
-      reader.addError(
-        name,
-        `no value: ${name} is not supported yet`,
-        undefined,
-        'Remove it; nothing was changed',
-      );
-    }
-  }
+  const writeKubeconfig = reader.string('write-kubeconfig', {
+    pattern: /^[^\0]+$/,
+    expected: 'a file path for the kubeconfig',
+  });
   const preDeployJob = reader.parsed('pre-deploy-job', PRE_DEPLOY_JOB_EXPECTED, (value) =>
     parsePreDeployJob(value, cwd, namespace),
   );
@@ -324,6 +318,7 @@ export function getInputs(
     preDeployJob,
     preDeployJobTimeoutMs,
     dryRun,
+    writeKubeconfig,
   });
 }
 

@@ -1,6 +1,7 @@
 // eks-rollout: connect (DescribeCluster, a token made in process), apply the manifests or set the
 // images, follow each workload with watches by kubectl's rules, diagnose and undo what failed.
 // The outputs and the job summary say what was observed, on every exit path.
+import { fileURLToPath } from 'node:url';
 import * as core from '@actions/core';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
@@ -29,6 +30,7 @@ import { getInputs, type Inputs, type WorkloadRef } from './inputs.js';
 import { substituteImages } from './images.js';
 import { dryRunApply, dryRunSetImages, dryRunText } from './dry-run.js';
 import { runJob } from './job.js';
+import { kubeconfigFor, writeKubeconfig } from './kubeconfig.js';
 import { knownKind, objectName, withMetadata } from './manifests.js';
 import { rollOut, type RolloutContext, type RolloutRules } from './rollout.js';
 import { controllerRevision, undoControllerRevision } from './undo.js';
@@ -83,6 +85,18 @@ export async function rollout(inputs: Inputs, report: RolloutReport, signal: Abo
     userAgent: `${ACTION.name}/${ACTION.version}`,
   });
   const ctx: StageContext = { client, signal, log: info };
+  if (inputs.writeKubeconfig) {
+    const text = kubeconfigFor(cluster, {
+      region,
+      namespace: inputs.namespace,
+      node: process.execPath,
+      entry: fileURLToPath(import.meta.url),
+    });
+    report.kubeconfig = writeKubeconfig(inputs.writeKubeconfig, text);
+    info(
+      `wrote ${report.kubeconfig}: kubectl in later steps reaches ${cluster.name} with this action's token command`,
+    );
+  }
   try {
     await change(ctx, inputs, report);
   } catch (error) {

@@ -33,6 +33,8 @@ export interface RolloutReport {
   stoppedBy: string | undefined;
   watch: { calls: number; events: number };
   dryRun: boolean;
+  /** The kubeconfig written for later steps. */
+  kubeconfig: string | undefined;
   /** What a dry run would change, per object. */
   dryRunChanges: Array<{ name: string; diff: string[] | undefined }>;
   /** The pre-deploy Job, once it ran. */
@@ -51,6 +53,7 @@ export function emptyReport(): RolloutReport {
     watch: { calls: 0, events: 0 },
     preDeployJob: undefined,
     dryRun: false,
+    kubeconfig: undefined,
     dryRunChanges: [],
   };
 }
@@ -80,13 +83,19 @@ export function perWorkload(
 export function outputsOf(report: RolloutReport): Record<string, string | boolean | undefined> {
   if (report.inputErrors) return {};
   // A dry run rolls nothing out: only what would be applied.
-  if (report.dryRun) return { applied: report.applied.length > 0 ? report.applied.join('\n') : undefined };
+  if (report.dryRun) {
+    return {
+      applied: report.applied.length > 0 ? report.applied.join('\n') : undefined,
+      kubeconfig: report.kubeconfig,
+    };
+  }
   return {
     'rollout-state': overallState(report),
     'rolled-back': report.workloads.length > 0 && report.workloads.some((w) => w.rolledBack),
     revision: perWorkload(report.workloads, (w) => w.revision),
     'previous-revision': perWorkload(report.workloads, (w) => w.previousRevision),
     applied: report.applied.length > 0 ? report.applied.join('\n') : undefined,
+    kubeconfig: report.kubeconfig,
   };
 }
 

@@ -159,11 +159,6 @@ describe('getInputs', () => {
       /Input "max-restarts"/,
     ],
     [
-      'write-kubeconfig not built',
-      { cluster: 'c', manifests: 'k8s', 'write-kubeconfig': 'kc' },
-      /write-kubeconfig is not supported yet/,
-    ],
-    [
       'client-side apply not built',
       { cluster: 'c', manifests: 'k8s', 'server-side-apply': 'false' },
       /client-side apply is not supported yet/,
