@@ -31,6 +31,8 @@ let aws: LocalAws;
 let host: string;
 let dir: string;
 const images: Record<'v1' | 'v2' | 'crash' | 'missing', string> = { v1: '', v2: '', crash: '', missing: '' };
+/** The manifest digest of each pushed tag. */
+const digests: Record<string, string> = {};
 /** Pushes another tag of team/web with these labels. */
 let registryTag: (tag: string, labels: Record<string, string>) => Promise<string>;
 
@@ -64,6 +66,7 @@ beforeAll(async () => {
   const push = async (tag: string, labels: Record<string, string>) => {
     const pushed = await registry.pushImage('team/web', buildImage([{ size: 64 }], { labels }), tag);
     if (pushed.status !== 201) throw new Error(`push failed: ${pushed.status}`);
+    digests[tag] = pushed.header('docker-content-digest')!;
     return `${host}/team/web:${tag}`;
   };
   registryTag = push;
@@ -484,7 +487,9 @@ withKubectl(
     const first = await rollout({ manifests: file });
     expect(first.errors).toEqual([]);
     expect(first.outputs['rollout-state']).toBe('COMPLETED');
-    const run = await rollout({ manifests: file, images: `${host}/team/web=${images.v2}` });
+    // A reference by digest (the registry has a port). local-aws resolves name@digest, not name:tag@digest.
+    const pinned = `${host}/team/web@${digests['v2']}`;
+    const run = await rollout({ manifests: file, images: `${host}/team/web=${pinned}` });
     expect(run.errors).toEqual([]);
     expect(run.outputs['rollout-state']).toBe('COMPLETED');
     expect(JSON.parse(run.outputs['revision'] ?? '')).toEqual({
@@ -513,7 +518,7 @@ withKubectl(
     expect(images2.stdout.trim().split(' ').sort()).toEqual([
       `db-0=${images.v1}`,
       `db-1=${images.v1}`,
-      `db-2=${images.v2}`,
+      `db-2=${pinned}`,
     ]);
     for (const workload of ['deployment/front', 'statefulset/db', 'daemonset/agent']) {
       const history = await kubectl('rollout', 'history', workload, '-n', 'trio');
