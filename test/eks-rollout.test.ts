@@ -364,7 +364,7 @@ withKubectl('an unmapped principal: the 401 names it and how to grant access', a
   expect(run.exitCode).toBe(1);
   const error = run.errors.join('\n');
   expect(error).toMatch(/did not accept arn:aws:(iam|sts)::\d{12}:\S+/);
-  expect(error).toMatch(/create-access-entry --cluster shop/);
+  expect(error).toMatch(/create-access-entry --cluster-name shop/);
   expect(error).toMatch(/aws-auth/);
   expect(error).not.toContain('unmapped-secret');
   expect(kubernetesWrites(from)).toEqual([]);

@@ -326,7 +326,13 @@ export const PRE_DEPLOY_JOB_EXPECTED = 'the path of a YAML or JSON file holding 
 
 /** One Job from a file, placed in its namespace (its own, else the namespace input, else default). */
 export function parsePreDeployJob(value: string, cwd: string, namespace: string | undefined): KubeObject {
-  const objects = readManifests([value], cwd);
+  let objects;
+  try {
+    objects = readManifests([value], cwd);
+  } catch (error) {
+    if (error instanceof ParseError) throw new ParseError(PRE_DEPLOY_JOB_EXPECTED, value, error.hint);
+    throw error;
+  }
   const job = objects[0]?.object;
   if (objects.length !== 1 || !job || job.kind !== 'Job' || job.apiVersion !== 'batch/v1') {
     throw new ParseError(

@@ -292,8 +292,8 @@ async function accessError(
     {
       cause: error,
       hint:
-        `Grant ${grant} access with an EKS access entry (aws eks create-access-entry --cluster ${inputs.cluster} --principal-arn ${grant}; ` +
-        `aws eks associate-access-policy --cluster ${inputs.cluster} --principal-arn ${grant} --policy-arn arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy --access-scope type=namespace,namespaces=${ns}), ` +
+        `Grant ${grant} access with an EKS access entry (aws eks create-access-entry --cluster-name ${inputs.cluster} --principal-arn ${grant}; ` +
+        `aws eks associate-access-policy --cluster-name ${inputs.cluster} --principal-arn ${grant} --policy-arn arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy --access-scope type=namespace,namespaces=${ns}), ` +
         `or map it in the aws-auth ConfigMap (${grant.includes(':user/') ? 'mapUsers: userarn' : 'mapRoles: rolearn'} ${grant}) to a group with these rights.`,
     },
   );

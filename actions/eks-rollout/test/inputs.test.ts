@@ -159,6 +159,22 @@ describe('getInputs', () => {
       /Input "max-restarts"/,
     ],
     [
+      'pre-deploy-job that does not exist',
+      { cluster: 'c', manifests: 'k8s', 'pre-deploy-job': 'jobs/none.yaml' },
+      /Input "pre-deploy-job": expected the path of a YAML or JSON file holding one Job.*No such file or folder/,
+    ],
+    [
+      'pre-deploy-job that is not a Job',
+      { cluster: 'c', manifests: 'k8s', 'pre-deploy-job': 'k8s/ns.json' },
+      /Input "pre-deploy-job": expected the path of a YAML or JSON file holding one Job.*It holds a Namespace/,
+    ],
+    [
+      'a bad pre-deploy-job-timeout',
+      { cluster: 'c', manifests: 'k8s', 'pre-deploy-job-timeout': '0s' },
+      /Input "pre-deploy-job-timeout"/,
+    ],
+    ['a bad dry-run', { cluster: 'c', manifests: 'k8s', 'dry-run': 'yes' }, /Input "dry-run".*YAML 1\.2/],
+    [
       'client-side apply not built',
       { cluster: 'c', manifests: 'k8s', 'server-side-apply': 'false' },
       /client-side apply is not supported yet/,
@@ -179,6 +195,25 @@ describe('getInputs', () => {
     expect(errorsOf({ cluster: 'c', manifests: 'other.yaml', namespace: 'b' }).join('\n')).toMatch(
       /is in namespace "a", not in "b"/,
     );
+  });
+
+  test('a pre-deploy Job is placed in the namespace; dry-run and write-kubeconfig are read', () => {
+    writeFileSync(
+      path.join(dir, 'job.yaml'),
+      'apiVersion: batch/v1\nkind: Job\nmetadata: {name: migrate}\nspec: {template: {spec: {containers: []}}}\n',
+    );
+    const inputs = read({
+      cluster: 'c',
+      manifests: 'k8s',
+      namespace: 'shop',
+      'pre-deploy-job': 'job.yaml',
+      'dry-run': 'true',
+      'write-kubeconfig': 'kc/config',
+    });
+    expect(inputs.preDeployJob?.metadata).toEqual({ name: 'migrate', namespace: 'shop' });
+    expect(inputs.preDeployJobTimeoutMs).toBe(600_000);
+    expect(inputs.dryRun).toBe(true);
+    expect(inputs.writeKubeconfig).toBe('kc/config');
   });
 
   test('every error at once', () => {
