@@ -732,3 +732,42 @@ withKubectl(
     expect(readFileSync(file, 'utf8')).not.toMatch(/k8s-aws-v1\.|SECRET|secret/);
   },
 );
+
+withKubectl(
+  'a StatefulSet whose new pod cannot pull its image is undone, its broken pod replaced (forced rollback)',
+  async () => {
+    const file = path.join(dir, 'sts.yaml');
+    const sts = (image: string) => `apiVersion: apps/v1
+kind: StatefulSet
+metadata: { name: store, namespace: default }
+spec:
+  serviceName: store
+  replicas: 2
+  selector: { matchLabels: { app: store } }
+  template:
+    metadata: { labels: { app: store } }
+    spec:
+      containers: [{ name: app, image: "${image}" }]
+`;
+    writeFileSync(file, sts(images.v1));
+    expect((await rollout({ manifests: file })).outputs['rollout-state']).toBe('COMPLETED');
+    const started = Date.now();
+    const run = await rollout({ manifests: file, images: `app=${images.missing}` });
+    expect(run.errors.join('\n')).toMatch(/store-1: the image \S+ of container app cannot be pulled/);
+    expect(run.outputs).toMatchObject({
+      'rollout-state': 'ROLLED_BACK',
+      'rolled-back': 'true',
+      'previous-revision': '1',
+    });
+    expect(Date.now() - started).toBeLessThan(600_000 / TIME_SCALE);
+    const pods = await kubectl(
+      'get',
+      'pods',
+      '-l',
+      'app=store',
+      '-o',
+      'jsonpath={range .items[*]}{.spec.containers[0].image} {end}',
+    );
+    expect(pods.stdout.trim().split(' ')).toEqual([images.v1, images.v1]);
+  },
+);

@@ -93,6 +93,7 @@ export async function rollOut(
   }
   ctx.log(`${name}: undoing the rollout (kubectl rollout undo)`);
   const to = await ctx.rules.undo(ctx, workload);
+  if (workload.kind === 'statefulset') await forceRollback(ctx, workload, result.pods);
   const undone = await follow(`${name} (undo): `);
   const revision = await currentRevision(ctx, workload, undone);
   const undo =
@@ -117,4 +118,31 @@ function outcome(
   revision: string | undefined,
 ): RolloutOutcome {
   return { state, message, revision, rolledBack: false, undo: undefined, diagnosis: undefined };
+}
+
+/**
+ * A StatefulSet does not replace a pod of a failed revision that never became ready, even once its
+ * template is back (Kubernetes' documented "forced rollback"): those pods are deleted, and the
+ * controller creates them again from the restored template.
+ */
+async function forceRollback(
+  ctx: RolloutContext,
+  workload: WorkloadRef,
+  pods: readonly KubeObject[],
+): Promise<void> {
+  for (const pod of pods.filter((p) => !isReady(p))) {
+    await ctx.client.delete(
+      { group: '', version: 'v1', plural: 'pods', namespace: workload.namespace, name: pod.metadata.name },
+      { signal: ctx.signal },
+    );
+    ctx.log(
+      `deleted pod ${pod.metadata.name} of the failed revision, so that it is created again from the restored template`,
+    );
+  }
+}
+
+function isReady(pod: KubeObject): boolean {
+  const conditions = (pod.status as { conditions?: Array<{ type?: string; status?: string }> } | undefined)
+    ?.conditions;
+  return conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 }
