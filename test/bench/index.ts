@@ -9,6 +9,7 @@ const benches: Record<string, () => Promise<void>> = {
   'ecs-deploy': async () => (await import('./ecs-deploy.js')).ecsDeploy(),
   anchors: async () => (await import('./anchors.js')).anchors(),
   kubernetes: async () => (await import('./kubernetes.js')).kubernetes(),
+  'eks-rollout': async () => (await import('./eks-rollout.js')).eksRollout(),
 };
 
 const requested = process.argv.slice(2);
