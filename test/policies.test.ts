@@ -9,6 +9,14 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { jest } from '@jest/globals';
 import { CreateRepositoryCommand, ECRClient } from '@aws-sdk/client-ecr';
+import {
+  AssociateAccessPolicyCommand,
+  CreateAccessEntryCommand,
+  CreateClusterCommand,
+  DescribeClusterCommand,
+  EKSClient,
+} from '@aws-sdk/client-eks';
+import { defaultNetwork } from '@aws-containers/local-aws';
 import { buildOciLayout, type OciLayout } from '@aws-containers/local-aws';
 import { pushToMain, repoRoot, runAction, type ActionRun } from './helpers/action-runner.js';
 import { SUBNET, startEcsWorld, taskDefinition, type EcsWorld } from './helpers/ecs-deploy.js';
@@ -51,6 +59,24 @@ beforeAll(async () => {
   for (const name of ['policy/push', 'policy/settings', 'policy/prod', 'policy/scan', 'policy/release']) {
     await ecr.send(new CreateRepositoryCommand({ repositoryName: name }));
   }
+  // An EKS cluster for eks-rollout, ACTIVE at once.
+  w.aws.admin.eks.setTimings({ activationMs: 1000 });
+  const eks = new EKSClient({
+    endpoint: w.aws.endpoint,
+    region: w.aws.region,
+    credentials: w.aws.credentials,
+  });
+  await eks.send(
+    new CreateClusterCommand({
+      name: 'policy-eks',
+      roleArn: `arn:aws:iam::${ACCOUNT}:role/eks`,
+      resourcesVpcConfig: { subnetIds: defaultNetwork().subnetIds.slice(0, 2) },
+    }),
+  );
+  while ((await eks.send(new DescribeClusterCommand({ name: 'policy-eks' }))).cluster?.status !== 'ACTIVE') {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  eks.destroy();
   // Services that exist before the scenarios, made with local-aws's unrestricted key.
   const image = await w.push('policy/base', 'v1');
   for (const [service, family] of [
@@ -91,6 +117,8 @@ interface Scenario {
   /** What the run must show besides no refusal. */
   check: (run: ActionRun) => void;
   needsEngine?: boolean;
+  /** What the scenario's key needs besides IAM (an EKS access entry). */
+  prepare?: (principalArn: string) => Promise<void>;
 }
 
 const succeeded = (run: ActionRun) =>
@@ -323,6 +351,58 @@ const SCENARIOS: Scenario[] = [
     }),
     check: succeeded,
   },
+  // ---- eks-rollout ------------------------------------------------------------------------------
+  {
+    name: 'eks-rollout: manifests applied and followed (Kubernetes rights from an EKS access entry)',
+    action: 'eks-rollout',
+    features: [],
+    values: { cluster: 'policy-eks' },
+    prepare: async (principalArn) => {
+      const eks = new EKSClient({
+        endpoint: w.aws.endpoint,
+        region: w.aws.region,
+        credentials: w.aws.credentials,
+      });
+      try {
+        await eks.send(new CreateAccessEntryCommand({ clusterName: 'policy-eks', principalArn }));
+        await eks.send(
+          new AssociateAccessPolicyCommand({
+            clusterName: 'policy-eks',
+            principalArn,
+            policyArn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy',
+            accessScope: { type: 'namespace', namespaces: ['default'] },
+          }),
+        );
+      } finally {
+        eks.destroy();
+      }
+    },
+    inputs: async () => {
+      const image = await w.push('policy/base', 'v1');
+      return {
+        cluster: 'policy-eks',
+        manifests: w.file(
+          'eks-web.yaml',
+          `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web, namespace: default }
+spec:
+  replicas: 2
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web } }
+    spec:
+      containers: [{ name: app, image: ${image} }]
+`,
+        ),
+        timeout: '2m',
+      };
+    },
+    check: (run) => {
+      succeeded(run);
+      expect(run.outputs['rollout-state']).toBe('COMPLETED');
+    },
+  },
   // ---- the root action --------------------------------------------------------------------------
   {
     name: 'aws-containers: an OCI layout pushed and deployed to an existing service',
@@ -368,6 +448,7 @@ describe.each(SCENARIOS.map((s) => [s.name, s] as const))('%s', (_name, scenario
       engine = await startPodman({ trustedCas: { [w.host]: w.aws.caCertPath } });
     }
     const key = keyWithPolicies(w.aws, documents, scenario.values);
+    await scenario.prepare?.(`arn:aws:iam::${ACCOUNT}:user/${key.accessKeyId}`);
     const run = await runAction(scenario.action, {
       inputs: { 'poll-interval': '1s', ...(await scenario.inputs()) },
       env: {

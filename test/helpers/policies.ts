@@ -35,6 +35,10 @@ export const ACTION_POLICIES = {
       'keep-revisions': 'ecs-deploy-keep-revisions',
     },
   },
+  'eks-rollout': {
+    base: 'eks-rollout',
+    features: {},
+  },
   'aws-containers': {
     base: ['ecr-push', 'ecs-deploy'],
     features: {
