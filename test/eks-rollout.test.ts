@@ -175,6 +175,13 @@ function kubernetesWrites(from: number): string[] {
 }
 const mark = () => aws.opLog.entries({ service: 'eks' }).length;
 
+/** Writes a file in the test's temp dir; returns its path. */
+function writeTemp(name: string, content: string): string {
+  const file = path.join(dir, name);
+  writeFileSync(file, content);
+  return file;
+}
+
 function image(out: { stdout: string }): string {
   return out.stdout.trim();
 }
@@ -769,5 +776,29 @@ spec:
       'jsonpath={range .items[*]}{.spec.containers[0].image} {end}',
     );
     expect(pods.stdout.trim().split(' ')).toEqual([images.v1, images.v1]);
+  },
+);
+
+withKubectl(
+  'ProgressDeadlineExceeded ends the rollout as kubectl would; the scheduler says why in the diagnosis',
+  async () => {
+    await kubectlApply(
+      deployment('big', images.v1).replace('replicas: 2', 'replicas: 2\n  progressDeadlineSeconds: 60'),
+    );
+    const run = await rollout({
+      manifests: writeTemp(
+        'big.yaml',
+        deployment('big', images.v1, '          resources: { requests: { cpu: "500" } }\n').replace(
+          'replicas: 2',
+          'replicas: 2\n  progressDeadlineSeconds: 60',
+        ),
+      ),
+    });
+    expect(run.exitCode).toBe(1);
+    expect(run.errors.join('\n')).toMatch(/deployment "big" exceeded its progress deadline/);
+    expect(run.stdout).toMatch(
+      /FailedScheduling \(Pod\/big-[a-z0-9-]+\): 0\/\d+ nodes are available: .*Insufficient cpu/,
+    );
+    expect(run.outputs).toMatchObject({ 'rollout-state': 'ROLLED_BACK', 'rolled-back': 'true' });
   },
 );

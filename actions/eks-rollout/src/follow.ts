@@ -36,6 +36,22 @@ export interface FollowRequest {
   onProgress?: (message: string) => void;
   /** Counts the watch events and the calls, for the summary. */
   stats?: { events: number; calls: number };
+  /** A warning for a person (core.warning, fenced): a pod unschedulable for longer than a minute. */
+  onWarning?: (message: string) => void;
+  /** How long a new pod may stay unschedulable before the warning; default one minute. */
+  unschedulableWarnMs?: number;
+  /** Milliseconds, for the unschedulable timer; default performance.now. */
+  now?: () => number;
+}
+
+/** Why a pod cannot be scheduled (PodScheduled False, Unschedulable), or undefined (pure). */
+export function unschedulableMessage(pod: KubeObject): string | undefined {
+  const conditions = record(pod.status)?.conditions;
+  if (!Array.isArray(conditions)) return undefined;
+  const c = (conditions as Array<{ type?: string; status?: string; reason?: string; message?: string }>).find(
+    (x) => x.type === 'PodScheduled' && x.status === 'False' && x.reason === 'Unschedulable',
+  );
+  return c ? (c.message ?? 'Unschedulable') : undefined;
 }
 
 export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
@@ -137,7 +153,32 @@ export async function followWorkload(request: FollowRequest): Promise<FollowResu
     if (status.failed) conclude({ state: 'FAILED', message: status.failed });
     else if (status.done) conclude({ state: 'COMPLETED', message: status.message });
   };
+  const now = request.now ?? (() => performance.now());
+  const warnAfter = request.unschedulableWarnMs ?? 60_000;
+  const unschedulableSince = new Map<string, number>();
+  const warned = new Set<string>();
+  const checkScheduling = () => {
+    for (const pod of newPods()) {
+      const why = unschedulableMessage(pod);
+      const key = pod.metadata.name;
+      if (!why) {
+        unschedulableSince.delete(key);
+        continue;
+      }
+      const since = unschedulableSince.get(key) ?? now();
+      unschedulableSince.set(key, since);
+      if (now() - since >= warnAfter && !warned.has(key)) {
+        warned.add(key);
+        request.onWarning?.(
+          `pod ${key} of ${kind} ${name} is not scheduled after ${Math.round((now() - since) / 1000)} s: ${why}`,
+        );
+      }
+    }
+  };
+  const schedulingTimer = setInterval(checkScheduling, Math.min(5000, Math.max(100, warnAfter / 4)));
+  schedulingTimer.unref();
   const judgePods = () => {
+    checkScheduling();
     for (const pod of newPods()) {
       const failure = podFailure(pod, maxRestarts, unpullable);
       if (failure) {
@@ -207,6 +248,7 @@ export async function followWorkload(request: FollowRequest): Promise<FollowResu
     ]);
   } finally {
     clearTimeout(timer);
+    clearInterval(schedulingTimer);
     request.signal.removeEventListener('abort', onAbort);
     if (!inner.signal.aborted) inner.abort(new Error('done'));
     // Cancelled: the step ends at once, without waiting for the watches to wind down.

@@ -200,6 +200,7 @@ async function change(ctx: StageContext, inputs: Inputs, report: RolloutReport):
     rollbackOnFailure: inputs.rollbackOnFailure,
     rules: KUBECTL_RULES,
     onFailure: (message) => core.error(fence(message)),
+    onWarning: (message) => core.warning(fence(message)),
     stats: report.watch,
   };
   report.inFlight = `following ${inputs.workloads.map(workloadName).join(', ')}`;

@@ -24,6 +24,8 @@ export interface RolloutContext extends StageContext {
   rules: RolloutRules;
   /** Annotates a failure as soon as it is decidable (core.error, fenced). */
   onFailure: (message: string) => void;
+  /** Annotates a warning (core.warning, fenced). */
+  onWarning: (message: string) => void;
   stats: { calls: number; events: number };
 }
 
@@ -59,6 +61,7 @@ export async function rollOut(
       maxRestarts: ctx.maxRestarts,
       status: (object) => ctx.rules.status(workload.kind, object),
       onProgress: (message) => ctx.log(`${label}${message}`),
+      onWarning: ctx.onWarning,
       stats: ctx.stats,
     });
   const result = await follow(`${name}: `);

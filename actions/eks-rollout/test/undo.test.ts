@@ -1,5 +1,5 @@
 import type { KubeObject } from '@aws-containers/core';
-import { updatedPods } from '../src/follow.js';
+import { unschedulableMessage, updatedPods } from '../src/follow.js';
 import { historyOf, revisionTemplate } from '../src/undo.js';
 
 const owner = { apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'db', uid: 'u1', controller: true };
@@ -48,4 +48,25 @@ test.each<[string, KubeObject, string[]]>([
   ];
   const kind = object.kind === 'StatefulSet' ? 'statefulset' : 'daemonset';
   expect(updatedPods(kind, object, pods).map((p) => p.metadata.name)).toEqual(expected);
+});
+
+test.each<[string, unknown, string | undefined]>([
+  [
+    'unschedulable',
+    [
+      {
+        type: 'PodScheduled',
+        status: 'False',
+        reason: 'Unschedulable',
+        message: '0/3 nodes are available: 3 Insufficient cpu.',
+      },
+    ],
+    '0/3 nodes are available: 3 Insufficient cpu.',
+  ],
+  ['scheduled', [{ type: 'PodScheduled', status: 'True' }], undefined],
+  ['no conditions', undefined, undefined],
+])('unschedulableMessage: %s', (_, conditions, expected) => {
+  expect(
+    unschedulableMessage({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, status: { conditions } }),
+  ).toBe(expected);
 });
