@@ -802,3 +802,35 @@ withKubectl(
     expect(run.outputs).toMatchObject({ 'rollout-state': 'ROLLED_BACK', 'rolled-back': 'true' });
   },
 );
+
+withKubectl(
+  'client-side apply: kubectl apply of the same files afterwards finds nothing to change; a removed key is removed',
+  async () => {
+    const folder = path.join(dir, 'client-side');
+    mkdirSync(folder, { recursive: true });
+    const config = (data: string) =>
+      `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: csa, namespace: default}\ndata: {${data}}\n`;
+    writeFileSync(path.join(folder, 'config.yaml'), config('a: "1", b: "2"'));
+    writeFileSync(path.join(folder, 'app.yaml'), deployment('csa', images.v1));
+    // No GITHUB_* variables: no change-cause, so the files are exactly what is applied.
+    const apply = () =>
+      runAction('eks-rollout', {
+        inputs: { cluster: CLUSTER, manifests: folder, 'server-side-apply': 'false' },
+        env: localAwsEnv(aws),
+        timeoutMs: 60_000,
+      });
+    const first = await apply();
+    expect(first.errors).toEqual([]);
+    expect(first.outputs['rollout-state']).toBe('COMPLETED');
+    expect(first.stdout).toContain('created ConfigMap/default/csa');
+    const agreed = await kubectl('apply', '-f', folder);
+    expect(agreed.stdout).toMatch(/configmap\/csa unchanged/);
+    expect(agreed.stdout).toMatch(/deployment\.apps\/csa unchanged/);
+    // A key removed from the file is removed from the object, as kubectl apply removes it.
+    writeFileSync(path.join(folder, 'config.yaml'), config('a: "1"'));
+    const second = await apply();
+    expect(second.stdout).toContain('configured ConfigMap/default/csa');
+    expect(second.stdout).toContain('unchanged Deployment/default/csa');
+    expect(image(await kubectl('get', 'configmap/csa', '-o', 'jsonpath={.data}'))).toBe('{"a":"1"}');
+  },
+);

@@ -3,7 +3,15 @@
 import { isKubernetesApiError, type KubeObject } from '@aws-containers/core';
 import { objectDiff } from './diff.js';
 import { objectName } from './manifests.js';
-import { resolveRefs, workloadName, workloadRef, type SetImagePlan, type StageContext } from './stages.js';
+import {
+  applyOne,
+  resolveRefs,
+  workloadName,
+  workloadRef,
+  type ApplyOptions,
+  type SetImagePlan,
+  type StageContext,
+} from './stages.js';
 
 export interface DryRunChange {
   name: string;
@@ -14,7 +22,7 @@ export interface DryRunChange {
 export async function dryRunApply(
   ctx: StageContext,
   objects: readonly KubeObject[],
-  options: { fieldManager: string; force: boolean },
+  options: ApplyOptions,
 ): Promise<DryRunChange[]> {
   const refs = await resolveRefs(ctx, objects);
   const changes: DryRunChange[] = [];
@@ -27,12 +35,7 @@ export async function dryRunApply(
     if (ref.namespace && newNamespaces.has(ref.namespace)) after = object;
     else {
       try {
-        after = await ctx.client.apply(ref, object, {
-          signal: ctx.signal,
-          fieldManager: options.fieldManager,
-          force: options.force,
-          dryRun: true,
-        });
+        after = (await applyOne(ctx, ref, object, options, true)).object;
       } catch (error) {
         if (!isKubernetesApiError(error, 404) || !ref.namespace) throw error;
         after = object;

@@ -156,14 +156,6 @@ export function getInputs(
   }
 
   const serverSideApply = reader.boolean('server-side-apply', { default: true });
-  if (serverSideApply === false) {
-    reader.addError(
-      'server-side-apply',
-      'true: client-side apply is not supported yet',
-      'false',
-      'Leave server-side-apply at true (the default); objects kubectl applied before are taken over with force-conflicts: true',
-    );
-  }
   const fieldManager = reader.string('field-manager', {
     default: 'aws-containers',
     pattern: FIELD_MANAGER,

@@ -138,7 +138,11 @@ async function change(ctx: StageContext, inputs: Inputs, report: RolloutReport):
         changeCause: inputs.changeCause,
       })
     : [];
-  const applyOptions = { fieldManager: inputs.fieldManager, force: inputs.forceConflicts };
+  const applyOptions = {
+    fieldManager: inputs.fieldManager,
+    force: inputs.forceConflicts,
+    serverSide: inputs.serverSideApply,
+  };
   if (inputs.dryRun) {
     report.dryRun = true;
     report.inFlight = 'the dry run';
@@ -161,8 +165,9 @@ async function change(ctx: StageContext, inputs: Inputs, report: RolloutReport):
   const apply = async (part: KubeObject[], what: string) => {
     if (part.length === 0) return;
     report.inFlight = `applying ${what}`;
-    await group(`Apply ${part.length} ${what} (server-side)`, () =>
-      applyObjects(ctx, part, applyOptions, (name) => report.applied.push(name)),
+    await group(
+      `Apply ${part.length} ${what} (${inputs.serverSideApply ? 'server-side' : 'client-side'})`,
+      () => applyObjects(ctx, part, applyOptions, (name) => report.applied.push(name)),
     );
   };
   const job = inputs.preDeployJob;

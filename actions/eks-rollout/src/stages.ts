@@ -2,6 +2,7 @@
 // each workload, diagnose and undo. Each takes the client and the step's signal; the root action
 // can call them too.
 import { ActionError, type KubeObject, type KubernetesClient, type ResourceRef } from '@aws-containers/core';
+import { lastApplied, threeWayMergePatch, withLastApplied } from './client-apply.js';
 import { setImagePatch, substituteImages, type ImageChange } from './images.js';
 import type { WorkloadRef } from './inputs.js';
 import {
@@ -98,9 +99,50 @@ export async function resolveRefs(ctx: StageContext, objects: readonly KubeObjec
 export interface ApplyOptions {
   fieldManager: string;
   force: boolean;
+  /** false: client-side apply with kubectl's last-applied annotation (see client-apply.ts). */
+  serverSide: boolean;
 }
 
-/** Server-side apply of each object in order; `onApplied` hears each one as it is applied. */
+/** One object applied (or dry-run): the object the server answered, and what happened to it. */
+export async function applyOne(
+  ctx: StageContext,
+  ref: ResourceRef,
+  body: KubeObject,
+  options: ApplyOptions,
+  dryRun = false,
+): Promise<{ object: KubeObject; verb: 'applied' | 'created' | 'configured' | 'unchanged' }> {
+  if (options.serverSide) {
+    const object = await ctx.client.apply(ref, body, {
+      signal: ctx.signal,
+      fieldManager: options.fieldManager,
+      force: options.force,
+      dryRun,
+    });
+    return { object, verb: 'applied' };
+  }
+  const modified = withLastApplied(body);
+  const live = await ctx.client.find(ref, { signal: ctx.signal });
+  if (!live) {
+    const { name: _name, ...collection } = ref;
+    const object = await ctx.client.create(collection, modified, { signal: ctx.signal, dryRun });
+    return { object, verb: 'created' };
+  }
+  const patch = threeWayMergePatch(
+    lastApplied(live),
+    modified as unknown as Record<string, unknown>,
+    live as unknown as Record<string, unknown>,
+  );
+  if (!patch) return { object: live, verb: 'unchanged' };
+  const object = await ctx.client.patch(ref, patch, {
+    signal: ctx.signal,
+    type: 'merge',
+    fieldManager: options.fieldManager,
+    dryRun,
+  });
+  return { object, verb: 'configured' };
+}
+
+/** Apply of each object in order (server-side, or client-side); `onApplied` hears each one as it is applied. */
 export async function applyObjects(
   ctx: StageContext,
   objects: readonly KubeObject[],
@@ -114,13 +156,9 @@ export async function applyObjects(
     const body: KubeObject = ref.namespace
       ? { ...object, metadata: { ...object.metadata, namespace: ref.namespace } }
       : object;
-    await ctx.client.apply(ref, body, {
-      signal: ctx.signal,
-      fieldManager: options.fieldManager,
-      force: options.force,
-    });
+    const { verb } = await applyOne(ctx, ref, body, options);
     const name = objectName(body);
-    ctx.log(`applied ${name}`);
+    ctx.log(`${verb} ${name}`);
     onApplied(name);
   }
 }

@@ -175,9 +175,9 @@ describe('getInputs', () => {
     ],
     ['a bad dry-run', { cluster: 'c', manifests: 'k8s', 'dry-run': 'yes' }, /Input "dry-run".*YAML 1\.2/],
     [
-      'client-side apply not built',
-      { cluster: 'c', manifests: 'k8s', 'server-side-apply': 'false' },
-      /client-side apply is not supported yet/,
+      'a bad server-side-apply',
+      { cluster: 'c', manifests: 'k8s', 'server-side-apply': 'no' },
+      /Input "server-side-apply"/,
     ],
     ['a bad label value', { cluster: 'c', manifests: 'k8s', labels: 'team=a b' }, /label values/],
     ['a bad annotation key', { cluster: 'c', manifests: 'k8s', annotations: '-x=1' }, /Input "annotations"/],
