@@ -834,3 +834,37 @@ withKubectl(
     expect(image(await kubectl('get', 'configmap/csa', '-o', 'jsonpath={.data}'))).toBe('{"a":"1"}');
   },
 );
+
+withKubectl('OOMKilled: the last termination says so, in the error and the diagnosis', async () => {
+  const oom = await registryTag('oom', { 'local-aws.oom': 'true', 'local-aws.exit-after': '1s' });
+  await kubectlApply(
+    deployment('oom', images.v1).replace('replicas: 2', 'replicas: 2\n  minReadySeconds: 30'),
+  );
+  const run = await rollout({ images: `app=${oom}`, workloads: 'deployment/oom', 'max-restarts': '1' });
+  expect(run.exitCode).toBe(1);
+  expect(run.errors.join('\n')).toMatch(
+    /keeps crashing: \d+ restarts \(more than max-restarts 1\), last exit code 137 \(OOMKilled\)/,
+  );
+  expect(run.stdout).toMatch(
+    /Last log lines of oom-[a-z0-9-]+\/app \(previous run\):\n[\s\S]*?killed: out of memory/,
+  );
+  expect(run.outputs).toMatchObject({ 'rollout-state': 'ROLLED_BACK', 'rolled-back': 'true' });
+});
+
+withKubectl(
+  'timeout: a rollout still going at the deadline fails with kubectl last sentence, and is undone',
+  async () => {
+    await kubectlApply(deployment('late', images.v1));
+    await kubectl('patch', 'deployment/late', '-p', '{"spec":{"minReadySeconds":3000}}');
+    const run = await rollout({ images: `app=${images.v2}`, workloads: 'deployment/late', timeout: '3s' });
+    expect(run.exitCode).toBe(1);
+    expect(run.errors.join('\n')).toMatch(
+      /Deployment\/default\/late failed: timeout after 3 s: Waiting for deployment "late" rollout to finish/,
+    );
+    expect(run.outputs['previous-revision']).toBe('1');
+    // The undo's pods must stay ready as long: it cannot complete within the timeout either, and says so.
+    expect(run.outputs).toMatchObject({ 'rollout-state': 'FAILED', 'rolled-back': 'false' });
+    expect(run.stdout).toMatch(/late: the undo did not complete: TIMED_OUT/);
+    expect(run.summary).toContain('the undo did not complete: TIMED_OUT');
+  },
+);
