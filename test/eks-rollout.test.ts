@@ -868,3 +868,20 @@ withKubectl(
     expect(run.summary).toContain('the undo did not complete: TIMED_OUT');
   },
 );
+
+withKubectl('manifests without a workload: applied, nothing to follow, COMPLETED', async () => {
+  const run = await rollout({
+    manifests: writeTemp(
+      'only-config.yaml',
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: only-config}\ndata: {a: b}\n',
+    ),
+    namespace: 'default',
+  });
+  expect(run.errors).toEqual([]);
+  expect(run.outputs).toMatchObject({
+    'rollout-state': 'COMPLETED',
+    applied: 'ConfigMap/default/only-config',
+  });
+  expect(run.outputs['revision']).toBeUndefined();
+  expect(run.stdout).toContain('no workload to follow');
+});

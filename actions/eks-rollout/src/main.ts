@@ -208,6 +208,11 @@ async function change(ctx: StageContext, inputs: Inputs, report: RolloutReport):
     onWarning: (message) => core.warning(fence(message)),
     stats: report.watch,
   };
+  if (inputs.workloads.length === 0) {
+    info('no workload to follow: the manifests hold none');
+    report.inFlight = undefined;
+    return;
+  }
   report.inFlight = `following ${inputs.workloads.map(workloadName).join(', ')}`;
   await group(`Follow ${inputs.workloads.map(workloadName).join(', ')}`, async () => {
     const results = inputs.workloads.map((w) => {
