@@ -1,3 +1,4 @@
+import { roleArnOf } from '../src/main.js';
 import {
   buildSummary,
   emptyReport,
@@ -83,4 +84,12 @@ test('the summary escapes what the cluster said', () => {
   expect(html).not.toContain('<script>');
   expect(html).toContain('&lt;script&gt;');
   expect(html).toContain('Last log lines of p/c');
+});
+
+test.each([
+  ['arn:aws:sts::123456789012:assumed-role/deploy/GitHubActions', 'arn:aws:iam::123456789012:role/deploy'],
+  ['arn:aws-cn:sts::123456789012:assumed-role/deploy/s', 'arn:aws-cn:iam::123456789012:role/deploy'],
+  ['arn:aws:iam::123456789012:user/ci', 'arn:aws:iam::123456789012:user/ci'],
+])('roleArnOf(%s): what an access entry names', (arn, expected) => {
+  expect(roleArnOf(arn)).toBe(expected);
 });
