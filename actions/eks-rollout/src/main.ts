@@ -229,12 +229,30 @@ async function change(ctx: StageContext, inputs: Inputs, report: RolloutReport):
       report.workloads.push(entry);
       return entry;
     });
+    // An error in one follow (not a failed rollout: an API error) stops the others at once, so
+    // that the step ends with it instead of waiting for their timeouts; their end stays UNKNOWN.
+    const stopOthers = new AbortController();
+    const onStepAbort = () => stopOthers.abort(signal.reason);
+    signal.addEventListener('abort', onStepAbort, { once: true });
+    let firstError: { error: unknown } | undefined;
     await Promise.all(
       inputs.workloads.map(async (w, i) => {
-        const result = await rollOut(rctx, w, before.get(workloadName(w)));
-        Object.assign(results[i] as object, result);
+        try {
+          const result = await rollOut(
+            { ...rctx, signal: stopOthers.signal },
+            w,
+            before.get(workloadName(w)),
+          );
+          if (firstError && result.state === 'CANCELLED' && !signal.aborted) return;
+          Object.assign(results[i] as object, result);
+        } catch (error) {
+          firstError ??= { error };
+          stopOthers.abort(error);
+        }
       }),
     );
+    signal.removeEventListener('abort', onStepAbort);
+    if (firstError) throw firstError.error;
   });
   // Cancelled while following: what was in flight stays named.
   if (!signal.aborted) report.inFlight = undefined;
