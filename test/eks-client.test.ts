@@ -839,9 +839,10 @@ describe('kubectl as the judge', () => {
             `${kind}/${twins[1]}`,
             ...(to === undefined ? [] : [`--to-revision=${to}`]),
           );
-          // local-kubernetes keeps a ControllerRevision's data with its keys in insertion order where
-          // the apiserver's controllers store Go's sorted json.Marshal, and kubectl compares bytes: it
-          // sees no match and sends its (no-op) patch; when ours skips, only the outcome is compared.
+          // kubectl compares the revision's raw bytes with json.Marshal of the live template, which
+          // carries Go's zero values (creationTimestamp: null, resources: {}) that local-kubernetes
+          // does not store: it never sees a match and sends its (no-op) patch. When ours skips, only
+          // the outcome is compared.
           if (ours.skipped) expect(stdout.trim()).toBe(`${kind}.apps/${twins[1]} rolled back`);
           else expect(stdout.trim()).toBe(`${kind}.apps/${twins[1]} ${ours.message}`);
           for (const name of twins) await settle(name);

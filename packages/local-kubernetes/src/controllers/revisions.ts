@@ -15,9 +15,19 @@ export const revisionsOf = (rt: Runtime, owner: KObject) =>
     .filter((r) => controllerOf(r)?.uid === owner.metadata.uid)
     .sort((a, b) => (a.revision as number) - (b.revision as number));
 
-export const revisionData = (template: PodTemplate | undefined) => ({
-  spec: { template: { ...(template ?? {}), $patch: 'replace' } },
-});
+/** A JSON value with every object's keys in byte order, as Go's json.Marshal writes a map. */
+function sortedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedKeys);
+  if (typeof value !== 'object' || value === null) return value;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort()) out[key] = sortedKeys((value as Record<string, unknown>)[key]);
+  return out;
+}
+
+// The controllers store the patch as json.Marshal of a map: keys sorted. kubectl's rollout undo
+// compares those bytes with the patch it makes of the live template ("skipped rollback" when equal).
+export const revisionData = (template: PodTemplate | undefined) =>
+  sortedKeys({ spec: { template: { ...(template ?? {}), $patch: 'replace' } } });
 
 /**
  * The revision for the owner's current template (created, or re-numbered when an older one matches).
