@@ -32,6 +32,7 @@ describe.each([
   ['aws-containers', 'action.yml'],
   ['ecr-push', 'ecr-push/action.yml'],
   ['ecs-deploy', 'ecs-deploy/action.yml'],
+  ['eks-rollout', 'eks-rollout/action.yml'],
 ])('README, %s', (name, actionYml) => {
   const action = parse(readFileSync(path.join(repoRoot, actionYml), 'utf8')) as {
     inputs?: Record<string, unknown>;
