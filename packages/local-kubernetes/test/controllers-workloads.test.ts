@@ -2,6 +2,7 @@
 // behaviour: ordered pods and partitions, one pod per node rolled within maxUnavailable, and a Job
 // that fails its backoffLimit with the pod-failure back-off.
 import type { KObject, NewObject } from '../src/store.js';
+import { oneOffCommand } from '../src/controllers/kubelet.js';
 import { condition, statusOf, types, world, type World } from './helpers/controller-world.js';
 
 const labelsOf = (p: KObject) => p.metadata.labels ?? {};
@@ -406,5 +407,25 @@ describe('Job', () => {
     await w.advance(1);
     expect(w.get(types.jobs, 'migrate')).toBeUndefined();
     w.stop();
+  });
+});
+
+describe("a Job's pods script themselves by the one-off command form (as ECS RunTask tasks), nothing else", () => {
+  test.each([
+    [{ command: ['sleep', '5'] }, { afterMs: 5000, code: 0 }],
+    [{ command: ['exit', '3'] }, { afterMs: 0, code: 3 }],
+    [{ command: ['sh', '-c', 'sleep 2.5; exit 4'] }, { afterMs: 2500, code: 4 }],
+    [{ command: ['/bin/sh', '-c', 'exit 0', 'ignored'] }, { afterMs: 0, code: 0 }],
+    [
+      { command: ['sleep'], args: ['7'] },
+      { afterMs: 7000, code: 0 },
+    ],
+    [{ command: ['npm', 'run', 'migrate'] }, undefined],
+    [{ command: ['sh', '-c', 'while true; do sleep 30; done'] }, undefined],
+    [{ command: ['sh', '-c', 'python3 -m http.server || exit 1'] }, undefined],
+    [{ command: ['exit', '256'] }, undefined],
+    [{}, undefined],
+  ])('%j', (container, expected) => {
+    expect(oneOffCommand(container)).toEqual(expected);
   });
 });

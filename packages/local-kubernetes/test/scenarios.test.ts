@@ -360,3 +360,36 @@ spec:
     expect(reason.stdout).toBe('BackoffLimitExceeded 3');
   },
 );
+
+withKubectl(
+  'a Job whose command is the documented one-off form completes as it says (an image with no labels)',
+  async () => {
+    const job = `apiVersion: batch/v1
+kind: Job
+metadata: { name: migrate-ok, namespace: default }
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{ name: migrate, image: ${GOOD_V1}, command: [sh, -c, "sleep 20; exit 0"] }]
+`;
+    expect((await kubectl(['apply', '-f', '-'], { stdin: job })).code).toBe(0);
+    const startedAt = clock.now();
+    for (let i = 0; i < 10; i++) await clock.advance(5_000);
+    const status = await kubectl([
+      'get',
+      'job',
+      'migrate-ok',
+      '-n',
+      'default',
+      '-o',
+      'jsonpath={.status.succeeded} {.status.conditions[?(@.type=="Complete")].status} {.status.completionTime}',
+    ]);
+    const [succeeded, complete, completionTime] = status.stdout.split(' ');
+    expect([succeeded, complete]).toEqual(['1', 'True']);
+    // It ran its 20 s (after the 1 s pull), not until stopped.
+    const took = (Date.parse(completionTime!) - startedAt) / 1000;
+    expect(took).toBeGreaterThanOrEqual(20);
+    expect(took).toBeLessThan(30);
+  },
+);

@@ -9,6 +9,9 @@
 //                             probe fails and the container is restarted
 //   local-aws.start-delay=90s takes 90 s longer to start
 //   local-aws.ignore-sigterm  stopping takes the whole grace period (exit 137)
+// A Job's pod (a one-off, like an ECS RunTask task) also exits as its command says when the whole
+// command is exactly `sleep N`, `exit N` or `sleep N; exit N` (as words, or the script of `sh -c`),
+// the one form local-aws's ECS documents: nothing is guessed from any other command.
 // Restarts follow restartPolicy, with the kubelet's crash back-off (restart at once the first time,
 // then 10 s doubling to 5 min; reset after 10 min of running). Status, conditions and events are the
 // kubelet's; each container writes a few log lines (kubectl logs, --previous).
@@ -87,6 +90,8 @@ interface PodRun {
   inits: Run[];
   terminating: boolean;
   finished: boolean;
+  /** Owned by a Job: its containers may script themselves by the one-off command form. */
+  oneOff: boolean;
 }
 
 const ref = (run: Run) => `spec.${run.init ? 'initContainers' : 'containers'}{${run.name}}`;
@@ -440,10 +445,14 @@ export function startKubelet(rt: Runtime): Kubelet {
     run.started = true;
     run.ready = !run.spec.readinessProbe && !run.init;
     event(p, run, 'Normal', 'Started', `Started container ${run.name}`);
-    const exitAfter = parseDurationMs(l['local-aws.exit-after']);
+    const scripted = p.oneOff && !run.init ? oneOffCommand(run.spec) : undefined;
+    const exitAfter = scripted ? scripted.afterMs : parseDurationMs(l['local-aws.exit-after']);
     const oom = l['local-aws.oom'] === 'true';
-    const exitCode =
-      l['local-aws.exit-code'] !== undefined ? Number(l['local-aws.exit-code']) || 0 : undefined;
+    const exitCode = scripted
+      ? scripted.code
+      : l['local-aws.exit-code'] !== undefined
+        ? Number(l['local-aws.exit-code']) || 0
+        : undefined;
     log(p, run, `container ${run.name} started from ${run.image} (${run.imageID})`);
     const attempt = run.attempt;
     const at = (ms: number, fn: () => void) =>
@@ -617,6 +626,7 @@ export function startKubelet(rt: Runtime): Kubelet {
       hostIP,
       ip: `${a}.${b}.${c}.${100 + ((n - 1) % 150)}`,
       startTime: timestamp(rt.now()),
+      oneOff: (pod.metadata.ownerReferences ?? []).some((o) => o.kind === 'Job' && o.controller),
       terminating: false,
       finished: false,
       runs: (spec.containers ?? []).map((c) => newRun(c, false, initContainers.length > 0)),
@@ -745,4 +755,26 @@ export function startKubelet(rt: Runtime): Kubelet {
       else if (p && !p.terminating && !p.finished) specChanged(p, pod);
     },
   };
+}
+
+/**
+ * A one-off container's command in the documented form — `sleep N`, `exit N` or `sleep N; exit N`
+ * as its whole command (command then args), or as the script of `sh -c` / `/bin/sh -c` — as when it
+ * exits (ms after it starts) and with which code; undefined for any other command.
+ */
+export function oneOffCommand(container: {
+  command?: string[];
+  args?: string[];
+}): { afterMs: number; code: number } | undefined {
+  const words = [...(container.command ?? []), ...(container.args ?? [])];
+  if (words.length === 0) return undefined;
+  const script = /^(\/bin\/)?sh$/.test(words[0]!) && words[1] === '-c' ? words[2] : words.join(' ');
+  if (script === undefined) return undefined;
+  const m = /^\s*(?:sleep\s+(\d+(?:\.\d+)?)\s*(?:;\s*exit\s+(\d{1,3})\s*)?|exit\s+(\d{1,3})\s*)$/.exec(
+    script,
+  );
+  if (!m) return undefined;
+  const code = Number(m[2] ?? m[3] ?? 0);
+  if (code > 255) return undefined;
+  return { afterMs: m[1] !== undefined ? Math.round(Number(m[1]) * 1000) : 0, code };
 }

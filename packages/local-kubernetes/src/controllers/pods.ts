@@ -16,6 +16,8 @@ export interface Condition {
 export interface Container {
   name: string;
   image?: string;
+  command?: string[];
+  args?: string[];
   imagePullPolicy?: string;
   env?: Array<{
     name: string;
