@@ -16,6 +16,11 @@
 // - each cluster an ecs-deploy step names exists, and each service it names without
 //   `create-service: true` exists and runs a first revision (of the step's task definition file
 //   when it has one, else one container named `container-name`, or `app`) of a public image;
+// - each EKS cluster an eks-rollout step names exists and is ACTIVE, and the role `release` has an
+//   access entry on it with AmazonEKSClusterAdminPolicy; without `manifests`, each of its
+//   `workloads` runs in its namespace (a Deployment of 2 replicas whose container, named as the
+//   step's `images` name it, runs a public image); the example repository's k8s/ holds what an
+//   example applies;
 // - a docker engine when an example builds or pushes from the engine (`context`, `image`, or a
 //   `run:` that calls docker): podman behind the docker CLI (test/helpers/podman.ts), trusting
 //   local-aws's CA; without podman the run is skipped locally and fails under CI.
@@ -43,7 +48,15 @@ import {
   RegisterTaskDefinitionCommand,
   type RegisterTaskDefinitionCommandInput,
 } from '@aws-sdk/client-ecs';
+import {
+  AssociateAccessPolicyCommand,
+  CreateAccessEntryCommand,
+  CreateClusterCommand as CreateEksClusterCommand,
+  DescribeClusterCommand,
+  EKSClient,
+} from '@aws-sdk/client-eks';
 import { defaultNetwork, startLocalAws, type LocalAws } from '@aws-containers/local-aws';
+import { findByPath } from '@aws-containers/local-kubernetes';
 import { parse as parseYaml } from 'yaml';
 import { pushToMain, repoRoot } from './helpers/action-runner.js';
 import { suiteActionOf } from './helpers/actions.js';
@@ -233,6 +246,7 @@ function policiesOfStep(step: SuiteStep): { action: PolicyAction; features: stri
       features.push('login-registries: public');
     return { action: 'ecr-push', features };
   }
+  if (step.ref === 'eks-rollout') return { action: 'eks-rollout', features: [] };
   if (step.ref === 'ecs-deploy') {
     const features: string[] = [];
     if (on('create-service')) features.push('create-service');
@@ -319,6 +333,89 @@ async function prepareRole(aws: LocalAws, workflow: string): Promise<void> {
     PolicyName: 'aws-containers',
     PolicyDocument: rolePolicy(workflow),
   });
+}
+
+/** The EKS clusters eks-rollout steps name, the role's access to them, and the workloads they set images of. */
+async function prepareEks(aws: LocalAws, workflow: string): Promise<void> {
+  const steps = suiteSteps(workflow).filter((s) => s.ref === 'eks-rollout');
+  if (steps.length === 0) return;
+  aws.admin.eks.setTimings({ activationMs: 1000 });
+  const eks = new EKSClient({
+    endpoint: aws.endpoint,
+    region: REGION,
+    credentials: aws.credentials,
+    maxAttempts: 3,
+  });
+  const deployments = findByPath('apps', 'v1', 'deployments')!;
+  const namespaces = findByPath('', 'v1', 'namespaces')!;
+  const made = new Set<string>();
+  try {
+    for (const step of steps) {
+      const name = literal(step.with.cluster);
+      if (!name) continue;
+      if (!made.has(name)) {
+        made.add(name);
+        await eks.send(
+          new CreateEksClusterCommand({
+            name,
+            roleArn: `arn:aws:iam::${ACCOUNT}:role/eks-cluster`,
+            resourcesVpcConfig: { subnetIds: defaultNetwork(ACCOUNT, REGION).subnetIds.slice(0, 2) },
+          }),
+        );
+        while ((await eks.send(new DescribeClusterCommand({ name }))).cluster?.status !== 'ACTIVE') {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        const principalArn = `arn:aws:iam::${ACCOUNT}:role/${ROLE}`;
+        await eks.send(new CreateAccessEntryCommand({ clusterName: name, principalArn }));
+        await eks.send(
+          new AssociateAccessPolicyCommand({
+            clusterName: name,
+            principalArn,
+            policyArn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy',
+            accessScope: { type: 'cluster' },
+          }),
+        );
+      }
+      const workloads = literal(step.with.workloads);
+      if (!workloads || step.with.manifests !== undefined) continue;
+      const store = aws.admin.eks.kubernetes(name)!.store;
+      const namespace = literal(step.with.namespace) ?? 'default';
+      if (!store.get(namespaces, undefined, namespace)) {
+        store.create(namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+      }
+      const container = /^([^=\s]+)=/m.exec(literal(step.with.images) ?? '')?.[1] ?? 'app';
+      for (const workload of workloads.split(/[\s,]+/).filter(Boolean)) {
+        const [kind, deployment] = workload.split('/');
+        if (kind !== 'deployment' || !deployment)
+          throw new Error(`the README world makes Deployments only: ${workload}`);
+        store.create(deployments, {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          metadata: { name: deployment, namespace },
+          spec: {
+            replicas: 2,
+            selector: { matchLabels: { app: deployment } },
+            template: {
+              metadata: { labels: { app: deployment } },
+              spec: { containers: [{ name: container, image: PREVIOUS_RELEASE }] },
+            },
+          },
+        });
+      }
+      const deadline = Date.now() + 30_000;
+      const available = () =>
+        store
+          .list(deployments, namespace)
+          .every((d) => (d.status as { availableReplicas?: number } | undefined)?.availableReplicas === 2);
+      while (!available()) {
+        if (Date.now() > deadline)
+          throw new Error(`the world's workloads in ${name}/${namespace} did not become available`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+  } finally {
+    eks.destroy();
+  }
 }
 
 async function prepareWorld(aws: LocalAws, workflow: string): Promise<void> {
@@ -451,6 +548,7 @@ async function runExample(example: Example, check: (r: ExampleRun) => Promise<vo
     if (engine) engine.trustCa(aws.registryHost, aws.caCertPath);
     await prepareWorld(aws, example.workflow);
     await prepareRole(aws, example.workflow);
+    await prepareEks(aws, example.workflow);
     aws.opLog.clear();
     const parsed = await parseWorkflowText('readme.yml', example.workflow);
     const run = await runWorkflow(parsed, {
@@ -526,6 +624,23 @@ async function checkReported({ steps, aws }: ExampleRun): Promise<void> {
         );
         expect(step.outputs['image-uri']).toMatch(/@sha256:[0-9a-f]{64}$/);
         expect(new Set(images.imageDetails?.[0]?.imageTags)).toEqual(new Set(step.outputs.tags!.split('\n')));
+      }
+      if (ref === 'eks-rollout') {
+        expect(step.outputs['rollout-state']).toBe('COMPLETED');
+        expect(step.outputs['rolled-back']).toBe('false');
+        // Each workload whose image was set by container name runs that image now.
+        const store = aws.admin.eks.kubernetes(step.inputs.cluster!)!.store;
+        const deployments = findByPath('apps', 'v1', 'deployments')!;
+        for (const line of (step.inputs.images ?? '').split('\n').filter((l) => /^[\w-]+=/.test(l))) {
+          const [container, image] = [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)];
+          for (const workload of (step.inputs.workloads ?? '').split(/[\s,]+/).filter(Boolean)) {
+            const d = store.get(deployments, step.inputs.namespace || 'default', workload.split('/')[1]!);
+            const containers = (
+              d?.spec as { template: { spec: { containers: Array<{ name: string; image: string }> } } }
+            ).template.spec.containers;
+            expect(containers.find((c) => c.name === container)?.image).toBe(image);
+          }
+        }
       }
       if (ref === 'ecs-deploy' || ref === '') {
         expect(step.outputs['rollout-state']).toBe('COMPLETED');
