@@ -36,13 +36,15 @@ describe.each(SUITE_ACTIONS.filter((a) => a.ref !== '').map((a) => [a.bundle, a.
   },
 );
 
-test('dist/aws-containers/index.js (the root action), with no inputs, exits 1 naming the required inputs of both parts', async () => {
+test('dist/aws-containers/index.js (the root action), with no inputs, exits 1 naming the required inputs and the two targets', async () => {
   const run = await runAction('aws-containers');
   expect(run.stderr).not.toMatch(/Cannot find module|ERR_MODULE_NOT_FOUND|SyntaxError|ReferenceError/);
   expect(run.exitCode).toBe(1);
   expect(run.errors).toHaveLength(1);
   const required = requiredInputs('action.yml');
-  expect(required).toEqual(['repository', 'cluster']);
+  expect(required).toEqual(['repository']);
   for (const input of required) expect(run.errors[0]).toContain(`Input "${input}": expected`);
   expect(run.errors[0]?.match(/It is required/g)).toHaveLength(required.length);
+  // cluster (ECS) or eks-cluster (EKS): exactly one, neither is required alone.
+  expect(run.errors[0]).toContain('Input "cluster, eks-cluster": expected exactly one deploy target');
 });

@@ -405,6 +405,63 @@ spec:
   },
   // ---- the root action --------------------------------------------------------------------------
   {
+    name: 'aws-containers: an OCI layout pushed and set by digest in an EKS Deployment (eks-cluster)',
+    action: 'aws-containers',
+    features: ['eks-cluster'],
+    values: { repository: 'policy/eks-release', cluster: 'policy-eks' },
+    prepare: async (principalArn) => {
+      const eks = new EKSClient({
+        endpoint: w.aws.endpoint,
+        region: w.aws.region,
+        credentials: w.aws.credentials,
+      });
+      try {
+        await eks.send(new CreateAccessEntryCommand({ clusterName: 'policy-eks', principalArn }));
+        await eks.send(
+          new AssociateAccessPolicyCommand({
+            clusterName: 'policy-eks',
+            principalArn,
+            policyArn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy',
+            accessScope: { type: 'namespace', namespaces: ['default'] },
+          }),
+        );
+      } finally {
+        eks.destroy();
+      }
+    },
+    inputs: async () => {
+      await w.push('policy/eks-release', 'v0');
+      return {
+        repository: 'policy/eks-release',
+        'oci-layout': (await layout()).dir,
+        'eks-cluster': 'policy-eks',
+        manifests: w.file(
+          'eks-release.yaml',
+          `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: release, namespace: default }
+spec:
+  replicas: 1
+  selector: { matchLabels: { app: release } }
+  template:
+    metadata: { labels: { app: release } }
+    spec:
+      containers: [{ name: app, image: ${w.host}/policy/eks-release:v0 }]
+`,
+        ),
+        timeout: '2m',
+        'docker-login': 'false',
+        // The runner's default: poll-interval is ECS's (the scenarios' 1s would be refused).
+        'poll-interval': '5s',
+      };
+    },
+    check: (run) => {
+      succeeded(run);
+      expect(run.outputs['rollout-state']).toBe('COMPLETED');
+      expect(run.outputs.applied).toBe('Deployment/default/release');
+    },
+  },
+  {
     name: 'aws-containers: an OCI layout pushed and deployed to an existing service',
     action: 'aws-containers',
     features: [],

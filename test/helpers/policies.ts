@@ -46,9 +46,19 @@ export const ACTION_POLICIES = {
       'promote-from': 'ecr-push-promote',
       'fail-on-severity': 'ecr-push-scan',
       'create-service': 'ecs-deploy-create-service',
+      'eks-cluster': 'eks-rollout',
     },
+    /** A feature whose document takes a base document's place: eks-cluster deploys to EKS, not ECS. */
+    replaces: { 'eks-cluster': 'ecs-deploy' },
   },
-} as const satisfies Record<string, { base: string | readonly string[]; features: Record<string, string> }>;
+} as const satisfies Record<
+  string,
+  {
+    base: string | readonly string[];
+    features: Record<string, string>;
+    replaces?: Record<string, string>;
+  }
+>;
 
 export type PolicyAction = keyof typeof ACTION_POLICIES;
 
@@ -90,10 +100,13 @@ export function readPolicy(name: string): PolicyDocument {
 export function policiesFor(action: PolicyAction, features: readonly string[] = []): string[] {
   const spec = ACTION_POLICIES[action];
   const featureDocs: Record<string, string> = spec.features;
-  const names = [spec.base].flat() as string[];
+  const replaces: Record<string, string> = 'replaces' in spec ? spec.replaces : {};
+  let names = [spec.base].flat() as string[];
   for (const feature of features) {
     const doc = featureDocs[feature];
     if (!doc) throw new Error(`${action} has no policy for the feature ${JSON.stringify(feature)}`);
+    const replaced = replaces[feature];
+    if (replaced) names = names.filter((n) => n !== replaced);
     names.push(doc);
   }
   return [...new Set(names)];
@@ -167,7 +180,13 @@ export function keyForAction(
   actionKeys.set(aws, keys);
   const known = keys.get(action);
   if (known) return known;
-  const all = policiesFor(action, Object.keys(ACTION_POLICIES[action].features));
+  // Every document the action may need: its base ones too when a feature replaces one.
+  const all = [
+    ...new Set([
+      ...[ACTION_POLICIES[action].base].flat(),
+      ...policiesFor(action, Object.keys(ACTION_POLICIES[action].features)),
+    ]),
+  ];
   const role = 'arn:aws:iam::*:role/*';
   const made = keyWithPolicies(aws, all, {
     region: '*',

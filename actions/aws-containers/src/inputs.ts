@@ -1,16 +1,21 @@
-// The root action's inputs are ecr-push's and ecs-deploy's own, under the same names, meanings and
-// defaults: each part's typed Inputs come from that action's getInputs(), reading through an
-// InputReader that sees only the names the root action hands that part. Every problem of both
-// parts, and of the push plan (tags, the files a source names), is reported in one error before
-// any AWS call.
+// The root action's inputs are ecr-push's and the deploy target's own (ecs-deploy's, or
+// eks-rollout's with `eks-cluster`), under the same names, meanings and defaults: each part's
+// typed Inputs come from that action's getInputs(), reading through an InputReader that sees only
+// the names the root action hands that part. Every problem of both parts, and of the push plan
+// (tags, the files a source names), is reported in one error before any AWS call.
 import {
+  InputError,
   InputErrors,
   InputReader,
   inputEnvName,
+  normalizeImageReference,
+  parseImageReference,
   type Env,
   type GitHubContext,
-  type InputError,
 } from '@aws-containers/core';
+import { classifyImages, type ImageChange } from '../../eks-rollout/src/images.js';
+import { getInputs as getEksInputs, type Inputs as EksInputs } from '../../eks-rollout/src/inputs.js';
+import { containersOf, podSpecOf, type Manifest } from '../../eks-rollout/src/manifests.js';
 import { getInputs as getPushInputs, type Inputs as PushInputs } from '../../ecr-push/src/inputs.js';
 import { planPush, type PushPlan } from '../../ecr-push/src/plan.js';
 import {
@@ -62,12 +67,100 @@ export const DEPLOY_INPUTS = [
   'max-attempts',
 ] as const;
 
-export interface Inputs {
+/** The deploy inputs only the ECS target reads. */
+export const ECS_ONLY_INPUTS = DEPLOY_INPUTS.filter(
+  (name) =>
+    !['cluster', 'region', 'timeout', 'rollback-on-failure', 'max-attempts', 'container-name'].includes(name),
+);
+
+/**
+ * The root action's inputs that eks-rollout reads, under its own names but `cluster`, which is
+ * read from `eks-cluster`. Not `images`: the image is the pushed digest (see eksImages).
+ */
+export const EKS_INPUTS = [
+  'eks-cluster',
+  'region',
+  'namespace',
+  'workloads',
+  'manifests',
+  'timeout',
+  'rollback-on-failure',
+] as const;
+
+/** The inputs only the EKS target reads. */
+export const EKS_ONLY_INPUTS = ['namespace', 'workloads', 'manifests'] as const;
+
+/** What the pushed image stands for in the EKS target; the reference is known after the push. */
+export interface EksImageTarget {
+  /** A container name (`kubectl set image`), else the repository substituted in the manifests. */
+  container: string | undefined;
+}
+
+export type Inputs = {
   push: PushInputs;
   /** The tags and the source with its paths resolved, as ecr-push plans them. */
   plan: PushPlan;
-  /** `image` is unset: the deploy gets the pushed image by digest. */
-  deploy: DeployInputs;
+} & (
+  | {
+      target: 'ecs';
+      /** `image` is unset: the deploy gets the pushed image by digest. */
+      deploy: DeployInputs;
+    }
+  | {
+      target: 'eks';
+      /** `images` is empty until the push: eksImages gives it the pushed image by digest. */
+      eks: EksInputs;
+      image: EksImageTarget;
+    }
+);
+
+/** action.yml's defaults of the inputs one target only reads: the runner sets them always. */
+export const DEFAULTS: Record<string, string> = {
+  'create-service': 'false',
+  'assign-public-ip': 'false',
+  'poll-interval': '5s',
+  'wait-for-rollback': 'true',
+};
+
+/** A reference that stands for the pushed image while the inputs are checked. */
+const PENDING_IMAGE = `pending.invalid/image@sha256:${'0'.repeat(64)}`;
+
+/**
+ * eks-rollout's image change for the pushed image, by eks-rollout's own parser: the container
+ * named by container-name (`<container>=<image>`), else the repository substituted in the
+ * manifests (`<repository-uri>=<image>`).
+ */
+export function eksImages(
+  target: EksImageTarget,
+  repositoryUri: string,
+  image: string,
+  manifests: readonly Manifest[] | undefined,
+): ImageChange[] {
+  const name = target.container ?? repositoryUri;
+  const { changes, problems } = classifyImages(new Map([[name, image]]), manifests);
+  if (problems.length > 0) {
+    throw new InputErrors(
+      problems.map(
+        (p) =>
+          new InputError('container-name', 'a container or repository of the manifests', p.name, p.problem),
+      ),
+    );
+  }
+  return changes;
+}
+
+/** Whether an image of the manifests is of ECR repository `repository` (any registry). */
+function manifestsUse(manifests: readonly Manifest[], repository: string): boolean {
+  return manifests.some((m) =>
+    containersOf(podSpecOf(m.object)).some((c) => {
+      if (typeof c.image !== 'string') return false;
+      try {
+        return normalizeImageReference(parseImageReference(c.image)).repository === repository;
+      } catch {
+        return false;
+      }
+    }),
+  );
 }
 
 /** The runner's variables of `names` only: what one part's InputReader may see. */
@@ -86,13 +179,89 @@ export function getInputs(context: GitHubContext, now: Date, env: Env = process.
       return undefined;
     }
   };
+  const given = (name: string) => {
+    const value = (env[inputEnvName(name)] ?? '').trim();
+    return value !== '' && value !== DEFAULTS[name];
+  };
   const push = part(() => getPushInputs(new InputReader(partEnv(env, PUSH_INPUTS))));
-  const deploy = part(() => getDeployInputs(new InputReader(partEnv(env, DEPLOY_INPUTS))));
+  const target = given('eks-cluster') && !given('cluster') ? 'eks' : 'ecs';
+  const misplaced = (names: readonly string[], own: string, other: string) => {
+    const set = names.filter(given);
+    if (set.length > 0) {
+      errors.push(
+        new InputError(
+          set.join(', '),
+          `no value with ${own}: ${set.length === 1 ? 'it is' : 'they are'} for the ${other} target`,
+          undefined,
+        ),
+      );
+    }
+  };
+  let deploy: DeployInputs | undefined;
+  let eks: EksInputs | undefined;
+  const container = (env[inputEnvName('container-name')] ?? '').trim() || undefined;
+  if (given('eks-cluster') === given('cluster')) {
+    // Neither or both: which target's inputs to check is not known.
+    errors.push(
+      new InputError(
+        'cluster, eks-cluster',
+        'exactly one deploy target: cluster (ECS) or eks-cluster (EKS)',
+        undefined,
+        given('cluster') ? 'Both are set' : 'None is set',
+      ),
+    );
+  } else if (target === 'ecs') {
+    misplaced(EKS_ONLY_INPUTS, 'cluster', 'EKS (eks-cluster)');
+    deploy = part(() => getDeployInputs(new InputReader(partEnv(env, DEPLOY_INPUTS))));
+  } else {
+    misplaced(ECS_ONLY_INPUTS, 'eks-cluster', 'ECS (cluster)');
+    const eksEnv: Env = {
+      ...partEnv(env, EKS_INPUTS),
+      [inputEnvName('cluster')]: env[inputEnvName('eks-cluster')],
+      // Checked with a stand-in for the pushed image: the container must be one the manifests or
+      // workloads have; the reference is set after the push.
+      [inputEnvName('images')]: container ? `${container}=${PENDING_IMAGE}` : undefined,
+    };
+    const noImage = !container && !given('manifests');
+    if (noImage) {
+      errors.push(
+        new InputError(
+          'container-name, manifests',
+          'container-name (the container whose image is set in the workloads) or manifests (where the pushed repository is replaced)',
+          undefined,
+          'None is set',
+        ),
+      );
+    }
+    const cwd = context.workspace ?? process.cwd();
+    eks = part(() => {
+      try {
+        return getEksInputs(new InputReader(eksEnv), { cwd, env });
+      } catch (err) {
+        // "manifests or images": said above in the root action's terms.
+        if (!(err instanceof InputErrors) || !noImage) throw err;
+        throw new InputErrors(err.errors.filter((e) => e.input !== 'manifests, images'));
+      }
+    });
+    if (eks?.manifests && !container && push && !manifestsUse(eks.manifests, push.repository)) {
+      errors.push(
+        new InputError(
+          'manifests',
+          `an image of repository ${push.repository} in the manifests, to be replaced by the pushed image`,
+          undefined,
+          'None has it: name the container to set with container-name',
+        ),
+      );
+    }
+  }
   // Planned even when the deploy's inputs are bad: a missing layout is reported with them.
   const plan = push && part(() => planPush(push, context, now));
-  if (!push || !deploy || !plan) {
+  if (errors.length > 0 || !push || !plan || (target === 'ecs' ? !deploy : !eks)) {
     // region and max-attempts are read by both parts: a bad one is one problem, said once.
     throw new InputErrors(errors.filter((e, i) => errors.findIndex((o) => o.message === e.message) === i));
   }
-  return { push, plan, deploy };
+  if (target === 'eks' && eks)
+    return { push, plan, target, eks: { ...eks, images: [] }, image: { container } };
+  if (!deploy) throw new InputErrors(errors);
+  return { push, plan, target: 'ecs', deploy };
 }

@@ -12,26 +12,38 @@ import {
   emptyReport as emptyDeployReport,
   type DeployReport,
 } from '../../ecs-deploy-fargate/src/summary.js';
+import {
+  buildSummary as rolloutSummary,
+  emptyReport as emptyRolloutReport,
+  overallState,
+  type RolloutReport,
+} from '../../eks-rollout/src/summary.js';
 
 /** What the step got to; filled in as it goes. */
 export interface ReleaseReport {
   /** The part running now, or the last one reached when the step ended. */
   part: 'inputs' | 'push' | 'deploy';
+  /** ECS (ecs-deploy's part) or EKS (eks-rollout's), once the inputs are read. */
+  target: 'ecs' | 'eks';
   /** The inputs were not valid: the step stopped before any AWS call. */
   inputErrors: string[] | undefined;
   /** For the heading, once the inputs are read. */
   repository: string | undefined;
   cluster: string | undefined;
+  /** The ECS services, or the EKS workloads (`deployment/web`) named by the inputs. */
   services: string[];
   push: PushReport;
   /** The image the deploy was given: `<repository-uri>@sha256:…`. */
   image: string | undefined;
   deploy: DeployReport;
+  /** The EKS target's part. */
+  eks: RolloutReport;
 }
 
 export function emptyReport(): ReleaseReport {
   return {
     part: 'inputs',
+    target: 'ecs',
     inputErrors: undefined,
     repository: undefined,
     cluster: undefined,
@@ -39,6 +51,7 @@ export function emptyReport(): ReleaseReport {
     push: emptyPushReport(),
     image: undefined,
     deploy: emptyDeployReport(),
+    eks: emptyRolloutReport(),
   };
 }
 
@@ -66,6 +79,7 @@ function serviceStates(r: DeployReport): string {
 /** How the deploy ended, in one line; undefined when it did not start. */
 function deployText(r: ReleaseReport): string | undefined {
   if (r.part !== 'deploy') return undefined;
+  if (r.target === 'eks') return eksText(r.eks);
   const d = r.deploy;
   const states = serviceStates(d);
   if (d.stoppedBy !== undefined) {
@@ -74,6 +88,16 @@ function deployText(r: ReleaseReport): string | undefined {
   if (d.services.length === 0) return 'started; the step ended before any service was deployed';
   const done = d.services.every((s) => s.rolloutState === 'COMPLETED');
   return `${done ? 'done' : 'failed'}: ${states}`;
+}
+
+function eksText(e: RolloutReport): string {
+  const state = overallState(e);
+  const states = e.workloads.map((w) => `${w.workload}: ${w.state}`).join('; ');
+  if (e.stoppedBy !== undefined) {
+    return `failed: ${firstLine(e.stoppedBy)}${states ? ` (${states})` : ''}`;
+  }
+  if (state === 'COMPLETED') return `done: ${states || `${e.applied.length} objects applied`}`;
+  return `failed: ${state}${states ? ` (${states})` : ''}`;
 }
 
 function headline(r: ReleaseReport): string {
@@ -90,7 +114,9 @@ function headline(r: ReleaseReport): string {
 }
 
 export function buildSummary(r: ReleaseReport): JobSummary {
-  const target = r.cluster ? ` → ${r.cluster}/${r.services.join(', ')}` : '';
+  const target = r.cluster
+    ? ` → ${r.target === 'eks' ? 'EKS ' : ''}${r.cluster}/${r.services.join(', ')}`
+    : '';
   const overview = new JobSummary().heading(`aws-containers: ${r.repository ?? 'release'}${target}`, 2);
   if (r.inputErrors) {
     overview.paragraph('The inputs are not valid: nothing was called or changed in AWS.');
@@ -111,6 +137,7 @@ export function buildSummary(r: ReleaseReport): JobSummary {
     ['Deploy', deployText(r) ?? 'not started: the push did not succeed'],
   ]);
   const sections = [overview, pushSummary(r.push)];
-  if (r.part === 'deploy') sections.push(deploySummary(r.deploy));
+  if (r.part === 'deploy')
+    sections.push(r.target === 'eks' ? rolloutSummary(r.eks) : deploySummary(r.deploy));
   return new Sections(sections);
 }

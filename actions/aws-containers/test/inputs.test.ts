@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,7 +6,16 @@ import { InputErrors, InputReader, getGitHubContext, inputsEnv } from '@aws-cont
 import { parse } from 'yaml';
 import { getInputs as getPushInputs } from '../../ecr-push/src/inputs.js';
 import { getInputs as getDeployInputs } from '../../ecs-deploy-fargate/src/inputs.js';
-import { DEPLOY_INPUTS, PUSH_INPUTS, getInputs, type Inputs } from '../src/inputs.js';
+import { getInputs as getEksInputs } from '../../eks-rollout/src/inputs.js';
+import {
+  DEFAULTS,
+  DEPLOY_INPUTS,
+  EKS_INPUTS,
+  PUSH_INPUTS,
+  eksImages,
+  getInputs,
+  type Inputs,
+} from '../src/inputs.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -18,6 +27,7 @@ const yml = (file: string) => parse(readFileSync(path.join(root, file), 'utf8'))
 const rootYml = yml('action.yml');
 const pushYml = yml('ecr-push/action.yml');
 const deployYml = yml('ecs-deploy/action.yml');
+const eksYml = yml('eks-rollout/action.yml');
 
 const workspace = mkdtempSync(path.join(tmpdir(), 'release-inputs-'));
 writeFileSync(path.join(workspace, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
@@ -58,13 +68,18 @@ function only(inputs: Record<string, string>, names: readonly string[]): Record<
 
 describe('action.yml', () => {
   test('every input goes to ecr-push, ecs-deploy or both, and each part reads only inputs the root action has', () => {
-    const routed = new Set<string>([...PUSH_INPUTS, ...DEPLOY_INPUTS]);
+    const routed = new Set<string>([...PUSH_INPUTS, ...DEPLOY_INPUTS, ...EKS_INPUTS]);
     expect(Object.keys(rootYml.inputs).sort()).toEqual([...routed].sort());
   });
 
   test.each([
     ...PUSH_INPUTS.map((name) => ['ecr-push', name, pushYml] as const),
-    ...DEPLOY_INPUTS.map((name) => ['ecs-deploy', name, deployYml] as const),
+    ...DEPLOY_INPUTS.filter((name) => name !== 'cluster').map(
+      (name) => ['ecs-deploy', name, deployYml] as const,
+    ),
+    ...EKS_INPUTS.filter((name) => !['eks-cluster', 'timeout', 'region'].includes(name)).map(
+      (name) => ['eks-rollout', name, eksYml] as const,
+    ),
   ])('%s input %s: the same name, default and requiredness as the action', (_, name, sub) => {
     expect(sub.inputs[name]).toBeDefined();
     expect(rootYml.inputs[name]?.default).toBe(sub.inputs[name]?.default);
@@ -75,13 +90,24 @@ describe('action.yml', () => {
     const union = new Set([...Object.keys(pushYml.outputs), ...Object.keys(deployYml.outputs)]);
     // docker-username/-password need output-credentials, run-task-exit-code run-task-before-deploy.
     for (const left of ['docker-username', 'docker-password', 'run-task-exit-code']) union.delete(left);
+    for (const eks of ['rollout-state', 'rolled-back', 'revision', 'previous-revision', 'applied']) {
+      expect(eksYml.outputs[eks]).toBeDefined();
+      union.add(eks);
+    }
     expect(Object.keys(rootYml.outputs).sort()).toEqual([...union].sort());
+  });
+
+  test('the targets: cluster and eks-cluster are both optional; the defaults DEFAULTS knows are these', () => {
+    expect(rootYml.inputs.cluster?.required).toBe(false);
+    expect(rootYml.inputs['eks-cluster']?.required).toBe(false);
+    for (const [name, value] of Object.entries(DEFAULTS)) expect(rootYml.inputs[name]?.default).toBe(value);
   });
 });
 
 test("each part's Inputs are what that action's own getInputs makes of the same inputs", () => {
   const inputs = read(release);
   expect(inputs.push).toEqual(getPushInputs(new InputReader(inputsEnv(only(release, PUSH_INPUTS)))));
+  if (inputs.target !== 'ecs') throw new Error('not the ECS target');
   expect(inputs.deploy).toEqual(getDeployInputs(new InputReader(inputsEnv(only(release, DEPLOY_INPUTS)))));
   expect(inputs.push).toMatchObject({ repository: 'team/app', maxAttempts: 7 });
   expect(inputs.deploy).toMatchObject({ cluster: 'production', services: ['web'], maxAttempts: 7 });
@@ -92,6 +118,7 @@ test("each part's Inputs are what that action's own getInputs makes of the same 
 test("the deploy gets no image from the inputs, and `tags` are the image's, not the task definition's", () => {
   const inputs = read({ ...release, image: 'app:build', 'oci-layout': '', tags: 'raw:v1' });
   expect(inputs.push.source).toEqual({ kind: 'image', image: 'app:build' });
+  if (inputs.target !== 'ecs') throw new Error('not the ECS target');
   expect(inputs.deploy.image).toBeUndefined();
   expect(inputs.deploy.tags).toEqual(new Map());
 });
@@ -121,8 +148,7 @@ test('with no inputs, every required input and both choices are named', () => {
     expect.stringMatching(
       /^Input "context, image, oci-layout, docker-archive, promote-from": expected exactly one/,
     ),
-    expect.stringMatching(/^Input "cluster": .*It is required/),
-    expect.stringMatching(/^Input "service, services": expected exactly one/),
+    expect.stringMatching(/^Input "cluster, eks-cluster": expected exactly one deploy target.*None is set/),
   ]);
 });
 
@@ -133,4 +159,148 @@ test('create-service settings are checked as ecs-deploy checks them', () => {
   expect(errorsOf({ ...release, 'create-service': 'true' })).toEqual([
     expect.stringMatching(/^Input "subnets": expected the subnets of the service/),
   ]);
+});
+
+describe('the EKS target', () => {
+  const k8s = path.join(workspace, 'k8s');
+  mkdirSync(k8s, { recursive: true });
+  writeFileSync(
+    path.join(k8s, 'web.yaml'),
+    `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web, namespace: shop }
+spec:
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web } }
+    spec:
+      containers:
+        - { name: app, image: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/app:v1 }
+        - { name: proxy, image: nginx:1.27 }
+`,
+  );
+  const eks = {
+    repository: 'team/app',
+    'oci-layout': '.',
+    'eks-cluster': 'shop',
+    'max-attempts': '7',
+    // Set by the runner from action.yml's defaults, whatever the target.
+    'create-service': 'false',
+    'assign-public-ip': 'false',
+    'poll-interval': '5s',
+    'wait-for-rollback': 'true',
+    timeout: '15m',
+    'rollback-on-failure': 'true',
+  };
+  const digestRef = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/app@sha256:${'a'.repeat(64)}`;
+
+  test("eks-rollout's own getInputs reads the EKS part, cluster from eks-cluster, with no image yet", () => {
+    const inputs = read({ ...eks, workloads: 'deployment/web', 'container-name': 'app', namespace: 'shop' });
+    if (inputs.target !== 'eks') throw new Error('not the EKS target');
+    const own = getEksInputs(
+      new InputReader(
+        inputsEnv({
+          cluster: 'shop',
+          workloads: 'deployment/web',
+          namespace: 'shop',
+          timeout: '15m',
+          'rollback-on-failure': 'true',
+          images: `app=${digestRef}`,
+        }),
+      ),
+      { env: {} },
+    );
+    expect(inputs.eks).toEqual({ ...own, images: [], changeCause: inputs.eks.changeCause });
+    expect(inputs.eks).toMatchObject({ cluster: 'shop', timeoutMs: 15 * 60_000, images: [] });
+    expect(inputs.image).toEqual({ container: 'app' });
+  });
+
+  test.each([
+    [
+      'container-name: kubectl set image by container',
+      { workloads: 'deployment/web', 'container-name': 'app' },
+      [{ name: 'app', image: digestRef, target: 'container' }],
+    ],
+    [
+      'manifests without container-name: the repository is replaced',
+      { manifests: 'k8s' },
+      [
+        {
+          name: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/app',
+          image: digestRef,
+          target: 'repository',
+        },
+      ],
+    ],
+    [
+      'manifests with container-name: that container',
+      { manifests: 'k8s', 'container-name': 'proxy' },
+      [{ name: 'proxy', image: digestRef, target: 'container' }],
+    ],
+  ])('the image after the push, %s', (_, given, expected) => {
+    const inputs = read({ ...eks, ...given });
+    if (inputs.target !== 'eks') throw new Error('not the EKS target');
+    expect(
+      eksImages(
+        inputs.image,
+        '123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/app',
+        digestRef,
+        inputs.eks.manifests,
+      ),
+    ).toEqual(expected);
+  });
+
+  test.each([
+    [
+      'both targets',
+      { ...eks, cluster: 'prod', service: 'web', workloads: 'deployment/web', 'container-name': 'app' },
+      [/^Input "cluster, eks-cluster": expected exactly one deploy target.*Both are set/],
+    ],
+    [
+      'ECS inputs with eks-cluster',
+      {
+        ...eks,
+        service: 'web',
+        'task-definition': 'td.json',
+        workloads: 'deployment/web',
+        'container-name': 'app',
+      },
+      [
+        /^Input "service, task-definition": expected no value with eks-cluster: they are for the ECS \(cluster\) target/,
+      ],
+    ],
+    [
+      'a changed ECS default with eks-cluster',
+      { ...eks, 'create-service': 'true', workloads: 'deployment/web', 'container-name': 'app' },
+      [/^Input "create-service": expected no value with eks-cluster: it is for the ECS/],
+    ],
+    [
+      'EKS inputs with cluster',
+      { ...release, workloads: 'deployment/web', manifests: 'k8s' },
+      [/^Input "workloads, manifests": expected no value with cluster: they are for the EKS/],
+    ],
+    [
+      'workloads without container-name or manifests',
+      { ...eks, workloads: 'deployment/web' },
+      [/^Input "container-name, manifests": expected container-name .*None is set/],
+    ],
+    [
+      'a container the manifests lack',
+      { ...eks, manifests: 'k8s', 'container-name': 'worker' },
+      [/^Input "images": .*"worker" is neither a container/],
+    ],
+    [
+      'manifests without the pushed repository',
+      { ...eks, repository: 'team/other', manifests: 'k8s' },
+      [/^Input "manifests": expected an image of repository team\/other/],
+    ],
+    [
+      "a bad input of each part, eks-rollout's checks included",
+      { ...eks, 'eks-cluster': 'bad name!', workloads: 'pod/x', 'container-name': 'app', tags: 'nope:' },
+      [/^Input "tags": /, /^Input "cluster": expected an EKS cluster name/, /^Input "workloads": /],
+    ],
+  ])('%s: one error naming the inputs', (_, given, expected) => {
+    const errors = errorsOf(given);
+    expect(errors).toEqual(expected.map((e) => expect.stringMatching(e)));
+  });
 });
