@@ -296,6 +296,49 @@ withKubectl('a failed push deploys nothing: no Kubernetes write, no rollout outp
   );
 });
 
+withKubectl(
+  'a rollout that fails is undone: the step fails, rolled-back and the diagnosis say so, the image stays pushed',
+  async () => {
+    const crashing = deployment('crash', 'nginx:1.27').replace(
+      'replicas: 2',
+      'replicas: 2\n  minReadySeconds: 30',
+    );
+    expect((await kubectl('apply', '-f', writeTemp('crash.yaml', crashing))).code).toBe(0);
+    expect((await kubectl('rollout', 'status', 'deployment/crash', '--timeout=60s')).code).toBe(0);
+    const crash = await buildOciLayout({
+      layers: [{ size: 2048 }],
+      labels: { 'local-aws.exit-after': '1s', 'local-aws.exit-code': '3' },
+    });
+    layouts.push(crash);
+    const imageUri = `${uri}@${crash.top.digest}`;
+    const run = await release({
+      repository,
+      'oci-layout': crash.dir,
+      'eks-cluster': CLUSTER,
+      workloads: 'deployment/crash',
+      'container-name': 'app',
+    });
+    expect(run.exitCode).toBe(1);
+    expect(run.outputs).toMatchObject({
+      'image-uri': imageUri,
+      pushed: 'true',
+      'rollout-state': 'ROLLED_BACK',
+      'rolled-back': 'true',
+      'previous-revision': '1',
+    });
+    expect(run.errors.join('\n')).toMatch(
+      /keeps crashing: \d+ restarts \(more than max-restarts 3\), last exit code 3/,
+    );
+    // Undone as kubectl rollout undo does: the previous template runs again.
+    expect(await jsonpath('deployment/crash', '.spec.template.spec.containers[0].image')).toBe('nginx:1.27');
+    expect(
+      await jsonpath('deployment/crash', '.metadata.annotations.deployment\\.kubernetes\\.io/revision'),
+    ).toBe(run.outputs.revision);
+    expect(run.summary).toContain(`<p>Pushed ${imageUri}; the deploy failed: ROLLED_BACK`);
+    expect(run.summary).toContain('Diagnosis of Deployment/default/crash');
+  },
+);
+
 test.each([
   ['both targets', { cluster: 'prod', service: 'web' }, /^Input "cluster, eks-cluster": .*Both are set/],
   ['neither target', { 'eks-cluster': '' }, /^Input "cluster, eks-cluster": .*None is set/],

@@ -4,6 +4,7 @@
 // the names the root action hands that part. Every problem of both parts, and of the push plan
 // (tags, the files a source names), is reported in one error before any AWS call.
 import {
+  ActionError,
   InputError,
   InputErrors,
   InputReader,
@@ -139,11 +140,12 @@ export function eksImages(
   const name = target.container ?? repositoryUri;
   const { changes, problems } = classifyImages(new Map([[name, image]]), manifests);
   if (problems.length > 0) {
-    throw new InputErrors(
-      problems.map(
-        (p) =>
-          new InputError('container-name', 'a container or repository of the manifests', p.name, p.problem),
-      ),
+    // Checked against the manifests before the push; only the registry can differ now.
+    throw new ActionError(
+      `The pushed image cannot be set: ${problems.map((p) => p.problem).join('; ')}; nothing was changed in the cluster.`,
+      {
+        hint: 'Name the container to set with container-name, or name the pushed repository URI in the manifests.',
+      },
     );
   }
   return changes;

@@ -48,8 +48,8 @@ export async function main({ signal }: RunContext): Promise<void> {
       info(`Deploying ${image}`);
       await deploy({ ...inputs.deploy, image }, report.deploy, signal);
     } else {
-      const images = eksImages(inputs.image, pushed.repositoryUri, image, inputs.eks.manifests);
       report.part = 'deploy';
+      const images = eksImages(inputs.image, pushed.repositoryUri, image, inputs.eks.manifests);
       info(
         inputs.image.container
           ? `Deploying ${image} to container ${inputs.image.container} of ${inputs.eks.cluster}`

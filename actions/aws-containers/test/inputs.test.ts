@@ -250,6 +250,21 @@ spec:
     ).toEqual(expected);
   });
 
+  test('manifests naming the repository in another registry: the image cannot be set, said before any change', () => {
+    const inputs = read({ ...eks, manifests: 'k8s' });
+    if (inputs.target !== 'eks') throw new Error('not the EKS target');
+    expect(() =>
+      eksImages(
+        inputs.image,
+        '210987654321.dkr.ecr.us-east-1.amazonaws.com/team/app',
+        '210987654321.dkr.ecr.us-east-1.amazonaws.com/team/app@sha256:' + 'b'.repeat(64),
+        inputs.eks.manifests,
+      ),
+    ).toThrow(
+      /^The pushed image cannot be set: no image of the manifests has the repository .*nothing was changed/,
+    );
+  });
+
   test.each([
     [
       'both targets',

@@ -1,4 +1,5 @@
 import type { ServiceResult } from '../../ecs-deploy-fargate/src/stages.js';
+import type { WorkloadResult } from '../../eks-rollout/src/summary.js';
 import { buildSummary, emptyReport, type ReleaseReport } from '../src/summary.js';
 
 const IMAGE = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/app@sha256:' + 'a'.repeat(64);
@@ -14,6 +15,19 @@ function service(rolloutState: ServiceResult['rolloutState'], rollbackState: Ser
     message: '',
     events: [],
   } as ServiceResult;
+}
+
+function eksWorkload(state: WorkloadResult['state']): WorkloadResult {
+  return {
+    workload: 'Deployment/default/web',
+    state,
+    message: '',
+    previousRevision: '1',
+    revision: state === 'COMPLETED' ? '2' : '1',
+    rolledBack: state === 'ROLLED_BACK',
+    undo: undefined,
+    diagnosis: undefined,
+  };
 }
 
 function report(fill: (r: ReleaseReport) => void): ReleaseReport {
@@ -93,6 +107,52 @@ test.each<[string, (r: ReleaseReport) => void, string[], string[]]>([
       '<h2>ecs-deploy-fargate',
     ],
     [],
+  ],
+  [
+    'EKS: rolled out',
+    (r) => {
+      r.part = 'deploy';
+      r.target = 'eks';
+      r.services = ['deployment/web'];
+      r.image = IMAGE;
+      r.eks.cluster = 'production';
+      r.eks.workloads = [eksWorkload('COMPLETED')];
+    },
+    [
+      '<h2>aws-containers: team/app → EKS production/deployment/web</h2>',
+      `<p>Pushed ${IMAGE} and deployed it by digest.</p>`,
+      '<th>Deploy</th><td>done: Deployment/default/web: COMPLETED</td>',
+      '<h2>ecr-push',
+      '<h2>eks-rollout: production</h2>',
+    ],
+    ['ecs-deploy-fargate'],
+  ],
+  [
+    'EKS: failed and undone',
+    (r) => {
+      r.part = 'deploy';
+      r.target = 'eks';
+      r.image = IMAGE;
+      r.eks.workloads = [eksWorkload('ROLLED_BACK')];
+    },
+    [
+      `<p>Pushed ${IMAGE}; the deploy failed: ROLLED_BACK (Deployment/default/web: ROLLED_BACK). The image stays pushed.</p>`,
+      '<h2>eks-rollout',
+    ],
+    ['ecs-deploy-fargate'],
+  ],
+  [
+    'EKS: an error before any workload was followed',
+    (r) => {
+      r.part = 'deploy';
+      r.target = 'eks';
+      r.image = IMAGE;
+      r.eks.stoppedBy = 'EKS cluster production did not accept the role\nGrant it';
+    },
+    [
+      `<p>Pushed ${IMAGE}; the deploy failed: EKS cluster production did not accept the role. The image stays pushed.</p>`,
+    ],
+    ['ecs-deploy-fargate'],
   ],
 ])('%s', (_, fill, contains, absent) => {
   const html = buildSummary(report(fill)).toString();
