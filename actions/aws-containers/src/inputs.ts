@@ -240,9 +240,16 @@ export function getInputs(context: GitHubContext, now: Date, env: Env = process.
       try {
         return getEksInputs(new InputReader(eksEnv), { cwd, env });
       } catch (err) {
-        // "manifests or images": said above in the root action's terms.
-        if (!(err instanceof InputErrors) || !noImage) throw err;
-        throw new InputErrors(err.errors.filter((e) => e.input !== 'manifests, images'));
+        if (!(err instanceof InputErrors)) throw err;
+        // Said in the root action's terms: its `images` is the stand-in for container-name, and
+        // "manifests or images" is said above.
+        throw new InputErrors(
+          err.errors
+            .filter((e) => !(noImage && e.input === 'manifests, images'))
+            .map((e) =>
+              e.input === 'images' ? new InputError('container-name', e.expected, container, e.hint) : e,
+            ),
+        );
       }
     });
     if (eks?.manifests && !container && push && !manifestsUse(eks.manifests, push.repository)) {

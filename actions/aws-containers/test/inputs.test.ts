@@ -302,7 +302,7 @@ spec:
     [
       'a container the manifests lack',
       { ...eks, manifests: 'k8s', 'container-name': 'worker' },
-      [/^Input "images": .*"worker" is neither a container/],
+      [/^Input "container-name": expected .*, got "worker"\. "worker" is neither a container/],
     ],
     [
       'manifests without the pushed repository',
