@@ -260,6 +260,7 @@ function policiesOfStep(step: SuiteStep): { action: PolicyAction; features: stri
   if (!['NONE', undefined].includes(literal(step.with['fail-on-severity'])))
     features.push('fail-on-severity');
   if (on('create-service')) features.push('create-service');
+  if (step.with['eks-cluster'] !== undefined) features.push('eks-cluster');
   return { action: 'aws-containers', features };
 }
 
@@ -278,7 +279,7 @@ function rolePolicy(workflow: string): string {
       'account-id': ACCOUNT,
       repository: literal(step.with.repository) ?? '*',
       'source-repository': literal(step.with.repository) ?? '*',
-      cluster: literal(step.with.cluster) ?? '*',
+      cluster: literal(step.with['eks-cluster']) ?? literal(step.with.cluster) ?? '*',
       service,
       family: definition?.family ?? literal(step.with['task-definition-family']) ?? service,
       'task-role-arn': definition?.taskRoleArn ?? executionRole,
@@ -337,7 +338,24 @@ async function prepareRole(aws: LocalAws, workflow: string): Promise<void> {
 
 /** The EKS clusters eks-rollout steps name, the role's access to them, and the workloads they set images of. */
 async function prepareEks(aws: LocalAws, workflow: string): Promise<void> {
-  const steps = suiteSteps(workflow).filter((s) => s.ref === 'eks-rollout');
+  // eks-rollout's steps, and the root action's with `eks-cluster` (its cluster, and its
+  // container-name as the container it sets).
+  const steps = suiteSteps(workflow).flatMap((s) =>
+    s.ref === 'eks-rollout'
+      ? [s]
+      : s.ref === '' && s.with['eks-cluster'] !== undefined
+        ? [
+            {
+              ...s,
+              with: {
+                ...s.with,
+                cluster: s.with['eks-cluster'],
+                images: `${literal(s.with['container-name']) ?? 'app'}=`,
+              },
+            },
+          ]
+        : [],
+  );
   if (steps.length === 0) return;
   aws.admin.eks.setTimings({ activationMs: 1000 });
   const eks = new EKSClient({
@@ -641,6 +659,22 @@ async function checkReported({ steps, aws }: ExampleRun): Promise<void> {
             expect(containers.find((c) => c.name === container)?.image).toBe(image);
           }
         }
+      }
+      if (ref === '' && step.inputs['eks-cluster']) {
+        // The root action to EKS: the container runs the pushed image by digest.
+        expect(step.outputs['rollout-state']).toBe('COMPLETED');
+        const store = aws.admin.eks.kubernetes(step.inputs['eks-cluster'])!.store;
+        const deployments = findByPath('apps', 'v1', 'deployments')!;
+        for (const workload of (step.inputs.workloads ?? '').split(/[\s,]+/).filter(Boolean)) {
+          const d = store.get(deployments, step.inputs.namespace || 'default', workload.split('/')[1]!);
+          const containers = (
+            d?.spec as { template: { spec: { containers: Array<{ name: string; image: string }> } } }
+          ).template.spec.containers;
+          expect(containers.find((c) => c.name === step.inputs['container-name'])?.image).toBe(
+            step.outputs['image-uri'],
+          );
+        }
+        continue;
       }
       if (ref === 'ecs-deploy' || ref === '') {
         expect(step.outputs['rollout-state']).toBe('COMPLETED');
