@@ -2,22 +2,14 @@
 // pushes an OCI layout to local-aws's ECR and rolls it out by digest on an EKS cluster (local-aws's
 // EKS, its Kubernetes API simulated by local-kubernetes, 20× clock), in one step. kubectl judges
 // what the cluster holds afterwards; the op log shows what was written.
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { jest } from '@jest/globals';
-import { CreateClusterCommand, DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
-import { eksToken } from '@aws-containers/core';
-import {
-  buildOciLayout,
-  defaultNetwork,
-  startLocalAws,
-  type LocalAws,
-  type OciLayout,
-} from '@aws-containers/local-aws';
+import { buildOciLayout, startLocalAws, type LocalAws, type OciLayout } from '@aws-containers/local-aws';
 import { localAwsEnv, pushToMain, runAction, type ActionRun } from './helpers/action-runner.js';
 import { requireTool } from './helpers/tools.js';
+import { createActiveCluster, kubectlOnEks } from './helpers/eks.js';
 
 jest.setTimeout(180_000);
 const KUBECTL = '/usr/bin/kubectl';
@@ -33,24 +25,7 @@ const layouts: OciLayout[] = [];
 
 beforeAll(async () => {
   aws = await startLocalAws({ timeScale: 20 });
-  aws.admin.eks.setTimings({ activationMs: 1000 });
-  const eks = new EKSClient({
-    endpoint: aws.endpoint,
-    region: aws.region,
-    credentials: aws.credentials,
-    maxAttempts: 3,
-  });
-  await eks.send(
-    new CreateClusterCommand({
-      name: CLUSTER,
-      roleArn: `arn:aws:iam::${aws.accountId}:role/eks`,
-      resourcesVpcConfig: { subnetIds: defaultNetwork().subnetIds.slice(0, 2) },
-    }),
-  );
-  while ((await eks.send(new DescribeClusterCommand({ name: CLUSTER }))).cluster?.status !== 'ACTIVE') {
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  eks.destroy();
+  await createActiveCluster(aws, CLUSTER);
   host = new URL(aws.httpsUrl).host;
   uri = `${host}/${repository}`;
   dir = mkdtempSync(path.join(os.tmpdir(), 'aws-containers-eks-'));
@@ -69,38 +44,7 @@ async function layout(): Promise<OciLayout> {
 }
 
 /** kubectl against the cluster, with a token made as `aws eks get-token` makes it. */
-async function kubectl(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const { token } = await eksToken({
-    cluster: CLUSTER,
-    region: aws.region,
-    credentials: aws.credentials,
-    env: { AWS_ENDPOINT_URL: aws.endpoint },
-  });
-  const home = path.join(dir, 'kubectl-home');
-  mkdirSync(home, { recursive: true });
-  const child = spawn(
-    KUBECTL,
-    [
-      '--server',
-      aws.admin.eks.endpoint(CLUSTER),
-      '--certificate-authority',
-      aws.caCertPath,
-      '--token',
-      token,
-      ...args,
-    ],
-    {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, KUBECONFIG: path.join(home, 'none') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  return { code, stdout, stderr };
-}
+const kubectl = (...args: string[]) => kubectlOnEks(aws, CLUSTER, path.join(dir, 'kubectl-home'))(...args);
 
 function writeTemp(name: string, content: string): string {
   const file = path.join(dir, name);

@@ -7,18 +7,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import os from 'node:os';
 import path from 'node:path';
 import { CreateRepositoryCommand, ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
-import {
-  AssociateAccessPolicyCommand,
-  CreateAccessEntryCommand,
-  CreateClusterCommand,
-  DescribeClusterCommand,
-  EKSClient,
-} from '@aws-sdk/client-eks';
-import { eksToken } from '@aws-containers/core';
-import { buildImage, defaultNetwork, startLocalAws, type LocalAws } from '@aws-containers/local-aws';
+import { buildImage, startLocalAws, type LocalAws } from '@aws-containers/local-aws';
 import { passwordFromToken, RegistryClient } from '../packages/local-aws/test/helpers/registry-client.js';
 import { localAwsEnv, pushToMain, runAction, type ActionRun } from './helpers/action-runner.js';
 import { requireTool } from './helpers/tools.js';
+import { createActiveCluster, grantClusterAccess, kubectlOnEks } from './helpers/eks.js';
 
 jest.setTimeout(180_000);
 const KUBECTL = '/usr/bin/kubectl';
@@ -38,22 +31,8 @@ let registryTag: (tag: string, labels: Record<string, string>) => Promise<string
 
 beforeAll(async () => {
   aws = await startLocalAws({ timeScale: TIME_SCALE });
-  aws.admin.eks.setTimings({ activationMs: 1000 });
+  await createActiveCluster(aws, CLUSTER);
   const config = { endpoint: aws.endpoint, region: aws.region, credentials: aws.credentials, maxAttempts: 3 };
-  const eks = new EKSClient(config);
-  await eks.send(
-    new CreateClusterCommand({
-      name: CLUSTER,
-      roleArn: `arn:aws:iam::${aws.accountId}:role/eks`,
-      resourcesVpcConfig: { subnetIds: defaultNetwork().subnetIds.slice(0, 2) },
-    }),
-  );
-  for (;;) {
-    const out = await eks.send(new DescribeClusterCommand({ name: CLUSTER }));
-    if (out.cluster?.status === 'ACTIVE') break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  eks.destroy();
 
   const ecr = new ECRClient(config);
   await ecr.send(new CreateRepositoryCommand({ repositoryName: 'team/web' }));
@@ -84,38 +63,7 @@ afterAll(async () => {
 });
 
 /** kubectl against the cluster, with a token made as `aws eks get-token` makes it. */
-async function kubectl(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const { token } = await eksToken({
-    cluster: CLUSTER,
-    region: aws.region,
-    credentials: aws.credentials,
-    env: { AWS_ENDPOINT_URL: aws.endpoint },
-  });
-  const home = path.join(dir, 'kubectl-home');
-  mkdirSync(home, { recursive: true });
-  const child = spawn(
-    KUBECTL,
-    [
-      '--server',
-      aws.admin.eks.endpoint(CLUSTER),
-      '--certificate-authority',
-      aws.caCertPath,
-      '--token',
-      token,
-      ...args,
-    ],
-    {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, KUBECONFIG: path.join(home, 'none') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  return { code, stdout, stderr };
-}
+const kubectl = (...args: string[]) => kubectlOnEks(aws, CLUSTER, path.join(dir, 'kubectl-home'))(...args);
 
 async function kubectlApply(yaml: string): Promise<void> {
   const file = path.join(dir, `apply-${Math.random().toString(36).slice(2)}.yaml`);
@@ -409,18 +357,8 @@ withKubectl(
         ],
       }),
     });
-    const eks = new EKSClient({ endpoint: aws.endpoint, region: aws.region, credentials: aws.credentials });
     const principalArn = `arn:aws:iam::${aws.accountId}:user/${accessKeyId}`;
-    await eks.send(new CreateAccessEntryCommand({ clusterName: CLUSTER, principalArn }));
-    await eks.send(
-      new AssociateAccessPolicyCommand({
-        clusterName: CLUSTER,
-        principalArn,
-        policyArn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy',
-        accessScope: { type: 'cluster' },
-      }),
-    );
-    eks.destroy();
+    await grantClusterAccess(aws, CLUSTER, principalArn, { policy: 'AmazonEKSViewPolicy' });
     await kubectlApply(deployment('ro', images.v1));
     const from = mark();
     const run = await rollout(

@@ -9,14 +9,6 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { jest } from '@jest/globals';
 import { CreateRepositoryCommand, ECRClient } from '@aws-sdk/client-ecr';
-import {
-  AssociateAccessPolicyCommand,
-  CreateAccessEntryCommand,
-  CreateClusterCommand,
-  DescribeClusterCommand,
-  EKSClient,
-} from '@aws-sdk/client-eks';
-import { defaultNetwork } from '@aws-containers/local-aws';
 import { buildOciLayout, type OciLayout } from '@aws-containers/local-aws';
 import { pushToMain, repoRoot, runAction, type ActionRun } from './helpers/action-runner.js';
 import { SUBNET, startEcsWorld, taskDefinition, type EcsWorld } from './helpers/ecs-deploy.js';
@@ -31,6 +23,7 @@ import {
   type PolicyValues,
 } from './helpers/policies.js';
 import { requirePodman, startPodman, type PodmanService } from './helpers/podman.js';
+import { createActiveCluster, grantClusterAccess } from './helpers/eks.js';
 
 jest.setTimeout(120_000);
 
@@ -59,24 +52,8 @@ beforeAll(async () => {
   for (const name of ['policy/push', 'policy/settings', 'policy/prod', 'policy/scan', 'policy/release']) {
     await ecr.send(new CreateRepositoryCommand({ repositoryName: name }));
   }
-  // An EKS cluster for eks-rollout, ACTIVE at once.
-  w.aws.admin.eks.setTimings({ activationMs: 1000 });
-  const eks = new EKSClient({
-    endpoint: w.aws.endpoint,
-    region: w.aws.region,
-    credentials: w.aws.credentials,
-  });
-  await eks.send(
-    new CreateClusterCommand({
-      name: 'policy-eks',
-      roleArn: `arn:aws:iam::${ACCOUNT}:role/eks`,
-      resourcesVpcConfig: { subnetIds: defaultNetwork().subnetIds.slice(0, 2) },
-    }),
-  );
-  while ((await eks.send(new DescribeClusterCommand({ name: 'policy-eks' }))).cluster?.status !== 'ACTIVE') {
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  eks.destroy();
+  // An EKS cluster for eks-rollout and the root action's EKS target.
+  await createActiveCluster(w.aws, 'policy-eks');
   // Services that exist before the scenarios, made with local-aws's unrestricted key.
   const image = await w.push('policy/base', 'v1');
   for (const [service, family] of [
@@ -357,26 +334,11 @@ const SCENARIOS: Scenario[] = [
     action: 'eks-rollout',
     features: [],
     values: { cluster: 'policy-eks' },
-    prepare: async (principalArn) => {
-      const eks = new EKSClient({
-        endpoint: w.aws.endpoint,
-        region: w.aws.region,
-        credentials: w.aws.credentials,
-      });
-      try {
-        await eks.send(new CreateAccessEntryCommand({ clusterName: 'policy-eks', principalArn }));
-        await eks.send(
-          new AssociateAccessPolicyCommand({
-            clusterName: 'policy-eks',
-            principalArn,
-            policyArn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy',
-            accessScope: { type: 'namespace', namespaces: ['default'] },
-          }),
-        );
-      } finally {
-        eks.destroy();
-      }
-    },
+    prepare: (principalArn) =>
+      grantClusterAccess(w.aws, 'policy-eks', principalArn, {
+        policy: 'AmazonEKSEditPolicy',
+        namespaces: ['default'],
+      }),
     inputs: async () => {
       const image = await w.push('policy/base', 'v1');
       return {
@@ -409,26 +371,11 @@ spec:
     action: 'aws-containers',
     features: ['eks-cluster'],
     values: { repository: 'policy/eks-release', cluster: 'policy-eks' },
-    prepare: async (principalArn) => {
-      const eks = new EKSClient({
-        endpoint: w.aws.endpoint,
-        region: w.aws.region,
-        credentials: w.aws.credentials,
-      });
-      try {
-        await eks.send(new CreateAccessEntryCommand({ clusterName: 'policy-eks', principalArn }));
-        await eks.send(
-          new AssociateAccessPolicyCommand({
-            clusterName: 'policy-eks',
-            principalArn,
-            policyArn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy',
-            accessScope: { type: 'namespace', namespaces: ['default'] },
-          }),
-        );
-      } finally {
-        eks.destroy();
-      }
-    },
+    prepare: (principalArn) =>
+      grantClusterAccess(w.aws, 'policy-eks', principalArn, {
+        policy: 'AmazonEKSEditPolicy',
+        namespaces: ['default'],
+      }),
     inputs: async () => {
       await w.push('policy/eks-release', 'v0');
       return {

@@ -17,19 +17,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { CreateRepositoryCommand, ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
-import {
-  AssociateAccessPolicyCommand,
-  CreateAccessEntryCommand,
-  CreateClusterCommand,
-  DescribeClusterCommand,
-  EKSClient,
-} from '@aws-sdk/client-eks';
 import { deploymentRolloutStatus, eksToken, inputsEnv, type KubeObject } from '@aws-containers/core';
-import { buildImage, defaultNetwork, startLocalAws } from '@aws-containers/local-aws';
+import { buildImage, startLocalAws } from '@aws-containers/local-aws';
 import { findByPath } from '@aws-containers/local-kubernetes';
 import { passwordFromToken, RegistryClient } from '../../packages/local-aws/test/helpers/registry-client.js';
 import { pushToMain, repoRoot } from '../helpers/action-runner.js';
 import { median } from './stats.js';
+import { createActiveCluster, grantClusterAccess } from '../helpers/eks.js';
 
 const SCALE = 20;
 const ROUNDS = 3;
@@ -49,33 +43,13 @@ export async function eksRollout(): Promise<void> {
   const aws = await startLocalAws({ timeScale: SCALE, credentials: [admin, ours, theirs] });
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-eks-rollout-'));
   try {
-    aws.admin.eks.setTimings({ activationMs: 1000 });
-    const config = { endpoint: aws.endpoint, region: aws.region, credentials: admin, maxAttempts: 3 };
-    const eks = new EKSClient(config);
-    await eks.send(
-      new CreateClusterCommand({
-        name: CLUSTER,
-        roleArn: `arn:aws:iam::${aws.accountId}:role/eks`,
-        resourcesVpcConfig: { subnetIds: defaultNetwork().subnetIds.slice(0, 2) },
-      }),
-    );
-    while ((await eks.send(new DescribeClusterCommand({ name: CLUSTER }))).cluster?.status !== 'ACTIVE') {
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await createActiveCluster(aws, CLUSTER);
     for (const side of [ours, theirs]) {
       const principalArn = `arn:aws:iam::${aws.accountId}:user/${side.accessKeyId}`;
       aws.identities.add({ ...side, arn: principalArn });
-      await eks.send(new CreateAccessEntryCommand({ clusterName: CLUSTER, principalArn }));
-      await eks.send(
-        new AssociateAccessPolicyCommand({
-          clusterName: CLUSTER,
-          principalArn,
-          policyArn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy',
-          accessScope: { type: 'cluster' },
-        }),
-      );
+      await grantClusterAccess(aws, CLUSTER, principalArn);
     }
-    eks.destroy();
+    const config = { endpoint: aws.endpoint, region: aws.region, credentials: admin, maxAttempts: 3 };
 
     const ecr = new ECRClient(config);
     await ecr.send(new CreateRepositoryCommand({ repositoryName: 'bench/web' }));
