@@ -227,7 +227,7 @@ spec:
     // No undo here: kubectl would then see the undo's rollout succeed instead of its deadline.
     const bad = await round(missing, false);
     console.log(
-      `verdict lag on a good rollout (simulated s after kubectl's own rule says done; median of ${ROUNDS}):`,
+      `verdict lag on a good rollout (simulated s after kubectl's own rule says done, observed every ${(OBSERVE_MS * SCALE) / 1000} simulated s; median of ${ROUNDS}):`,
     );
     console.log(
       `  ours ${median(good.map((g) => g.ours)).toFixed(1)} s (the step's exit) vs kubectl rollout status ${median(good.map((g) => g.kubectl)).toFixed(1)} s (its exit)`,
