@@ -243,6 +243,54 @@ withKubectl(
   },
 );
 
+withKubectl(
+  'a token that expires mid-rollout is made anew: the cluster refuses the old one, the step goes on',
+  async () => {
+    await kubectlApply(deployment('longrun', images.v1));
+    // Tokens live 3 s of real time here. The pre-deploy Job runs 100 simulated s (5 s) on the
+    // connections it opened; the image is set after it, with a token the cluster counts as expired.
+    const job = path.join(dir, 'long-job.yaml');
+    writeFileSync(
+      job,
+      `apiVersion: batch/v1
+kind: Job
+metadata: { name: long-job, namespace: default }
+spec:
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{ name: job, image: "${images.v1}", command: [sh, -c, "sleep 100"] }]
+`,
+    );
+    aws.admin.eks.setTimings({ tokenLifetimeMs: 3_000 });
+    const refusedBefore = aws.admin.eks.authenticationRefusals().length;
+    try {
+      const run = await rollout({
+        workloads: 'deployment/longrun',
+        images: `app=${images.v2}`,
+        'pre-deploy-job': job,
+      });
+      expect({ exitCode: run.exitCode, errors: run.errors }).toEqual({ exitCode: 0, errors: [] });
+      expect(run.outputs['rollout-state']).toBe('COMPLETED');
+      const refusals = aws.admin.eks.authenticationRefusals().slice(refusedBefore);
+      expect(refusals.map((r) => r.reason)).toContain(
+        'X-Amz-Date parameter is expired (15 minute expiration)',
+      );
+    } finally {
+      aws.admin.eks.setTimings({ tokenLifetimeMs: 15 * 60_000 });
+    }
+    const image = await kubectl(
+      'get',
+      'deployment',
+      'longrun',
+      '-o',
+      'jsonpath={.spec.template.spec.containers[0].image}',
+    );
+    expect(image.stdout).toBe(images.v2);
+  },
+);
+
 withKubectl('a crash loop fails past max-restarts with the last log lines in the diagnosis', async () => {
   // A container that crashes a second after it starts must stay up 30 s to count as available.
   await kubectlApply(

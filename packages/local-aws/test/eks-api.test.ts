@@ -546,7 +546,7 @@ describe('IAM, faults, the op log and the protocol', () => {
     );
     expect((await post('cluster-status', { name: 'admin-http', status: 'SLEEPING' })).status).toBe(400);
     expect((await post('timings', { updateMs: 120_000 })).json()).toEqual({
-      timings: { activationMs: 600_000, deletionMs: 300_000, updateMs: 120_000 },
+      timings: { activationMs: 600_000, deletionMs: 300_000, updateMs: 120_000, tokenLifetimeMs: 900_000 },
     });
     local.admin.eks.setTimings({ updateMs: 60_000 });
     const refusals = await rawRequest(`${local.endpoint}/_local-aws/eks/authentication-refusals`);

@@ -24,8 +24,12 @@ export interface KubernetesClientOptions {
   endpoint: string;
   /** The cluster's CA certificate(s), PEM, trusted in addition to Node's bundled roots. */
   caPem?: string;
-  /** The bearer token, asked for every request (the provider caches and refreshes it). */
-  token: () => Promise<string>;
+  /**
+   * The bearer token, asked for every request (the provider caches and refreshes it). After a 401
+   * it is asked once more with `refresh: true` and the request sent again: a token the cluster
+   * already counts as expired (clocks apart, a rollout past its refresh) is made anew.
+   */
+  token: (options?: { refresh?: boolean }) => Promise<string>;
   userAgent?: string;
   /** Milliseconds one request may take, answer included (not watches). Default 30 s. */
   requestTimeoutMs?: number;
@@ -223,8 +227,9 @@ class HttpKubernetesClient implements KubernetesClient {
     url: URL,
     signal: AbortSignal,
     timeoutMs: number | undefined,
+    refreshed = false,
   ): Promise<{ response: IncomingMessage; request: http.ClientRequest }> {
-    const token = await this.options.token();
+    const token = await this.options.token(refreshed ? { refresh: true } : undefined);
     const body =
       call.body === undefined
         ? undefined
@@ -255,6 +260,12 @@ class HttpKubernetesClient implements KubernetesClient {
       });
       request.on('response', (response) => {
         clearTimeout(timer);
+        if (response.statusCode === 401 && !refreshed) {
+          // Once, with a token made anew: the cluster may count the cached one as expired.
+          response.resume();
+          this.open(call, url, signal, timeoutMs, true).then(resolve, reject);
+          return;
+        }
         resolve({ response, request });
       });
       request.end(body);

@@ -119,15 +119,18 @@ export async function eksToken(options: EksTokenOptions): Promise<EksToken> {
 
 /**
  * A token provider for createKubernetesClient: a cached token, made again once it reaches its
- * refresh time (so a rollout longer than 14 minutes keeps its access).
+ * refresh time (so a rollout longer than 14 minutes keeps its access), or when asked to refresh
+ * (the client asks after a 401).
  */
 export function eksTokenProvider(
   options: Omit<EksTokenOptions, 'now'> & { clock?: () => Date },
-): () => Promise<string> {
+): (request?: { refresh?: boolean }) => Promise<string> {
   let current: Promise<EksToken> | undefined;
   const clock = options.clock ?? (() => new Date());
-  return async () => {
+  return async (request) => {
     const now = clock();
+    // Asked to refresh (the cluster refused the cached token): made anew.
+    if (request?.refresh) current = undefined;
     if (current) {
       try {
         const made = await current;

@@ -290,6 +290,7 @@ export class EksClusters implements Omit<EksLifecycle, 'endpointOf' | 'caPem'> {
     const token = checkToken(req.headers.authorization, {
       ownHosts: ownHostsOf(env),
       now: this.deps.credentialNow(),
+      ...(this.s.timings.tokenLifetimeMs !== undefined ? { lifetimeMs: this.s.timings.tokenLifetimeMs } : {}),
     });
     if ('refused' in token) return refuse(token.refused);
     // STS checks the signature with the cluster's name as x-k8s-aws-id: a token made for another

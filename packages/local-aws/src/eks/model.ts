@@ -79,12 +79,18 @@ export interface EksTimings {
   deletionMs: number;
   /** An update's InProgress → Successful, the cluster UPDATING meanwhile (default 1 minute). */
   updateMs: number;
+  /**
+   * How long after its X-Amz-Date a token is accepted, on the signature clock (EKS: 15 minutes).
+   * Tests shorten it to see a client make its token anew mid-rollout.
+   */
+  tokenLifetimeMs?: number;
 }
 
 export const DEFAULT_TIMINGS: EksTimings = {
   activationMs: 10 * 60_000,
   deletionMs: 5 * 60_000,
   updateMs: 60_000,
+  tokenLifetimeMs: 15 * 60_000,
 };
 
 export interface EksState {

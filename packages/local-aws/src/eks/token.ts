@@ -33,7 +33,7 @@ export type TokenCheck = { url: string } | { refused: string };
  */
 export function checkToken(
   authorization: string | undefined,
-  options: { ownHosts: readonly string[]; now: number },
+  options: { ownHosts: readonly string[]; now: number; lifetimeMs?: number },
 ): TokenCheck {
   const bearer = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
   if (!bearer) return { refused: 'no bearer token' };
@@ -68,7 +68,7 @@ export function checkToken(
   );
   if (!date) return { refused: 'error parsing X-Amz-Date parameter' };
   const signedAt = Date.UTC(+date[1]!, +date[2]! - 1, +date[3]!, +date[4]!, +date[5]!, +date[6]!);
-  if (options.now > signedAt + TOKEN_LIFETIME_MS)
+  if (options.now > signedAt + (options.lifetimeMs ?? TOKEN_LIFETIME_MS))
     return { refused: 'X-Amz-Date parameter is expired (15 minute expiration)' };
   return { url };
 }
