@@ -338,8 +338,10 @@ describe('pushImage memory', () => {
       } finally {
         clearInterval(sampler);
       }
-      // A buffered layer would add at least its 96 MiB.
-      expect((peak - baseline) / 1024 / 1024).toBeLessThan(48);
+      // A buffered layer would add at least its 96 MiB. RSS also moves with whatever else the jest
+      // worker does and frees meanwhile (61 MiB was seen once in a loaded full run, 20-30 alone),
+      // so the bound sits below the buffered case with room, not at half of it.
+      expect((peak - baseline) / 1024 / 1024).toBeLessThan(80);
       rmSync(dir, { recursive: true, force: true });
     },
     120_000,
