@@ -9,7 +9,7 @@ import { jest } from '@jest/globals';
 import { buildOciLayout, startLocalAws, type LocalAws, type OciLayout } from '@aws-containers/local-aws';
 import { localAwsEnv, pushToMain, runAction, type ActionRun } from './helpers/action-runner.js';
 import { requireTool } from './helpers/tools.js';
-import { createActiveCluster, kubectlOnEks } from './helpers/eks.js';
+import { createActiveCluster, kubectlOnEks, deploymentManifest } from './helpers/eks.js';
 
 jest.setTimeout(180_000);
 const KUBECTL = '/usr/bin/kubectl';
@@ -53,27 +53,9 @@ function writeTemp(name: string, content: string): string {
   return file;
 }
 
-function deployment(name: string, image: string): string {
-  return `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: ${name}
-  namespace: default
-spec:
-  replicas: 2
-  selector:
-    matchLabels: { app: ${name} }
-  template:
-    metadata:
-      labels: { app: ${name} }
-    spec:
-      containers:
-        - name: app
-          image: ${image}
-        - name: sidecar
-          image: ${image}
-`;
-}
+/** A Deployment whose pod has `app` and a `sidecar` on the same image (only `app` is to change). */
+const deployment = (name: string, image: string) =>
+  deploymentManifest(name, image, `        - name: sidecar\n          image: ${image}\n`);
 
 /** The root action with eks-cluster, on a push to main of acme/app, daemonless. */
 function release(inputs: Record<string, string>): Promise<ActionRun> {

@@ -11,7 +11,7 @@ import { buildImage, startLocalAws, type LocalAws } from '@aws-containers/local-
 import { passwordFromToken, RegistryClient } from '../packages/local-aws/test/helpers/registry-client.js';
 import { localAwsEnv, pushToMain, runAction, type ActionRun } from './helpers/action-runner.js';
 import { requireTool } from './helpers/tools.js';
-import { createActiveCluster, grantClusterAccess, kubectlOnEks } from './helpers/eks.js';
+import { createActiveCluster, deploymentManifest, grantClusterAccess, kubectlOnEks } from './helpers/eks.js';
 
 jest.setTimeout(180_000);
 const KUBECTL = '/usr/bin/kubectl';
@@ -78,25 +78,7 @@ async function kubectlApply(yaml: string): Promise<void> {
   }
 }
 
-function deployment(name: string, image: string, extra = ''): string {
-  return `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: ${name}
-  namespace: default
-spec:
-  replicas: 2
-  selector:
-    matchLabels: { app: ${name} }
-  template:
-    metadata:
-      labels: { app: ${name} }
-    spec:
-      containers:
-        - name: app
-          image: ${image}
-${extra}`;
-}
+const deployment = deploymentManifest;
 
 function rollout(inputs: Record<string, string>, env: Record<string, string> = {}): Promise<ActionRun> {
   return runAction('eks-rollout', {

@@ -117,3 +117,27 @@ export function kubectlOnEks(
     return { code, stdout, stderr };
   };
 }
+
+/**
+ * A Deployment of 2 replicas in `default` whose container `app` runs `image`; `extra` is YAML
+ * appended after that container (more containers, or pod spec fields at its indentation).
+ */
+export function deploymentManifest(name: string, image: string, extra = ''): string {
+  return `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ${name}
+  namespace: default
+spec:
+  replicas: 2
+  selector:
+    matchLabels: { app: ${name} }
+  template:
+    metadata:
+      labels: { app: ${name} }
+    spec:
+      containers:
+        - name: app
+          image: ${image}
+${extra}`;
+}
