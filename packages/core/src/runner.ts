@@ -71,6 +71,12 @@ export async function run(main: Step, post?: Step): Promise<void> {
     process.off('uncaughtException', onStray);
     process.off('unhandledRejection', onStray);
   }
+  // Cancelled and reported: end now. A handle still open (a watch winding down, a socket) would
+  // otherwise keep the process until the grace timer, which exits 143 with the step's report
+  // already written — the runner would see a killed step instead of a cancelled one.
+  // stdout is a pipe or a file under the runner, both written synchronously on Linux, so nothing
+  // printed is lost.
+  if (signal.aborted) process.exit(process.exitCode ?? 1);
 }
 
 function stackFrames(err: Error): string {

@@ -77,6 +77,9 @@ const main: runner.Step = async ({ phase, signal }) => {
       onProgress: ({ attempt }) => attempt === 1 && console.log('waiting'),
     });
     console.log('wait ended: ' + result.status);
+    // A handle still open when the step returns (a watch winding down, a socket): it must not keep
+    // the cancelled step alive until the grace timer ends it with 143.
+    if (process.argv[3] === 'lingering') setInterval(() => undefined, 1000);
   }
 };
 const post: runner.Step = async ({ phase }) => {
@@ -99,7 +102,12 @@ interface Ran {
 }
 
 let runs = 0;
-function runAction(scenario: string, env: Record<string, string> = {}, onStdout?: (text: string) => void) {
+function runAction(
+  scenario: string,
+  env: Record<string, string> = {},
+  onStdout?: (text: string) => void,
+  args: readonly string[] = [],
+) {
   runs += 1;
   const files = {
     GITHUB_OUTPUT: join(dir, `output-${runs}`),
@@ -107,7 +115,7 @@ function runAction(scenario: string, env: Record<string, string> = {}, onStdout?
     GITHUB_STEP_SUMMARY: join(dir, `summary-${runs}`),
   };
   for (const f of Object.values(files)) writeFileSync(f, '');
-  const child = spawn(node, ['--import', 'tsx', join(dir, 'action.mts'), scenario], {
+  const child = spawn(node, ['--import', 'tsx', join(dir, 'action.mts'), scenario, ...args], {
     cwd: root,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...files, ...env },
   });
@@ -246,6 +254,19 @@ describe('run() in a real process', () => {
       ]);
     },
   );
+
+  test('a cancelled step that leaves a handle open still ends at once with exit code 1, not 143', async () => {
+    let sent = false;
+    const { child, done } = runAction('cancel', {}, (stdout) => {
+      if (!sent && stdout.includes('waiting')) {
+        sent = true;
+        child.kill('SIGTERM');
+      }
+    }, ['lingering']);
+    const ran = await done;
+    expect(ran.code).toBe(1);
+    expect(ran.stdout).toContain('wait ended: cancelled');
+  }, 20_000);
 });
 
 test('withoutCommands fences output we do not control between stop-commands and its token', async () => {
