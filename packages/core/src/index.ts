@@ -4,6 +4,7 @@ export * from './log.js';
 export * from './inputs.js';
 export * from './parse.js';
 export * from './image-ref.js';
+export * from './ecr-images.js';
 export * from './aws.js';
 export * from './format.js';
 export * from './poll.js';

@@ -114,10 +114,23 @@ export function defaultNetwork(
   return defaultNetworkIds(accountId, region);
 }
 
-/** The registry a loopback host (`127.0.0.1:<port>`, `localhost:<port>`) of this server serves. */
-function registryAt(hosts: RegistryHosts, host: string): RegistryAddress | undefined {
-  const m = /^(?:127\.0\.0\.1|localhost|\[::1\]):(\d+)$/.exec(host);
-  return m ? hosts.at(Number(m[1])) : undefined;
+/**
+ * The registry an image host names: a loopback host (`127.0.0.1:<port>`, `localhost:<port>`) of
+ * this server, or ECR's own form `<account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn]` (and the
+ * dual-stack `<account>.dkr-ecr.<region>.on.aws`) — a task definition or pod that names ECR as on
+ * AWS pulls from the registry local-aws keeps for that account and region, and fails to pull
+ * what it does not have, as on AWS.
+ */
+function registryAt(hosts: RegistryHosts, host: string): { accountId: string; region: string } | undefined {
+  const loopback = /^(?:127\.0\.0\.1|localhost|\[::1\]):(\d+)$/.exec(host);
+  if (loopback) return hosts.at(Number(loopback[1]));
+  const ecr =
+    /^(\d{12})\.dkr(?:\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?|-ecr(?:-fips)?\.([a-z0-9-]+)\.on\.aws)$/.exec(
+      host.toLowerCase(),
+    );
+  if (!ecr) return undefined;
+  const [, accountId = '', region = ecr[3] ?? ''] = ecr;
+  return { accountId, region };
 }
 
 export interface LocalAwsOptions {

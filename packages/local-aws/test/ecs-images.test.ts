@@ -2,6 +2,8 @@
 // region — as a task pulls <account>.dkr.ecr.<region>.amazonaws.com/… whoever runs it: the same
 // repository and tag in two registries are two images. The AWS CLI v2 reads the tasks back (the
 // digest each container ran, its labelled exit code, the pull error of a tag that is not there).
+// An image named by ECR's own host form (<account>.dkr.ecr.<region>.amazonaws.com) pulls from the
+// registry local-aws keeps for that account and region.
 import { CreateRepositoryCommand, ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { jest } from '@jest/globals';
 import { readFileSync } from 'node:fs';
@@ -78,6 +80,26 @@ withCli.each([
     "A's default registry",
     () => `${pushed.a.host}/tools/job:v1`,
     () => ({ exitCode: 3, digest: pushed.a.digest }),
+  ],
+  [
+    "B's registry named as on AWS (ECR's host form)",
+    () => `${B.accountId}.dkr.ecr.eu-west-1.amazonaws.com/tools/job:v1`,
+    () => ({ exitCode: 7, digest: pushed.b.digest }),
+  ],
+  [
+    "A's registry named as on AWS, by digest",
+    () => `${A.accountId}.dkr.ecr.us-east-1.amazonaws.com/tools/job@${pushed.a.digest}`,
+    () => ({ exitCode: 3, digest: pushed.a.digest }),
+  ],
+  [
+    "a tag B's registry does not have, named as on AWS",
+    () => `${B.accountId}.dkr.ecr.eu-west-1.amazonaws.com/tools/job:v2`,
+    () => {
+      const ref = `${B.accountId}.dkr.ecr.eu-west-1.amazonaws.com/tools/job:v2`;
+      return {
+        stoppedReason: `CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref ${ref}: ${ref}: not found`,
+      };
+    },
   ],
   [
     "a tag B's registry does not have",
