@@ -226,6 +226,40 @@ withKubectl(
 );
 
 withKubectl(
+  'images named as on AWS are asked of ECR: one that is there rolls out, one never pushed fails from DescribeImages at once',
+  async () => {
+    const ecrHost = `${aws.accountId}.dkr.ecr.${aws.region}.amazonaws.com`;
+    await kubectlApply(deployment('ecr', images.v1));
+    const from = aws.opLog.entries({ service: 'ecr' }).length;
+    const good = await rollout({ images: `app=${ecrHost}/team/web:v2`, workloads: 'deployment/ecr' });
+    expect({ exitCode: good.exitCode, errors: good.errors }).toEqual({ exitCode: 0, errors: [] });
+
+    const bad = await rollout({
+      images: `app=${ecrHost}/team/web:never-pushed`,
+      workloads: 'deployment/ecr',
+    });
+    expect(bad.exitCode).toBe(1);
+    expect(bad.errors.join('\n')).toContain(
+      `image ${ecrHost}/team/web:never-pushed cannot be pulled: ECR has no tag never-pushed in repository team/web of registry ${aws.accountId} in ${aws.region} (DescribeImages: ImageNotFoundException)`,
+    );
+    expect(bad.outputs).toMatchObject({ 'rollout-state': 'ROLLED_BACK', 'rolled-back': 'true' });
+    // Decided from ECR's answer, not from a pod's pull error.
+    expect(bad.errors.join('\n')).not.toMatch(/ErrImagePull|ImagePullBackOff/);
+    const described = aws.opLog
+      .entries({ service: 'ecr' })
+      .slice(from)
+      .filter((e) => e.operation === 'DescribeImages')
+      .map((e) => e.errorCode ?? 'found');
+    expect(described).toEqual(['found', 'ImageNotFoundException']);
+    expect(
+      image(
+        await kubectl('get', 'deployment/ecr', '-o', 'jsonpath={.spec.template.spec.containers[0].image}'),
+      ),
+    ).toBe(`${ecrHost}/team/web:v2`);
+  },
+);
+
+withKubectl(
   'a token that expires mid-rollout is made anew: the cluster refuses the old one, the step goes on',
   async () => {
     await kubectlApply(deployment('longrun', images.v1));

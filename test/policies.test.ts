@@ -340,7 +340,12 @@ const SCENARIOS: Scenario[] = [
         namespaces: ['default'],
       }),
     inputs: async () => {
-      const image = await w.push('policy/base', 'v1');
+      // Named as on AWS, so that the follow asks ECR whether it is there (ecr:DescribeImages);
+      // local-aws's pods pull ECR's host form from its own registry.
+      const image = (await w.push('policy/base', 'v1')).replace(
+        w.host,
+        `${w.aws.accountId}.dkr.ecr.${w.aws.region}.amazonaws.com`,
+      );
       return {
         cluster: 'policy-eks',
         manifests: w.file(

@@ -20,7 +20,9 @@
 //   access entry on it with AmazonEKSClusterAdminPolicy; without `manifests`, each of its
 //   `workloads` runs in its namespace (a Deployment of 2 replicas whose container, named as the
 //   step's `images` name it, runs a public image); the example repository's k8s/ holds what an
-//   example applies;
+//   example applies; an image its `images` names literally in this account's ECR
+//   (`123456789012.dkr.ecr.eu-west-1.amazonaws.com/<repository>:<tag>`) has been pushed, as a
+//   release's image is before it is rolled out (eks-rollout asks ECR whether it is there);
 // - a docker engine when an example builds or pushes from the engine (`context`, `image`, or a
 //   `run:` that calls docker): podman behind the docker CLI (test/helpers/podman.ts), trusting
 //   local-aws's CA; without podman the run is skipped locally and fails under CI.
@@ -38,7 +40,12 @@ import { readFileSync } from 'node:fs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CreateRepositoryCommand, DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
+import {
+  CreateRepositoryCommand,
+  DescribeImagesCommand,
+  ECRClient,
+  GetAuthorizationTokenCommand,
+} from '@aws-sdk/client-ecr';
 import {
   CreateClusterCommand,
   CreateServiceCommand,
@@ -55,7 +62,7 @@ import {
   DescribeClusterCommand,
   EKSClient,
 } from '@aws-sdk/client-eks';
-import { defaultNetwork, startLocalAws, type LocalAws } from '@aws-containers/local-aws';
+import { buildImage, defaultNetwork, startLocalAws, type LocalAws } from '@aws-containers/local-aws';
 import { findByPath } from '@aws-containers/local-kubernetes';
 import { parse as parseYaml } from 'yaml';
 import { pushToMain, repoRoot } from './helpers/action-runner.js';
@@ -65,6 +72,7 @@ import { GITHUB_ISSUER, startOidcStandIn } from './helpers/oidc.js';
 import { mergePolicies, policiesFor, type PolicyAction, type PolicyValues } from './helpers/policies.js';
 import { checkout, configureAwsCredentials, FIXTURES, setupBuildx } from './helpers/stand-ins.js';
 import { iamQuery } from '../packages/local-aws/test/helpers/iam-query.js';
+import { passwordFromToken, RegistryClient } from '../packages/local-aws/test/helpers/registry-client.js';
 import {
   describeRun,
   parseWorkflowText,
@@ -394,6 +402,7 @@ async function prepareEks(aws: LocalAws, workflow: string): Promise<void> {
           }),
         );
       }
+      await pushNamedEcrImages(aws, literal(step.with.images) ?? '');
       const workloads = literal(step.with.workloads);
       if (!workloads || step.with.manifests !== undefined) continue;
       const store = aws.admin.eks.kubernetes(name)!.store;
@@ -433,6 +442,39 @@ async function prepareEks(aws: LocalAws, workflow: string): Promise<void> {
     }
   } finally {
     eks.destroy();
+  }
+}
+
+/** Pushes each image of this account's ECR that `images` lines name by tag (a one-layer image). */
+async function pushNamedEcrImages(aws: LocalAws, images: string): Promise<void> {
+  const host = `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/`;
+  const named = images
+    .split('\n')
+    .map((line) => line.slice(line.indexOf('=') + 1).trim())
+    .filter((ref) => ref.startsWith(host) && !ref.includes('@'));
+  if (named.length === 0) return;
+  const ecr = new ECRClient({
+    endpoint: aws.endpoint,
+    region: REGION,
+    credentials: aws.credentials,
+    maxAttempts: 3,
+  });
+  try {
+    const token = await ecr.send(new GetAuthorizationTokenCommand({}));
+    const registry = new RegistryClient({
+      baseUrl: aws.httpUrl,
+      auth: { user: 'AWS', password: passwordFromToken(token.authorizationData![0]!.authorizationToken!) },
+    });
+    for (const ref of named) {
+      const [repository = '', tag = ''] = ref.slice(host.length).split(':');
+      await ecr.send(new CreateRepositoryCommand({ repositoryName: repository })).catch((err: Error) => {
+        if (err.name !== 'RepositoryAlreadyExistsException') throw err;
+      });
+      const pushed = await registry.pushImage(repository, buildImage([{ size: 64 }]), tag);
+      if (pushed.status !== 201) throw new Error(`the world's push of ${ref} failed: ${pushed.status}`);
+    }
+  } finally {
+    ecr.destroy();
   }
 }
 

@@ -42,6 +42,23 @@ export interface FollowRequest {
   unschedulableWarnMs?: number;
   /** Milliseconds, for the unschedulable timer; default performance.now. */
   now?: () => number;
+  /**
+   * Asked once, beside the watches, with the images of the workload's pod template: why one of
+   * them cannot be pulled (ECR DescribeImages says it is not there), or undefined. A reason ends
+   * the follow FAILED without waiting for a pod to fail pulling it.
+   */
+  missingImage?: (images: string[], signal: AbortSignal) => Promise<string | undefined>;
+}
+
+/** The images of a workload's pod template, init containers first (pure). */
+export function templateImages(workload: KubeObject): string[] {
+  const podSpec = record(record(record(workload.spec)?.template)?.spec);
+  const images: string[] = [];
+  for (const list of [podSpec?.initContainers, podSpec?.containers]) {
+    if (!Array.isArray(list)) continue;
+    for (const c of list as Array<{ image?: unknown }>) if (typeof c.image === 'string') images.push(c.image);
+  }
+  return images;
 }
 
 /** Why a pod cannot be scheduled (PodScheduled False, Unschedulable), or undefined (pure). */
@@ -227,8 +244,14 @@ export async function followWorkload(request: FollowRequest): Promise<FollowResu
     }
   };
 
+  const checkImages = async () => {
+    const missing = await request.missingImage?.(templateImages(workload), signal);
+    if (missing) conclude({ state: 'FAILED', message: missing });
+  };
+
   judgeWorkload();
   const loops = [
+    checkImages(),
     watchWorkload(),
     watchList(rsRef, replicaSets, judgePods),
     watchList(podsRef, pods, judgePods),

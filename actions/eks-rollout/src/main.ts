@@ -26,6 +26,7 @@ import {
   type KubeObject,
   type RunContext,
 } from '@aws-containers/core';
+import { ecrDescriber, missingEcrImage } from './ecr.js';
 import { getInputs, type Inputs, type WorkloadRef } from './inputs.js';
 import { substituteImages } from './images.js';
 import { dryRunApply, dryRunSetImages, dryRunText } from './dry-run.js';
@@ -207,6 +208,7 @@ async function change(ctx: StageContext, inputs: Inputs, report: RolloutReport):
     onFailure: (message) => core.error(fence(message)),
     onWarning: (message) => core.warning(fence(message)),
     stats: report.watch,
+    missingImage: missingEcrImage(ecrDescriber(), info),
   };
   if (inputs.workloads.length === 0) {
     info('no workload to follow: the manifests hold none');

@@ -27,6 +27,8 @@ export interface RolloutContext extends StageContext {
   /** Annotates a warning (core.warning, fenced). */
   onWarning: (message: string) => void;
   stats: { calls: number; events: number };
+  /** Why an image of the new template cannot be pulled, asked of ECR as the follow starts (see follow). */
+  missingImage?: (images: string[], signal: AbortSignal) => Promise<string | undefined>;
 }
 
 export type RolloutOutcome = Pick<
@@ -50,7 +52,7 @@ export async function rollOut(
   previousRevision: string | undefined,
 ): Promise<RolloutOutcome> {
   const name = workloadName(workload);
-  const follow = (label: string) =>
+  const follow = (label: string, checkImages: boolean) =>
     followWorkload({
       client: ctx.client,
       signal: ctx.signal,
@@ -63,8 +65,10 @@ export async function rollOut(
       onProgress: (message) => ctx.log(`${label}${message}`),
       onWarning: ctx.onWarning,
       stats: ctx.stats,
+      // The undo goes back to images that ran; only the new template's are asked about.
+      ...(checkImages && ctx.missingImage && { missingImage: ctx.missingImage }),
     });
-  const result = await follow(`${name}: `);
+  const result = await follow(`${name}: `, true);
   if (result.state === 'COMPLETED') {
     return outcome('COMPLETED', result.message, await currentRevision(ctx, workload, result));
   }
@@ -97,7 +101,7 @@ export async function rollOut(
   ctx.log(`${name}: undoing the rollout (kubectl rollout undo)`);
   const to = await ctx.rules.undo(ctx, workload);
   if (workload.kind === 'statefulset') await forceRollback(ctx, workload, result.pods);
-  const undone = await follow(`${name} (undo): `);
+  const undone = await follow(`${name} (undo): `, false);
   const revision = await currentRevision(ctx, workload, undone);
   const undo =
     undone.state === 'COMPLETED'
