@@ -257,12 +257,17 @@ describe('run() in a real process', () => {
 
   test('a cancelled step that leaves a handle open still ends at once with exit code 1, not 143', async () => {
     let sent = false;
-    const { child, done } = runAction('cancel', {}, (stdout) => {
-      if (!sent && stdout.includes('waiting')) {
-        sent = true;
-        child.kill('SIGTERM');
-      }
-    }, ['lingering']);
+    const { child, done } = runAction(
+      'cancel',
+      {},
+      (stdout) => {
+        if (!sent && stdout.includes('waiting')) {
+          sent = true;
+          child.kill('SIGTERM');
+        }
+      },
+      ['lingering'],
+    );
     const ran = await done;
     expect(ran.code).toBe(1);
     expect(ran.stdout).toContain('wait ended: cancelled');
