@@ -1,11 +1,14 @@
 import {
+  getGitHubContext,
   InputReader,
+  type GitHubContext,
   ParseError,
   parseArn,
   parseImageReference,
   parseJsonOrYaml,
 } from '@aws-containers/core';
 import type { LogConfiguration } from '@aws-sdk/client-ecs';
+import type { PreviewInputs } from './preview.js';
 import {
   FARGATE_CPU_EXPECTED,
   FARGATE_MEMORY_EXPECTED,
@@ -49,6 +52,8 @@ export interface CreateServiceSettings {
   circuitBreaker: CircuitBreaker;
   enableExecuteCommand: boolean;
   propagateTags: PropagateTags;
+  /** Tags of the created service (a preview's); none for an ordinary deploy. */
+  serviceTags?: Map<string, string>;
 }
 
 /** Every input of ecs-deploy-fargate, parsed and checked; keys follow action.yml. */
@@ -95,6 +100,8 @@ export interface Inputs {
   runTaskBeforeDeploy: string[] | undefined;
   runTaskTimeoutMs: number;
   dryRun: boolean;
+  /** `preview` set: this step deploys, tears down or sweeps PR previews of a base service. */
+  preview: PreviewInputs | undefined;
 }
 
 // ECS names: up to 255 letters, digits, hyphens and underscores; ARNs are accepted as given.
@@ -403,13 +410,28 @@ function parseImage(text: string): string {
 
 // ---------------------------------------------------------------------------------------------
 
-export function getInputs(reader: InputReader = new InputReader()): Inputs {
+export function getInputs(
+  reader: InputReader = new InputReader(),
+  github: Pick<GitHubContext, 'prNumber'> = getGitHubContext(),
+): Inputs {
   const cluster = reader.string('cluster', {
     required: true,
     pattern: ECS_NAME,
     expected: 'an ECS cluster name or ARN',
   });
-  reader.exactlyOneOf(['service', 'services']);
+  const preview = readPreviewInputs(reader, github);
+  if (preview) {
+    // The preview's service is named from the base service and the PR.
+    for (const name of ['service', 'services']) {
+      if (reader.has(name)) {
+        reader.addError(
+          name,
+          'no value when preview is set (the preview service is <preview-base-service>-pr-<pr-number>)',
+          reader.raw(name),
+        );
+      }
+    }
+  } else reader.exactlyOneOf(['service', 'services']);
   const service = reader.string('service', { pattern: ECS_NAME, expected: 'an ECS service name or ARN' });
   const services = reader.list('services', {
     itemTest: (item) => ECS_NAME.test(item),
@@ -595,6 +617,92 @@ export function getInputs(reader: InputReader = new InputReader()): Inputs {
     runTaskBeforeDeploy,
     runTaskTimeoutMs,
     dryRun,
+    preview,
   };
   return reader.finish(inputs);
+}
+
+const PREVIEW_ONLY_INPUTS = [
+  'preview-base-service',
+  'pr-number',
+  'preview-routing',
+  'listener-arn',
+  'preview-domain',
+] as const;
+// A DNS name under which pr-<n>.<domain> is a host (an ALB host header is at most 128 characters).
+const PREVIEW_DOMAIN = /^(?=.{1,110}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+
+/** The preview inputs, or undefined when `preview` is empty (then none of them may be set). */
+function readPreviewInputs(
+  reader: InputReader,
+  github: Pick<GitHubContext, 'prNumber'>,
+): PreviewInputs | undefined {
+  const mode = reader.enum('preview', ['deploy', 'teardown', 'sweep']);
+  // Read (and so checked) in every mode: action.yml gives these defaults.
+  const githubToken = reader.string('github-token', { secret: true });
+  const ttlMs = reader.duration('preview-ttl', { min: 60_000, default: 72 * 3_600_000 });
+  const maxPreviews = reader.int('max-previews', { min: 1, max: 100, default: 10 });
+  // preview-ttl and max-previews have defaults in action.yml, so only these say a preview was meant.
+  if (mode === undefined) {
+    for (const name of PREVIEW_ONLY_INPUTS) {
+      if (reader.has(name)) {
+        reader.addError(name, 'no value unless preview is deploy, teardown or sweep', reader.raw(name));
+      }
+    }
+    return undefined;
+  }
+  const baseService = reader.string('preview-base-service', {
+    required: true,
+    pattern: /^[A-Za-z0-9_-]{1,240}$/,
+    expected:
+      'the name of the service a preview copies (letters, digits, - and _; at most 240, for the -pr-<n> suffix)',
+  });
+  const prNumber = reader.int('pr-number', { min: 1 }) ?? github.prNumber;
+  if (prNumber === undefined && mode !== 'sweep') {
+    reader.addError(
+      'pr-number',
+      `a pull request number (the event has none: preview ${mode} runs on pull_request events, or give pr-number)`,
+      undefined,
+    );
+  }
+  const listenerArn = reader.string('listener-arn', {
+    pattern:
+      /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listener\/app\/[^/]+\/[0-9a-f]+\/[0-9a-f]+$/,
+    expected:
+      'an Application Load Balancer listener ARN (arn:aws:elasticloadbalancing:<region>:<account>:listener/app/<name>/<id>/<id>)',
+  });
+  const routing = reader.enum('preview-routing', ['alb', 'public-ip', 'none'], {
+    default: listenerArn === undefined && !reader.has('listener-arn') ? 'none' : 'alb',
+  });
+  const domain = reader.string('preview-domain', {
+    pattern: PREVIEW_DOMAIN,
+    expected: 'a lowercase DNS name such as preview.example.com (previews are pr-<n>.<domain>)',
+  });
+  if (routing === 'alb' && mode === 'deploy') {
+    if (!reader.has('listener-arn')) {
+      reader.addError(
+        'listener-arn',
+        'the listener the preview rules go on, when preview-routing is alb',
+        undefined,
+      );
+    }
+    if (!reader.has('preview-domain')) {
+      reader.addError(
+        'preview-domain',
+        'the domain of the preview hosts, when preview-routing is alb',
+        undefined,
+      );
+    }
+  }
+  return {
+    mode,
+    baseService,
+    prNumber,
+    routing,
+    listenerArn,
+    domain,
+    ttlMs,
+    maxPreviews,
+    githubToken,
+  };
 }

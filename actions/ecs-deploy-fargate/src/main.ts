@@ -12,11 +12,13 @@ import {
   formatError,
   group,
   info,
+  maskSecret,
   resolveRegion,
   setOutputs,
   type RunContext,
 } from '@aws-containers/core';
 import { newFollowStats } from './follow.js';
+import { runPreview, type PreviewReport } from './preview-main.js';
 import { getInputs, type Inputs } from './inputs.js';
 import { revisionName } from './plan.js';
 import { resolveLoadBalancers, type RenderedTaskDefinition } from './render.js';
@@ -39,16 +41,29 @@ import { ACTION } from './version.js';
 
 export async function main({ signal }: RunContext): Promise<void> {
   const report = emptyReport();
+  const preview: PreviewReport = { state: undefined, url: undefined, service: undefined, teardown: [] };
+  let previewMode = false;
   try {
-    await deploy(getInputs(), report, signal);
+    const inputs = getInputs();
+    maskSecret(inputs.preview?.githubToken);
+    if (inputs.preview) {
+      previewMode = true;
+      await runPreview(inputs, report, preview, signal, deploy);
+    } else await deploy(inputs, report, signal);
   } catch (err) {
     if (err instanceof InputErrors) report.inputErrors = err.errors.map((e) => e.message);
     else if (!(err instanceof FailureReported)) report.stoppedBy = formatError(err);
     throw err;
   } finally {
     writeOutputs(report);
+    if (previewMode) writePreviewOutputs(preview);
     await buildSummary(report).write();
   }
+}
+
+/** preview-url, preview-state and (for a teardown) the removed parts: what the step saw. */
+function writePreviewOutputs(preview: PreviewReport): void {
+  setOutputs({ 'preview-url': preview.url, 'preview-state': preview.state });
 }
 
 /**
@@ -338,5 +353,8 @@ function createServiceRequest(
     },
     enableExecuteCommand: settings.enableExecuteCommand,
     propagateTags: settings.propagateTags,
+    ...(settings.serviceTags && settings.serviceTags.size > 0
+      ? { tags: [...settings.serviceTags].map(([key, value]) => ({ key, value })) }
+      : {}),
   };
 }

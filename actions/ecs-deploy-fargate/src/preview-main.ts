@@ -1,0 +1,232 @@
+// preview: deploy | teardown | sweep — the named stages of a PR preview, around the ordinary
+// deploy. Nothing is created before the plan is complete and max-previews is checked.
+import { DescribeServicesCommand, ECSClient, ListServicesCommand } from '@aws-sdk/client-ecs';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import {
+  createAwsClient,
+  getGitHubContext,
+  group,
+  info,
+  resolveRegion,
+  ActionError,
+} from '@aws-containers/core';
+import type { Inputs } from './inputs.js';
+import {
+  PREVIEW_TAGS,
+  previewLimitProblem,
+  previewNames,
+  previewTags,
+  sweepReason,
+  type LivePreview,
+  type PreviewState,
+} from './preview.js';
+import {
+  albUrl,
+  ensureHostRule,
+  ensureTargetGroup,
+  findPreviewService,
+  publicIpUrl,
+  readBase,
+  teardownPreview,
+  type PreviewClients,
+  type TeardownLine,
+} from './preview-stages.js';
+import { taskDefinitionFromDocument } from './render.js';
+import type { DeployReport } from './summary.js';
+import { ACTION } from './version.js';
+
+export interface PreviewReport {
+  state: PreviewState | undefined;
+  url: string | undefined;
+  service: string | undefined;
+  teardown: TeardownLine[];
+}
+
+export type DeployFunction = (inputs: Inputs, report: DeployReport, signal: AbortSignal) => Promise<void>;
+
+/** The live previews of this base service in the cluster: its services that carry the preview tag. */
+async function livePreviews(c: PreviewClients, cluster: string, base: string): Promise<LivePreview[]> {
+  const names: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await c.ecs.send(new ListServicesCommand({ cluster, nextToken }), { abortSignal: c.signal });
+    names.push(
+      ...(page.serviceArns ?? [])
+        .map((arn) => arn.split('/').pop()!)
+        .filter((n) => n.startsWith(`${base}-pr-`)),
+    );
+    nextToken = page.nextToken;
+  } while (nextToken);
+  const live: LivePreview[] = [];
+  for (let i = 0; i < names.length; i += 10) {
+    const described = await c.ecs.send(
+      new DescribeServicesCommand({ cluster, services: names.slice(i, i + 10), include: ['TAGS'] }),
+      { abortSignal: c.signal },
+    );
+    for (const s of described.services ?? []) {
+      const tags = Object.fromEntries((s.tags ?? []).map((t) => [t.key ?? '', t.value ?? '']));
+      if (s.status === 'ACTIVE' && tags[PREVIEW_TAGS.preview] === 'true')
+        live.push({ service: s.serviceName!, tags });
+    }
+  }
+  return live;
+}
+
+export async function runPreview(
+  inputs: Inputs,
+  report: DeployReport,
+  previewReport: PreviewReport,
+  signal: AbortSignal,
+  deploy: DeployFunction,
+): Promise<void> {
+  const p = inputs.preview!;
+  const region = resolveRegion(inputs.region);
+  const c: PreviewClients = {
+    ecs: createAwsClient(ECSClient, { region, maxAttempts: inputs.maxAttempts, action: ACTION }),
+    elbv2: createAwsClient(ElasticLoadBalancingV2Client, {
+      region,
+      maxAttempts: inputs.maxAttempts,
+      action: ACTION,
+    }),
+    ec2: createAwsClient(EC2Client, { region, maxAttempts: inputs.maxAttempts, action: ACTION }),
+    signal,
+    log: info,
+  };
+  const github = getGitHubContext();
+
+  if (p.mode === 'sweep') {
+    const live = await livePreviews(c, inputs.cluster, p.baseService);
+    const now = new Date();
+    for (const preview of live) {
+      const pr = Number(preview.tags[PREVIEW_TAGS.pr]);
+      const why = sweepReason(preview, now, 'unknown');
+      if (!why || !Number.isInteger(pr)) continue;
+      const names = previewNames(inputs.cluster, p.baseService, pr, p.domain);
+      await group(`Tear down ${names.service} (${why})`, async () => {
+        previewReport.teardown.push(
+          ...(await teardownPreview(c, inputs.cluster, names, p.listenerArn, inputs.timeoutMs)),
+        );
+      });
+    }
+    previewReport.state = previewReport.teardown.some((l) => l.state === 'removed') ? 'DELETED' : 'SKIPPED';
+    return;
+  }
+
+  const prNumber = p.prNumber!;
+  const names = previewNames(inputs.cluster, p.baseService, prNumber, p.domain);
+  previewReport.service = names.service;
+
+  if (p.mode === 'teardown') {
+    const lines = await group(`Tear down ${names.service}`, () =>
+      teardownPreview(c, inputs.cluster, names, p.listenerArn, inputs.timeoutMs),
+    );
+    previewReport.teardown = lines;
+    for (const l of lines) info(`${l.what}: ${l.state}`);
+    previewReport.state = lines.some((l) => l.state === 'removed') ? 'DELETED' : 'SKIPPED';
+    return;
+  }
+
+  // deploy: read everything, check the limit, then create.
+  const { base, existing } = await group(`Read the base service ${p.baseService}`, async () => {
+    const base = await readBase(c, inputs.cluster, p.baseService);
+    const existing = await findPreviewService(c, inputs.cluster, names.service);
+    if (existing?.status === 'DRAINING') {
+      throw new ActionError(`The preview service ${names.service} is still being deleted (DRAINING).`, {
+        hint: 'Run the deploy again once the teardown has finished (ECS keeps a deleted service DRAINING until its tasks stop).',
+      });
+    }
+    if (!existing) {
+      const problem = previewLimitProblem(
+        await livePreviews(c, inputs.cluster, p.baseService),
+        names.service,
+        p.maxPreviews,
+      );
+      if (problem) throw new ActionError(problem);
+    }
+    return { base, existing };
+  });
+  const existingTags = Object.fromEntries((existing?.tags ?? []).map((t) => [t.key ?? '', t.value ?? '']));
+  const createdAt = existingTags[PREVIEW_TAGS.createdAt]
+    ? new Date(existingTags[PREVIEW_TAGS.createdAt]!)
+    : new Date();
+  const tags = previewTags({
+    repository: github.repository ?? 'unknown',
+    prNumber,
+    commit: github.prHeadSha ?? github.sha,
+    createdAt,
+    ttlMs: p.ttlMs,
+  });
+
+  let loadBalancers: Inputs['createServiceSettings']['loadBalancers'] = [];
+  if (p.routing === 'alb') {
+    const routed = await group(`Route ${names.host}`, async () => {
+      const tg = await ensureTargetGroup(c, names, base, tags);
+      const { rule, created, tries } = await ensureHostRule(
+        c,
+        p.listenerArn!,
+        names,
+        tg.TargetGroupArn!,
+        tags,
+      );
+      info(
+        `${created ? 'created' : 'kept'} rule ${names.host} at priority ${rule.Priority}${tries > 1 ? ` (after ${tries} tries)` : ''} → ${names.targetGroup}`,
+      );
+      return tg;
+    });
+    loadBalancers = [
+      {
+        targetGroupArn: routed.TargetGroupArn!,
+        containerName: base.container?.name,
+        containerPort: base.container?.port,
+      },
+    ];
+  }
+
+  const network = base.service.networkConfiguration?.awsvpcConfiguration;
+  const stableTags = new Map([
+    [PREVIEW_TAGS.preview, 'true'],
+    [PREVIEW_TAGS.repository, tags[PREVIEW_TAGS.repository]!],
+    [PREVIEW_TAGS.pr, String(prNumber)],
+  ]);
+  const definition = taskDefinitionFromDocument({
+    ...base.taskDefinition,
+    family: names.family,
+    tags: undefined,
+  });
+  const previewInputs: Inputs = {
+    ...inputs,
+    services: [names.service],
+    createService: true,
+    taskDefinition: { kind: 'file', path: undefined, definition },
+    tags: new Map([...inputs.tags, ...stableTags]),
+    createServiceSettings: {
+      ...inputs.createServiceSettings,
+      subnets: network?.subnets ?? [],
+      securityGroups: network?.securityGroups ?? [],
+      assignPublicIp: p.routing === 'public-ip' || network?.assignPublicIp === 'ENABLED',
+      capacityProviderStrategy: (base.service.capacityProviderStrategy ?? []).map((s) => ({
+        capacityProvider: s.capacityProvider as 'FARGATE' | 'FARGATE_SPOT',
+        weight: s.weight ?? 0,
+        base: s.base ?? 0,
+      })),
+      loadBalancers,
+      serviceTags: new Map(Object.entries(tags)),
+    },
+    preview: undefined,
+  };
+  await deploy(previewInputs, report, signal);
+  const result = report.services[0];
+  previewReport.state = existing
+    ? result?.rolloutState === 'COMPLETED' && report.registered === false && !result.deploymentId
+      ? 'SKIPPED'
+      : 'UPDATED'
+    : 'CREATED';
+  previewReport.url =
+    p.routing === 'alb'
+      ? await albUrl(c, p.listenerArn!, names.host!)
+      : p.routing === 'public-ip'
+        ? await publicIpUrl(c, inputs.cluster, names.service, base.container?.port)
+        : undefined;
+  if (previewReport.url) info(`preview: ${previewReport.url}`);
+}
