@@ -23,6 +23,13 @@ export interface GitHubContext {
   readonly prHeadSha: string | undefined;
   /** The PR's base branch (GITHUB_BASE_REF). */
   readonly prBaseBranch: string | undefined;
+  /**
+   * True when the PR's head is another repository (a fork): its pull_request runs get no secrets
+   * and a read-only token. undefined when not a PR event or the payload does not say.
+   */
+  readonly prFromFork: boolean | undefined;
+  /** The pull_request event's action: `opened`, `synchronize`, `closed`, … */
+  readonly prAction: string | undefined;
   /** `owner/name` */
   readonly repository: string | undefined;
   readonly owner: string | undefined;
@@ -95,6 +102,8 @@ export function getGitHubContext(env: NodeJS.ProcessEnv = process.env): GitHubCo
     prNumber,
     prHeadSha: isPr ? str(record(pullRequest.head).sha) : undefined,
     prBaseBranch: isPr ? (nonEmpty(env.GITHUB_BASE_REF) ?? str(record(pullRequest.base).ref)) : undefined,
+    prFromFork: isPr ? forkOf(pullRequest) : undefined,
+    prAction: isPr ? str(event.action) : undefined,
     repository,
     owner,
     repo,
@@ -111,6 +120,13 @@ export function getGitHubContext(env: NodeJS.ProcessEnv = process.env): GitHubCo
     workspace: nonEmpty(env.GITHUB_WORKSPACE),
     event,
   };
+}
+
+function forkOf(pullRequest: Record<string, unknown>): boolean | undefined {
+  const head = str(record(record(pullRequest.head).repo).full_name);
+  const base = str(record(record(pullRequest.base).repo).full_name);
+  if (head === undefined || base === undefined) return undefined;
+  return head.toLowerCase() !== base.toLowerCase();
 }
 
 /** The event payload, or {} when there is none: local runs and tests have no event file. */

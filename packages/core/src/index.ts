@@ -12,3 +12,4 @@ export * from './runner.js';
 export * from './github.js';
 export * from './registry/index.js';
 export * from './kubernetes/index.js';
+export * from './github-api.js';

@@ -119,6 +119,42 @@ describe('getGitHubContext', () => {
       { branch: 'fork-branch', prNumber: 7, prHeadSha: HEAD, prBaseBranch: 'main' },
     ],
     [
+      'pull_request from a fork, closed: prFromFork and prAction from the payload',
+      () => ({
+        ...base,
+        GITHUB_EVENT_NAME: 'pull_request',
+        GITHUB_REF: 'refs/pull/8/merge',
+        GITHUB_EVENT_PATH: eventFile({
+          action: 'closed',
+          pull_request: {
+            number: 8,
+            head: { sha: HEAD, ref: 'patch-1', repo: { full_name: 'someone/app' } },
+            base: { ref: 'main', repo: { full_name: 'acme/app' } },
+          },
+          repository,
+        }),
+      }),
+      { prNumber: 8, prFromFork: true, prAction: 'closed' },
+    ],
+    [
+      'pull_request from a branch of the same repository: not a fork',
+      () => ({
+        ...base,
+        GITHUB_EVENT_NAME: 'pull_request',
+        GITHUB_REF: 'refs/pull/9/merge',
+        GITHUB_EVENT_PATH: eventFile({
+          action: 'synchronize',
+          pull_request: {
+            number: 9,
+            head: { sha: HEAD, ref: 'feature', repo: { full_name: 'acme/app' } },
+            base: { ref: 'main', repo: { full_name: 'Acme/App' } },
+          },
+          repository,
+        }),
+      }),
+      { prNumber: 9, prFromFork: false, prAction: 'synchronize' },
+    ],
+    [
       'pull_request without an event file: number from the ref',
       () => ({ ...base, GITHUB_EVENT_NAME: 'pull_request', GITHUB_REF: 'refs/pull/9/merge' }),
       {
