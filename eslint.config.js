@@ -45,6 +45,25 @@ export default tseslint.config(
     },
   },
   {
+    // local-github judges the GitHub side (comments, deployments) the same way: no shared code.
+    files: ['packages/local-github/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            '@aws-containers/core',
+            '@aws-containers/core/*',
+            '**/core/src/**',
+            '**/actions/**',
+            '@aws-containers/local-aws',
+            '**/local-aws/**',
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['packages/core/**/*.ts', 'actions/**/*.ts'],
     rules: {
       'no-restricted-imports': [
@@ -56,6 +75,8 @@ export default tseslint.config(
             '**/local-aws/**',
             '@aws-containers/local-kubernetes',
             '**/local-kubernetes/**',
+            '@aws-containers/local-github',
+            '**/local-github/**',
           ],
         },
       ],

@@ -41,7 +41,14 @@ import { ACTION } from './version.js';
 
 export async function main({ signal }: RunContext): Promise<void> {
   const report = emptyReport();
-  const preview: PreviewReport = { state: undefined, url: undefined, service: undefined, teardown: [] };
+  const preview: PreviewReport = {
+    state: undefined,
+    url: undefined,
+    service: undefined,
+    teardown: [],
+    github: undefined,
+    skipped: undefined,
+  };
   let previewMode = false;
   try {
     const inputs = getInputs();

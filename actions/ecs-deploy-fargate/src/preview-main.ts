@@ -1,5 +1,6 @@
 // preview: deploy | teardown | sweep — the named stages of a PR preview, around the ordinary
 // deploy. Nothing is created before the plan is complete and max-previews is checked.
+import * as core from '@actions/core';
 import { DescribeServicesCommand, ECSClient, ListServicesCommand } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { EC2Client } from '@aws-sdk/client-ec2';
@@ -32,6 +33,7 @@ import {
   type PreviewClients,
   type TeardownLine,
 } from './preview-stages.js';
+import { announcePreview, type GitHubWrites, type PreviewAnnouncement } from './preview-github.js';
 import { taskDefinitionFromDocument } from './render.js';
 import type { DeployReport } from './summary.js';
 import { ACTION } from './version.js';
@@ -41,6 +43,9 @@ export interface PreviewReport {
   url: string | undefined;
   service: string | undefined;
   teardown: TeardownLine[];
+  github: GitHubWrites | undefined;
+  /** Why nothing was done (a fork's pull request). */
+  skipped: string | undefined;
 }
 
 export type DeployFunction = (inputs: Inputs, report: DeployReport, signal: AbortSignal) => Promise<void>;
@@ -116,6 +121,25 @@ export async function runPreview(
   const prNumber = p.prNumber!;
   const names = previewNames(inputs.cluster, p.baseService, prNumber, p.domain);
   previewReport.service = names.service;
+  const commit = github.prHeadSha ?? github.sha;
+  const tellGitHub = async (announcement: Omit<PreviewAnnouncement, 'service' | 'prNumber' | 'commit'>) => {
+    if (!p.githubToken) {
+      info('github-token is empty: no PR comment or deployment is written');
+      return;
+    }
+    const token = p.githubToken;
+    previewReport.github = await group('Tell the pull request', () =>
+      announcePreview(token, { ...announcement, service: names.service, prNumber, commit }, signal),
+    );
+  };
+
+  if (p.mode === 'deploy' && github.prFromFork === true) {
+    // A fork's pull_request run has no secrets and a read-only token: nothing could be done right.
+    previewReport.state = 'SKIPPED';
+    previewReport.skipped = `pull request #${prNumber} comes from a fork: previews are not deployed for forks (their runs get no secrets and a read-only token)`;
+    core.notice(previewReport.skipped);
+    return;
+  }
 
   if (p.mode === 'teardown') {
     const lines = await group(`Tear down ${names.service}`, () =>
@@ -124,6 +148,12 @@ export async function runPreview(
     previewReport.teardown = lines;
     for (const l of lines) info(`${l.what}: ${l.state}`);
     previewReport.state = lines.some((l) => l.state === 'removed') ? 'DELETED' : 'SKIPPED';
+    await tellGitHub({
+      url: undefined,
+      status: 'torn down (the pull request is closed)',
+      expiresAt: undefined,
+      deploymentState: 'inactive',
+    });
     return;
   }
 
@@ -215,13 +245,25 @@ export async function runPreview(
     },
     preview: undefined,
   };
-  await deploy(previewInputs, report, signal);
+  try {
+    await deploy(previewInputs, report, signal);
+  } catch (error) {
+    if (signal.aborted) throw error;
+    const result = report.services[0];
+    await tellGitHub({
+      url: undefined,
+      status: `failed: ${result ? `rollout ${result.rolloutState}, rollback ${result.rollbackState}` : 'see the run'}`,
+      expiresAt: tags[PREVIEW_TAGS.expiresAt],
+      deploymentState: 'failure',
+    });
+    throw error;
+  }
   const result = report.services[0];
-  previewReport.state = existing
-    ? result?.rolloutState === 'COMPLETED' && report.registered === false && !result.deploymentId
+  previewReport.state = !existing
+    ? 'CREATED'
+    : result?.unchanged && report.registered === false
       ? 'SKIPPED'
-      : 'UPDATED'
-    : 'CREATED';
+      : 'UPDATED';
   previewReport.url =
     p.routing === 'alb'
       ? await albUrl(c, p.listenerArn!, names.host!)
@@ -229,4 +271,10 @@ export async function runPreview(
         ? await publicIpUrl(c, inputs.cluster, names.service, base.container?.port)
         : undefined;
   if (previewReport.url) info(`preview: ${previewReport.url}`);
+  await tellGitHub({
+    url: previewReport.url,
+    status: 'ready',
+    expiresAt: tags[PREVIEW_TAGS.expiresAt],
+    deploymentState: 'success',
+  });
 }

@@ -237,6 +237,8 @@ export interface ServiceResult {
   events: ServiceEvent[];
   /** What each check saw (deployments and task counts over time): the summary draws it. */
   timeline?: RolloutTimeline;
+  /** True when the service already ran the revision, settled, and was left alone. */
+  unchanged?: boolean;
 }
 
 export interface ServiceDeployRequest {
@@ -291,6 +293,7 @@ export async function deployService(
       rollbackState: 'NONE',
       rolledBack: false,
       message,
+      unchanged: true,
     });
   }
 

@@ -132,7 +132,7 @@ export async function recordDeployment(
     environmentUrl?: string;
     logUrl?: string;
   },
-): Promise<{ deploymentId: number; created: boolean }> {
+): Promise<{ deploymentId: number; created: boolean; statusWritten: boolean }> {
   const { owner, repo, ref, environment } = target;
   const { data: existing } = await api.request('GET /repos/{owner}/{repo}/deployments', {
     owner,
@@ -160,6 +160,17 @@ export async function recordDeployment(
       throw new Error(`GitHub did not create a deployment: ${answer.data.message ?? ''}`);
     deploymentId = Number(answer.data.id);
   }
+  if (!created) {
+    // A re-run that found everything as it was says nothing new.
+    const { data: latest } = await api.request(
+      'GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses',
+      { owner, repo, deployment_id: deploymentId, per_page: 1 },
+    );
+    const last = latest[0];
+    if (last?.state === target.state && (last.environment_url ?? '') === (target.environmentUrl ?? '')) {
+      return { deploymentId, created, statusWritten: false };
+    }
+  }
   await api.request('POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', {
     owner,
     repo,
@@ -169,7 +180,7 @@ export async function recordDeployment(
     ...(target.logUrl && { log_url: target.logUrl }),
     auto_inactive: true,
   });
-  return { deploymentId, created };
+  return { deploymentId, created, statusWritten: true };
 }
 
 /** Marks every deployment of `environment` inactive (a torn-down preview); returns how many were active. */

@@ -1,0 +1,285 @@
+// PR preview environments end to end (issue 14): dist/ecs-deploy-fargate with `preview` against
+// local-aws (ECS, ELBv2, EC2 on a 60× clock) and local-github (GitHub's REST API, its answers
+// checked against GitHub's OpenAPI description in its own tests), run as a pull_request workflow
+// run is: GITHUB_API_URL, the event payload, a GITHUB_TOKEN-like installation token.
+import {
+  CreateListenerCommand,
+  CreateLoadBalancerCommand,
+  CreateTargetGroupCommand,
+  DescribeRulesCommand,
+  DescribeTargetGroupsCommand,
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ListServicesCommand, ListTagsForResourceCommand } from '@aws-sdk/client-ecs';
+import { jest } from '@jest/globals';
+import { defaultNetwork } from '@aws-containers/local-aws';
+import { startLocalGitHub, type LocalGitHub } from '@aws-containers/local-github';
+import { localAwsEnv, runAction, type ActionRun } from './helpers/action-runner.js';
+import { SUBNET, startEcsWorld, taskDefinition, type EcsWorld } from './helpers/ecs-deploy.js';
+
+jest.setTimeout(120_000);
+
+const CLUSTER = 'previews';
+const DOMAIN = 'preview.acme.dev';
+const TOKEN = 'ghs_previewtoken000000000000000000000000';
+const READ_ONLY = 'ghs_readonly00000000000000000000000000000';
+const shaOf = (n: number, round = 0) =>
+  `${String(n).padStart(4, '0')}${String(round).padStart(4, '0')}${'c'.repeat(32)}`;
+
+let w: EcsWorld;
+let gh: LocalGitHub;
+let elb: ElasticLoadBalancingV2Client;
+let listenerArn: string;
+let baseTargetGroupArn: string;
+let image: string;
+
+beforeAll(async () => {
+  [w, gh] = await Promise.all([
+    startEcsWorld(60),
+    startLocalGitHub({
+      tokens: [
+        {
+          token: TOKEN,
+          login: 'github-actions[bot]',
+          type: 'Bot',
+          permissions: { pull_requests: 'write', issues: 'write', deployments: 'write', contents: 'read' },
+        },
+        {
+          token: READ_ONLY,
+          login: 'github-actions[bot]',
+          type: 'Bot',
+          permissions: { pull_requests: 'read', issues: 'read', deployments: 'read', contents: 'read' },
+        },
+      ],
+    }),
+  ]);
+  await w.createCluster(CLUSTER);
+  elb = new ElasticLoadBalancingV2Client({
+    endpoint: w.aws.endpoint,
+    region: w.aws.region,
+    credentials: w.aws.credentials,
+  });
+  const net = defaultNetwork();
+  const group = await elb.send(
+    new CreateTargetGroupCommand({
+      Name: 'web',
+      Protocol: 'HTTP',
+      Port: 8080,
+      VpcId: net.vpcId,
+      TargetType: 'ip',
+      HealthCheckPath: '/healthz',
+      HealthCheckIntervalSeconds: 10,
+    }),
+  );
+  baseTargetGroupArn = group.TargetGroups![0]!.TargetGroupArn!;
+  const lb = await elb.send(
+    new CreateLoadBalancerCommand({ Name: 'web', Subnets: net.subnetIds.slice(0, 2) }),
+  );
+  const listener = await elb.send(
+    new CreateListenerCommand({
+      LoadBalancerArn: lb.LoadBalancers![0]!.LoadBalancerArn!,
+      Protocol: 'HTTP',
+      Port: 80,
+      DefaultActions: [{ Type: 'forward', TargetGroupArn: baseTargetGroupArn }],
+    }),
+  );
+  listenerArn = listener.Listeners![0]!.ListenerArn!;
+  image = await w.push('preview/web', 'main');
+  const base = await w.deploy({
+    cluster: CLUSTER,
+    service: 'web',
+    'task-definition': taskDefinition('web', [
+      { name: 'app', image, portMappings: [{ containerPort: 8080 }] },
+    ]),
+    'create-service': 'true',
+    subnets: SUBNET,
+    'load-balancer': `${baseTargetGroupArn} app:8080`,
+  });
+  if (base.exitCode !== 0) throw new Error(`the base service: ${base.errors.join('\n')}`);
+});
+afterAll(async () => {
+  elb?.destroy();
+  await Promise.all([w?.stop(), gh?.stop()]);
+});
+
+/** A pull_request run of acme/app for PR `n` at `sha`, with `preview` inputs. */
+function preview(
+  n: number,
+  sha: string,
+  inputs: Record<string, string>,
+  options: { action?: string; fork?: boolean; token?: string } = {},
+): Promise<ActionRun> {
+  gh.setPullRequest('acme', 'app', n, {
+    state: options.action === 'closed' ? 'closed' : 'open',
+    headSha: sha,
+    headRef: `feature-${n}`,
+    fork: options.fork ?? false,
+  });
+  return runAction('ecs-deploy-fargate', {
+    inputs: {
+      cluster: CLUSTER,
+      'preview-base-service': 'web',
+      'poll-interval': '1s',
+      'github-token': options.token ?? TOKEN,
+      'preview-ttl': '72h',
+      'max-previews': '10',
+      ...inputs,
+    },
+    env: {
+      ...localAwsEnv(w.aws),
+      GITHUB_API_URL: gh.url,
+      GITHUB_SERVER_URL: 'https://github.com',
+      GITHUB_REPOSITORY: 'acme/app',
+      GITHUB_EVENT_NAME: 'pull_request',
+      GITHUB_REF: `refs/pull/${n}/merge`,
+      GITHUB_SHA: 'f'.repeat(40),
+      GITHUB_RUN_ID: '4242',
+    },
+    event: {
+      action: options.action ?? 'synchronize',
+      number: n,
+      pull_request: {
+        number: n,
+        head: { sha, ref: `feature-${n}`, repo: { full_name: options.fork ? 'someone/app' : 'acme/app' } },
+        base: { ref: 'main', repo: { full_name: 'acme/app' } },
+      },
+      repository: { full_name: 'acme/app', default_branch: 'main' },
+    },
+    timeoutMs: 90_000,
+  });
+}
+
+const albInputs = (extra: Record<string, string> = {}) => ({
+  preview: 'deploy',
+  'listener-arn': listenerArn,
+  'preview-domain': DOMAIN,
+  ...extra,
+});
+
+async function hostRules(): Promise<Array<{ host: string; priority: string; targetGroupArn: string }>> {
+  const rules = (await elb.send(new DescribeRulesCommand({ ListenerArn: listenerArn }))).Rules ?? [];
+  return rules
+    .filter((r) => !r.IsDefault)
+    .map((r) => ({
+      host: r.Conditions?.[0]?.HostHeaderConfig?.Values?.[0] ?? '',
+      priority: r.Priority ?? '',
+      targetGroupArn: r.Actions?.[0]?.TargetGroupArn ?? '',
+    }));
+}
+
+const previewServices = async () =>
+  ((await w.ecs.send(new ListServicesCommand({ cluster: CLUSTER }))).serviceArns ?? [])
+    .map((a) => a.split('/').pop()!)
+    .filter((n) => n.includes('-pr-'))
+    .sort();
+
+test('alb: a preview behind its own host rule; a re-run changes nothing; a new commit rolls it; the comment and deployment say so', async () => {
+  const first = await preview(7, shaOf(7), albInputs({ image }));
+  expect({ exitCode: first.exitCode, errors: first.errors }).toEqual({ exitCode: 0, errors: [] });
+  expect(first.outputs).toMatchObject({
+    'preview-state': 'CREATED',
+    'preview-url': `http://pr-7.${DOMAIN}`,
+    'rollout-state': 'COMPLETED',
+  });
+  const service = await w.service(CLUSTER, 'web-pr-7');
+  const rules = await hostRules();
+  expect(rules.map((r) => r.host)).toEqual([`pr-7.${DOMAIN}`]);
+  expect(Number(rules[0]!.priority)).toBeGreaterThanOrEqual(40_000);
+  expect(service.loadBalancers?.[0]?.targetGroupArn).toBe(rules[0]!.targetGroupArn);
+  const [group] =
+    (await elb.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [rules[0]!.targetGroupArn] })))
+      .TargetGroups ?? [];
+  expect(group).toMatchObject({ TargetType: 'ip', HealthCheckPath: '/healthz', Port: 8080 });
+  expect(group!.TargetGroupName).toMatch(/^pv-7-[0-9a-f]{8}$/);
+  const health = await elb.send(
+    new DescribeTargetHealthCommand({ TargetGroupArn: rules[0]!.targetGroupArn }),
+  );
+  expect(health.TargetHealthDescriptions?.map((d) => d.TargetHealth?.State)).toEqual(['healthy']);
+  const tagged = await w.ecs.send(new ListTagsForResourceCommand({ resourceArn: service.serviceArn! }));
+  const tags = Object.fromEntries((tagged.tags ?? []).map((t) => [t.key, t.value]));
+  expect(tags).toMatchObject({
+    'aws-containers:preview': 'true',
+    'aws-containers:repository': 'acme/app',
+    'aws-containers:pr': '7',
+    'aws-containers:commit': shaOf(7),
+  });
+  let state = gh.state();
+  expect(state.comments).toHaveLength(1);
+  expect(state.comments[0]!.body).toContain('<!-- aws-containers:preview web-pr-7 -->');
+  expect(state.comments[0]!.body).toContain(`http://pr-7.${DOMAIN}`);
+  expect(state.deployments.map((d) => [d.environment, d.sha, d.transientEnvironment])).toEqual([
+    ['preview/web-pr-7', shaOf(7), true],
+  ]);
+  const statuses = state.statuses[String(state.deployments[0]!.id)]!;
+  expect(statuses.map((s) => [s.state, s.environmentUrl])).toEqual([['success', `http://pr-7.${DOMAIN}`]]);
+
+  // The same commit again: nothing new in AWS, nothing new on GitHub.
+  const from = w.mark();
+  const githubFrom = gh.requests().length;
+  const again = await preview(7, shaOf(7), albInputs({ image }));
+  expect(again.exitCode).toBe(0);
+  expect(again.outputs['preview-state']).toBe('SKIPPED');
+  expect(w.ecsCalls(from).filter((op) => /^(Create|Update|Register|Delete)/.test(op))).toEqual([]);
+  expect(await hostRules()).toEqual(rules);
+  expect(
+    gh
+      .requests()
+      .slice(githubFrom)
+      .filter((r) => r.method !== 'GET'),
+  ).toEqual([]);
+
+  // A new commit (a new image): the preview rolls like any deploy.
+  const next = await w.push('preview/web', 'pr-7-2');
+  const rolled = await preview(7, shaOf(7, 2), albInputs({ image: next }));
+  expect(rolled.exitCode).toBe(0);
+  expect(rolled.outputs['preview-state']).toBe('UPDATED');
+  expect((await w.service(CLUSTER, 'web-pr-7')).taskDefinition).toBe(rolled.outputs['task-definition-arn']);
+  state = gh.state();
+  expect(state.comments).toHaveLength(1);
+  expect(state.comments[0]!.body).toContain(shaOf(7, 2));
+});
+
+test('teardown removes the service, rule, target group and revisions in order; a second teardown finds them gone', async () => {
+  const made = await preview(8, shaOf(8), albInputs({ image }));
+  expect(made.exitCode).toBe(0);
+  const groupName = (await hostRules()).find((r) => r.host === `pr-8.${DOMAIN}`)!.targetGroupArn;
+  const down = await preview(
+    8,
+    shaOf(8),
+    { preview: 'teardown', 'listener-arn': listenerArn, 'preview-domain': DOMAIN },
+    { action: 'closed' },
+  );
+  expect({ exitCode: down.exitCode, errors: down.errors }).toEqual({ exitCode: 0, errors: [] });
+  expect(down.outputs['preview-state']).toBe('DELETED');
+  expect(await previewServices()).not.toContain('web-pr-8');
+  expect((await hostRules()).map((r) => r.host)).not.toContain(`pr-8.${DOMAIN}`);
+  await expect(elb.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [groupName] }))).rejects.toThrow();
+  expect(await w.revisions('web-pr-8', 'ACTIVE')).toEqual([]);
+  const state = gh.state();
+  const deployment = state.deployments.find((d) => d.environment === 'preview/web-pr-8')!;
+  expect(state.statuses[String(deployment.id)]!.at(-1)!.state).toBe('inactive');
+  expect(state.comments.find((c) => c.body.includes('web-pr-8'))!.body).toContain('torn down');
+
+  const twice = await preview(
+    8,
+    shaOf(8),
+    { preview: 'teardown', 'listener-arn': listenerArn, 'preview-domain': DOMAIN },
+    { action: 'closed' },
+  );
+  expect(twice.exitCode).toBe(0);
+  expect(twice.outputs['preview-state']).toBe('SKIPPED');
+  expect(twice.stdout).toMatch(/service web-pr-8: already gone/);
+  expect(twice.stdout).toMatch(/target group pv-8-[0-9a-f]{8}: already gone/);
+});
+
+test('a pull request from a fork is skipped with a notice: nothing created, nothing written', async () => {
+  const from = w.mark();
+  const before = gh.requests().length;
+  const run = await preview(9, shaOf(9), albInputs({ image }), { fork: true, token: READ_ONLY });
+  expect(run.exitCode).toBe(0);
+  expect(run.outputs['preview-state']).toBe('SKIPPED');
+  expect(run.stdout).toMatch(/^::notice::pull request #9 comes from a fork/m);
+  expect(w.ecsCalls(from)).toEqual([]);
+  expect(gh.requests().length).toBe(before);
+});
