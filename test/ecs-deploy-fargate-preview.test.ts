@@ -2,8 +2,10 @@
 // local-aws (ECS, ELBv2, EC2 on a 60× clock) and local-github (GitHub's REST API, its answers
 // checked against GitHub's OpenAPI description in its own tests), run as a pull_request workflow
 // run is: GITHUB_API_URL, the event payload, a GITHUB_TOKEN-like installation token.
+import { DescribeNetworkInterfacesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import {
   CreateListenerCommand,
+  CreateRuleCommand,
   CreateLoadBalancerCommand,
   CreateTargetGroupCommand,
   DescribeRulesCommand,
@@ -11,12 +13,20 @@ import {
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { ListServicesCommand, ListTagsForResourceCommand } from '@aws-sdk/client-ecs';
+import {
+  DescribeTasksCommand,
+  ListServicesCommand,
+  ListTagsForResourceCommand,
+  ListTasksCommand,
+  TagResourceCommand,
+} from '@aws-sdk/client-ecs';
 import { jest } from '@jest/globals';
 import { defaultNetwork } from '@aws-containers/local-aws';
 import { startLocalGitHub, type LocalGitHub } from '@aws-containers/local-github';
 import { localAwsEnv, runAction, type ActionRun } from './helpers/action-runner.js';
 import { SUBNET, startEcsWorld, taskDefinition, type EcsWorld } from './helpers/ecs-deploy.js';
+// Only to know which priority the racing test must take first (the hash is the action's own).
+import { previewNames } from '../actions/ecs-deploy-fargate/src/preview.js';
 
 jest.setTimeout(120_000);
 
@@ -282,4 +292,181 @@ test('a pull request from a fork is skipped with a notice: nothing created, noth
   expect(run.stdout).toMatch(/^::notice::pull request #9 comes from a fork/m);
   expect(w.ecsCalls(from)).toEqual([]);
   expect(gh.requests().length).toBe(before);
+});
+
+test('two previews at once each get their host rule; one refused PriorityInUse by a racing rule reads the rules again and takes the next free priority', async () => {
+  // PR 11's CreateRule is held 2 s; meanwhile someone else takes the priority it chose.
+  const fault = w.aws.faults.arm({
+    kind: 'latency',
+    service: 'elasticloadbalancing',
+    operation: 'CreateRule',
+    latencyMs: 2000,
+    count: 1,
+  });
+  const racing = preview(11, shaOf(11), albInputs({ image }));
+  const deadline = Date.now() + 30_000;
+  while (w.aws.faults.list().find((f) => f.id === fault.id)?.hits === 0) {
+    if (Date.now() > deadline) throw new Error('the CreateRule was never held');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  // Which priority the held call asked for: the one PR 11's names hash to, unless it was taken.
+  const taken = previewNames(CLUSTER, 'web', 11, DOMAIN).priority;
+  await elb.send(
+    new CreateRuleCommand({
+      ListenerArn: listenerArn,
+      Priority: taken,
+      Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: [`team.${DOMAIN}`] } }],
+      Actions: [{ Type: 'forward', TargetGroupArn: baseTargetGroupArn }],
+    }),
+  );
+  // PR 12 starts while PR 11 is still in flight.
+  const parallel = preview(12, shaOf(12), albInputs({ image }));
+  const [first, second] = await Promise.all([racing, parallel]);
+  expect({ exitCode: first.exitCode, errors: first.errors }).toEqual({ exitCode: 0, errors: [] });
+  expect({ exitCode: second.exitCode, errors: second.errors }).toEqual({ exitCode: 0, errors: [] });
+  expect(first.stdout).toContain(`priority ${taken} was taken meanwhile; reading the rules again`);
+  const rules = await hostRules();
+  const priorityOf = (host: string) => rules.find((r) => r.host === host)?.priority;
+  expect(priorityOf(`team.${DOMAIN}`)).toBe(String(taken));
+  expect(priorityOf(`pr-11.${DOMAIN}`)).not.toBe(String(taken));
+  expect(priorityOf(`pr-11.${DOMAIN}`)).toBeDefined();
+  expect(priorityOf(`pr-12.${DOMAIN}`)).toBeDefined();
+  expect(new Set(rules.map((r) => r.priority)).size).toBe(rules.length);
+});
+
+test('max-previews reached: a new preview is refused with the list of live ones, and nothing is created', async () => {
+  const live = await previewServices();
+  const from = w.mark();
+  const elbFrom = w.aws.opLog.entries({ service: 'elasticloadbalancing' }).length;
+  const run = await preview(14, shaOf(14), albInputs({ image, 'max-previews': String(live.length) }));
+  expect(run.exitCode).toBe(1);
+  expect(run.errors[0]).toContain(`max-previews is ${live.length} and ${live.length} previews are live:`);
+  for (const name of live) expect(run.errors[0]).toContain(name);
+  expect(w.ecsCalls(from).filter((op) => !/^(Describe|List)/.test(op))).toEqual([]);
+  expect(
+    w.aws.opLog
+      .entries({ service: 'elasticloadbalancing' })
+      .slice(elbFrom)
+      .filter((e) => !/^Describe/.test(e.operation)),
+  ).toEqual([]);
+  // An existing preview is still updated at the limit.
+  const update = await preview(
+    7,
+    shaOf(7, 2),
+    albInputs({ image: `${w.host}/preview/web:pr-7-2`, 'max-previews': String(live.length) }),
+  );
+  expect(update.exitCode).toBe(0);
+});
+
+test('public-ip and none: the URL is the task public IP read through its ENI, or none at all', async () => {
+  const run = await preview(15, shaOf(15), { preview: 'deploy', 'preview-routing': 'public-ip', image });
+  expect({ exitCode: run.exitCode, errors: run.errors }).toEqual({ exitCode: 0, errors: [] });
+  const service = await w.service(CLUSTER, 'web-pr-15');
+  expect(service.networkConfiguration?.awsvpcConfiguration?.assignPublicIp).toBe('ENABLED');
+  const [taskArn] =
+    (await w.ecs.send(new ListTasksCommand({ cluster: CLUSTER, serviceName: 'web-pr-15' }))).taskArns ?? [];
+  const [task] =
+    (await w.ecs.send(new DescribeTasksCommand({ cluster: CLUSTER, tasks: [taskArn!] }))).tasks ?? [];
+  const eni = task!.attachments![0]!.details!.find((d) => d.name === 'networkInterfaceId')!.value!;
+  const ec2 = new EC2Client({
+    endpoint: w.aws.endpoint,
+    region: w.aws.region,
+    credentials: w.aws.credentials,
+  });
+  try {
+    const ni = await ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eni] }));
+    const ip = ni.NetworkInterfaces![0]!.Association!.PublicIp!;
+    expect(run.outputs['preview-url']).toBe(`http://${ip}:8080`);
+  } finally {
+    ec2.destroy();
+  }
+
+  const none = await preview(16, shaOf(16), { preview: 'deploy', image });
+  expect({ exitCode: none.exitCode, errors: none.errors }).toEqual({ exitCode: 0, errors: [] });
+  expect(none.outputs['preview-state']).toBe('CREATED');
+  expect(none.outputs['preview-url'] ?? '').toBe('');
+  expect(gh.state().comments.find((c) => c.body.includes('web-pr-16'))!.body).toContain('no URL');
+});
+
+test('teardown after a half-failed deploy removes what the deploy left', async () => {
+  const broken = await preview(
+    17,
+    shaOf(17),
+    albInputs({ image: await w.missing('preview/web', 'never-pushed') }),
+  );
+  expect(broken.exitCode).toBe(1);
+  expect(broken.outputs['rollout-state']).toBe('FAILED');
+  expect(gh.state().comments.find((c) => c.body.includes('web-pr-17'))!.body).toContain('failed');
+  const down = await preview(
+    17,
+    shaOf(17),
+    { preview: 'teardown', 'listener-arn': listenerArn, 'preview-domain': DOMAIN },
+    { action: 'closed' },
+  );
+  expect({ exitCode: down.exitCode, errors: down.errors }).toEqual({ exitCode: 0, errors: [] });
+  expect(down.outputs['preview-state']).toBe('DELETED');
+  expect(await previewServices()).not.toContain('web-pr-17');
+  expect((await hostRules()).map((r) => r.host)).not.toContain(`pr-17.${DOMAIN}`);
+  expect(await w.revisions('web-pr-17', 'ACTIVE')).toEqual([]);
+});
+
+test('sweep tears down the preview whose TTL has passed and the one whose PR is closed, and keeps the rest', async () => {
+  for (const n of [18, 19]) expect((await preview(n, shaOf(n), albInputs({ image }))).exitCode).toBe(0);
+  // PR 18 is closed (its teardown never ran); PR 19's expiry has passed.
+  gh.setPullRequest('acme', 'app', 18, { state: 'closed', headSha: shaOf(18) });
+  const nineteen = await w.service(CLUSTER, 'web-pr-19');
+  await w.ecs.send(
+    new TagResourceCommand({
+      resourceArn: nineteen.serviceArn!,
+      tags: [{ key: 'aws-containers:expires-at', value: '2020-01-01T00:00:00.000Z' }],
+    }),
+  );
+  const before = await previewServices();
+  const run = await runAction('ecs-deploy-fargate', {
+    inputs: {
+      cluster: CLUSTER,
+      preview: 'sweep',
+      'preview-base-service': 'web',
+      'listener-arn': listenerArn,
+      'preview-domain': DOMAIN,
+      'github-token': TOKEN,
+      'poll-interval': '1s',
+    },
+    env: {
+      ...localAwsEnv(w.aws),
+      GITHUB_API_URL: gh.url,
+      GITHUB_REPOSITORY: 'acme/app',
+      GITHUB_EVENT_NAME: 'schedule',
+      GITHUB_REF: 'refs/heads/main',
+      GITHUB_SHA: 'f'.repeat(40),
+    },
+    event: { schedule: '0 3 * * *', repository: { full_name: 'acme/app', default_branch: 'main' } },
+    timeoutMs: 90_000,
+  });
+  expect({ exitCode: run.exitCode, errors: run.errors }).toEqual({ exitCode: 0, errors: [] });
+  expect(run.outputs['preview-state']).toBe('DELETED');
+  expect(run.stdout).toContain('Tear down web-pr-18 (pull request #18 is closed)');
+  expect(run.stdout).toContain('Tear down web-pr-19 (its TTL ended at 2020-01-01T00:00:00.000Z)');
+  const after = await previewServices();
+  expect(after).toEqual(before.filter((s) => s !== 'web-pr-18' && s !== 'web-pr-19'));
+  expect(after).toContain('web-pr-7');
+});
+
+test('bad inputs: every problem at once, before any call to AWS or GitHub', async () => {
+  const awsFrom = w.aws.opLog.entries().length;
+  const ghFrom = gh.requests().length;
+  const run = await preview(20, shaOf(20), {
+    preview: 'deploy',
+    service: 'web',
+    'listener-arn': 'arn:aws:elasticloadbalancing:us-east-1:000000000000:loadbalancer/app/web/1',
+    'preview-ttl': 'soon',
+    'max-previews': '0',
+  });
+  expect(run.exitCode).toBe(1);
+  const text = run.errors.join('\n');
+  for (const input of ['service', 'listener-arn', 'preview-domain', 'preview-ttl', 'max-previews']) {
+    expect(text).toContain(`Input "${input}"`);
+  }
+  expect(w.aws.opLog.entries().slice(awsFrom)).toEqual([]);
+  expect(gh.requests().slice(ghFrom)).toEqual([]);
 });

@@ -10,6 +10,7 @@ import {
   formatError,
   getGitHubContext,
   gitHubStatus,
+  pullRequestState,
   recordDeployment,
   upsertStickyComment,
   type DeploymentState,
@@ -42,7 +43,7 @@ export function previewEnvironment(service: string): string {
   return `preview/${service}`;
 }
 
-function api(token: string, signal: AbortSignal): GitHubApi {
+export function gitHubApi(token: string, signal: AbortSignal): GitHubApi {
   const github = getGitHubContext();
   return createGitHubApi({
     token,
@@ -90,7 +91,7 @@ export async function announcePreview(
     return writes;
   }
   const { owner, repo } = github;
-  const client = api(token, signal);
+  const client = gitHubApi(token, signal);
   await attempt(writes, 'comment', signal, async () => {
     const comment = await upsertStickyComment(client, {
       owner,
@@ -135,4 +136,22 @@ export async function announcePreview(
     writes.deployment = recorded.created ? 'created' : recorded.statusWritten ? 'updated' : 'unchanged';
   });
   return writes;
+}
+
+/** The state of each pull request, for sweep: `unknown` without a token or an answer. */
+export async function pullRequestStates(
+  token: string | undefined,
+  numbers: readonly number[],
+  signal: AbortSignal,
+): Promise<Map<number, 'open' | 'closed' | 'unknown'>> {
+  const states = new Map<number, 'open' | 'closed' | 'unknown'>();
+  const github = getGitHubContext();
+  if (!token || !github.owner || !github.repo) {
+    for (const n of numbers) states.set(n, 'unknown');
+    return states;
+  }
+  const { owner, repo } = github;
+  const client = gitHubApi(token, signal);
+  for (const n of numbers) states.set(n, await pullRequestState(client, { owner, repo, pullNumber: n }));
+  return states;
 }

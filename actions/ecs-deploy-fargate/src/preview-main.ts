@@ -20,6 +20,7 @@ import {
   previewTags,
   sweepReason,
   type LivePreview,
+  type PreviewNames,
   type PreviewState,
 } from './preview.js';
 import {
@@ -33,7 +34,12 @@ import {
   type PreviewClients,
   type TeardownLine,
 } from './preview-stages.js';
-import { announcePreview, type GitHubWrites, type PreviewAnnouncement } from './preview-github.js';
+import {
+  announcePreview,
+  pullRequestStates,
+  type GitHubWrites,
+  type PreviewAnnouncement,
+} from './preview-github.js';
 import { taskDefinitionFromDocument } from './render.js';
 import type { DeployReport } from './summary.js';
 import { ACTION } from './version.js';
@@ -99,64 +105,97 @@ export async function runPreview(
     log: info,
   };
   const github = getGitHubContext();
+  const tellGitHub = async (announcement: PreviewAnnouncement) => {
+    if (!p.githubToken) {
+      info('github-token is empty: no PR comment or deployment is written');
+      return;
+    }
+    const token = p.githubToken;
+    previewReport.github = await group(`Tell pull request #${announcement.prNumber}`, () =>
+      announcePreview(token, announcement, signal),
+    );
+  };
+  const tearDown = async (prNumber: number, why: string) => {
+    const names = previewNames(inputs.cluster, p.baseService, prNumber, p.domain);
+    const lines = await group(`Tear down ${names.service} (${why})`, async () => {
+      const removed = await teardownPreview(c, inputs.cluster, names, p.listenerArn, inputs.timeoutMs);
+      for (const l of removed) info(`${l.what}: ${l.state}`);
+      return removed;
+    });
+    previewReport.teardown.push(...lines);
+    await tellGitHub({
+      service: names.service,
+      prNumber,
+      url: undefined,
+      commit: undefined,
+      status: `torn down (${why})`,
+      expiresAt: undefined,
+      deploymentState: 'inactive',
+    });
+  };
 
   if (p.mode === 'sweep') {
-    const live = await livePreviews(c, inputs.cluster, p.baseService);
+    // Previews of this repository only: another repository's previews of the same base are its own.
+    const live = (await livePreviews(c, inputs.cluster, p.baseService)).filter(
+      (l) => github.repository === undefined || l.tags[PREVIEW_TAGS.repository] === github.repository,
+    );
+    const numbers = live.map((l) => Number(l.tags[PREVIEW_TAGS.pr])).filter(Number.isInteger);
+    const states = await pullRequestStates(p.githubToken, numbers, signal);
     const now = new Date();
+    let swept = 0;
     for (const preview of live) {
       const pr = Number(preview.tags[PREVIEW_TAGS.pr]);
-      const why = sweepReason(preview, now, 'unknown');
-      if (!why || !Number.isInteger(pr)) continue;
-      const names = previewNames(inputs.cluster, p.baseService, pr, p.domain);
-      await group(`Tear down ${names.service} (${why})`, async () => {
-        previewReport.teardown.push(
-          ...(await teardownPreview(c, inputs.cluster, names, p.listenerArn, inputs.timeoutMs)),
-        );
-      });
+      const why = sweepReason(preview, now, states.get(pr) ?? 'unknown');
+      if (!why || !Number.isInteger(pr)) {
+        info(`${preview.service}: kept (expires ${preview.tags[PREVIEW_TAGS.expiresAt] ?? 'never'})`);
+        continue;
+      }
+      await tearDown(pr, why);
+      swept++;
     }
-    previewReport.state = previewReport.teardown.some((l) => l.state === 'removed') ? 'DELETED' : 'SKIPPED';
+    info(`sweep: ${swept} of ${live.length} previews torn down`);
+    previewReport.state = swept > 0 ? 'DELETED' : 'SKIPPED';
     return;
   }
 
   const prNumber = p.prNumber!;
   const names = previewNames(inputs.cluster, p.baseService, prNumber, p.domain);
   previewReport.service = names.service;
-  const commit = github.prHeadSha ?? github.sha;
-  const tellGitHub = async (announcement: Omit<PreviewAnnouncement, 'service' | 'prNumber' | 'commit'>) => {
-    if (!p.githubToken) {
-      info('github-token is empty: no PR comment or deployment is written');
-      return;
-    }
-    const token = p.githubToken;
-    previewReport.github = await group('Tell the pull request', () =>
-      announcePreview(token, { ...announcement, service: names.service, prNumber, commit }, signal),
-    );
-  };
 
-  if (p.mode === 'deploy' && github.prFromFork === true) {
+  if (p.mode === 'teardown') {
+    await tearDown(prNumber, 'the pull request is closed');
+    previewReport.state = previewReport.teardown.some((l) => l.state === 'removed') ? 'DELETED' : 'SKIPPED';
+    return;
+  }
+
+  if (github.prFromFork === true) {
     // A fork's pull_request run has no secrets and a read-only token: nothing could be done right.
     previewReport.state = 'SKIPPED';
     previewReport.skipped = `pull request #${prNumber} comes from a fork: previews are not deployed for forks (their runs get no secrets and a read-only token)`;
     core.notice(previewReport.skipped);
     return;
   }
+  await deployPreview({ inputs, report, previewReport, signal, deploy, c, names, prNumber, tellGitHub });
+}
 
-  if (p.mode === 'teardown') {
-    const lines = await group(`Tear down ${names.service}`, () =>
-      teardownPreview(c, inputs.cluster, names, p.listenerArn, inputs.timeoutMs),
-    );
-    previewReport.teardown = lines;
-    for (const l of lines) info(`${l.what}: ${l.state}`);
-    previewReport.state = lines.some((l) => l.state === 'removed') ? 'DELETED' : 'SKIPPED';
-    await tellGitHub({
-      url: undefined,
-      status: 'torn down (the pull request is closed)',
-      expiresAt: undefined,
-      deploymentState: 'inactive',
-    });
-    return;
-  }
-
+/** deploy: read the base and the live previews, check the limit, route, then the ordinary deploy. */
+async function deployPreview(s: {
+  inputs: Inputs;
+  report: DeployReport;
+  previewReport: PreviewReport;
+  signal: AbortSignal;
+  deploy: DeployFunction;
+  c: PreviewClients;
+  names: PreviewNames;
+  prNumber: number;
+  tellGitHub: (announcement: PreviewAnnouncement) => Promise<void>;
+}): Promise<void> {
+  const { inputs, report, previewReport, signal, deploy, c, names, prNumber } = s;
+  const p = inputs.preview!;
+  const github = getGitHubContext();
+  const commit = github.prHeadSha ?? github.sha;
+  const tellGitHub = (announcement: Omit<PreviewAnnouncement, 'service' | 'prNumber' | 'commit'>) =>
+    s.tellGitHub({ ...announcement, service: names.service, prNumber, commit });
   // deploy: read everything, check the limit, then create.
   const { base, existing } = await group(`Read the base service ${p.baseService}`, async () => {
     const base = await readBase(c, inputs.cluster, p.baseService);

@@ -216,3 +216,22 @@ export async function deactivateEnvironment(
     if (data.length < 100) return changed;
   }
 }
+
+/** Whether a pull request is open or closed, as GitHub says; `unknown` when GitHub will not say (404, 403). */
+export async function pullRequestState(
+  api: GitHubApi,
+  target: { owner: string; repo: string; pullNumber: number },
+): Promise<'open' | 'closed' | 'unknown'> {
+  try {
+    const { data } = await api.request('GET /repos/{owner}/{repo}/pulls/{pull_number}', {
+      owner: target.owner,
+      repo: target.repo,
+      pull_number: target.pullNumber,
+    });
+    return data.state === 'closed' ? 'closed' : 'open';
+  } catch (error) {
+    const status = gitHubStatus(error);
+    if (status === 404 || status === 403) return 'unknown';
+    throw error;
+  }
+}
