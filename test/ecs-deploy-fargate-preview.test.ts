@@ -25,6 +25,7 @@ import { defaultNetwork } from '@aws-containers/local-aws';
 import { startLocalGitHub, type LocalGitHub } from '@aws-containers/local-github';
 import { localAwsEnv, runAction, type ActionRun } from './helpers/action-runner.js';
 import { SUBNET, startEcsWorld, taskDefinition, type EcsWorld } from './helpers/ecs-deploy.js';
+import { refusedCalls } from './helpers/policies.js';
 // Only to know which priority the racing test must take first (the hash is the action's own).
 import { previewNames } from '../actions/ecs-deploy-fargate/src/preview.js';
 
@@ -108,6 +109,8 @@ beforeAll(async () => {
   });
   if (base.exitCode !== 0) throw new Error(`the base service: ${base.errors.join('\n')}`);
 });
+// Each run signed with a key held to the published policies: nothing it called may have been refused.
+afterEach(() => expect(refusedCalls(w.aws)).toEqual([]));
 afterAll(async () => {
   elb?.destroy();
   await Promise.all([w?.stop(), gh?.stop()]);
@@ -137,7 +140,7 @@ function preview(
       ...inputs,
     },
     env: {
-      ...localAwsEnv(w.aws),
+      ...localAwsEnv(w.aws, 'ecs-deploy-fargate'),
       GITHUB_API_URL: gh.url,
       GITHUB_SERVER_URL: 'https://github.com',
       GITHUB_REPOSITORY: 'acme/app',
@@ -433,7 +436,7 @@ test('sweep tears down the preview whose TTL has passed and the one whose PR is 
       'poll-interval': '1s',
     },
     env: {
-      ...localAwsEnv(w.aws),
+      ...localAwsEnv(w.aws, 'ecs-deploy-fargate'),
       GITHUB_API_URL: gh.url,
       GITHUB_REPOSITORY: 'acme/app',
       GITHUB_EVENT_NAME: 'schedule',

@@ -9,7 +9,14 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { jest } from '@jest/globals';
 import { CreateRepositoryCommand, ECRClient } from '@aws-sdk/client-ecr';
-import { buildOciLayout, type OciLayout } from '@aws-containers/local-aws';
+import { TagResourceCommand } from '@aws-sdk/client-ecs';
+import {
+  CreateListenerCommand,
+  CreateLoadBalancerCommand,
+  CreateTargetGroupCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { buildOciLayout, defaultNetwork, type OciLayout } from '@aws-containers/local-aws';
 import { pushToMain, repoRoot, runAction, type ActionRun } from './helpers/action-runner.js';
 import { SUBNET, startEcsWorld, taskDefinition, type EcsWorld } from './helpers/ecs-deploy.js';
 import {
@@ -69,7 +76,64 @@ beforeAll(async () => {
     });
     expect(made.errors).toEqual([]);
   }
+  // A base service behind an ALB listener, for the PR preview scenarios.
+  const elb = new ElasticLoadBalancingV2Client({
+    endpoint: w.aws.endpoint,
+    region: w.aws.region,
+    credentials: w.aws.credentials,
+  });
+  try {
+    const net = defaultNetwork();
+    const group = await elb.send(
+      new CreateTargetGroupCommand({
+        Name: 'pvbase',
+        Protocol: 'HTTP',
+        Port: 8080,
+        VpcId: net.vpcId,
+        TargetType: 'ip',
+      }),
+    );
+    const lb = await elb.send(
+      new CreateLoadBalancerCommand({ Name: 'policy-lb', Subnets: net.subnetIds.slice(0, 2) }),
+    );
+    const listener = await elb.send(
+      new CreateListenerCommand({
+        LoadBalancerArn: lb.LoadBalancers![0]!.LoadBalancerArn!,
+        Protocol: 'HTTP',
+        Port: 80,
+        DefaultActions: [{ Type: 'forward', TargetGroupArn: group.TargetGroups![0]!.TargetGroupArn! }],
+      }),
+    );
+    previewListenerArn = listener.Listeners![0]!.ListenerArn!;
+    const base = await w.deploy({
+      cluster: 'policy',
+      service: 'pvbase',
+      'task-definition': taskDefinition(
+        'pvbase',
+        [{ name: 'app', image, portMappings: [{ containerPort: 8080 }] }],
+        {
+          taskRoleArn: TASK_ROLE,
+          executionRoleArn: EXECUTION_ROLE,
+        },
+      ),
+      'create-service': 'true',
+      subnets: SUBNET,
+      'load-balancer': `${group.TargetGroups![0]!.TargetGroupArn!} app:8080`,
+    });
+    expect(base.errors).toEqual([]);
+  } finally {
+    elb.destroy();
+  }
 }, 120_000);
+
+let previewListenerArn = '';
+const previewValues = {
+  cluster: 'policy',
+  'base-service': 'pvbase',
+  'load-balancer': 'policy-lb',
+  'task-role-arn': TASK_ROLE,
+  'execution-role-arn': EXECUTION_ROLE,
+};
 
 afterAll(async () => {
   ecr?.destroy();
@@ -327,6 +391,87 @@ const SCENARIOS: Scenario[] = [
       'keep-revisions': '1',
     }),
     check: succeeded,
+  },
+  // ---- ecs-deploy-fargate: PR previews -----------------------------------------------------------
+  {
+    name: 'ecs-deploy-fargate: a PR preview behind the ALB (preview: deploy)',
+    action: 'ecs-deploy-fargate',
+    features: ['preview'],
+    values: previewValues,
+    inputs: async () => ({
+      cluster: 'policy',
+      preview: 'deploy',
+      'preview-base-service': 'pvbase',
+      'pr-number': '5',
+      'listener-arn': previewListenerArn,
+      'preview-domain': 'preview.acme.dev',
+      image: await w.push('policy/base', 'pr-5'),
+    }),
+    check: (run) => {
+      succeeded(run);
+      expect(run.outputs['preview-state']).toBe('CREATED');
+    },
+  },
+  {
+    name: 'ecs-deploy-fargate: a PR preview on its public IP (preview-routing: public-ip)',
+    action: 'ecs-deploy-fargate',
+    features: ['preview'],
+    values: previewValues,
+    inputs: async () => ({
+      cluster: 'policy',
+      preview: 'deploy',
+      'preview-base-service': 'pvbase',
+      'pr-number': '6',
+      'preview-routing': 'public-ip',
+    }),
+    check: (run) => {
+      succeeded(run);
+      expect(run.outputs['preview-url']).toMatch(/^http:\/\/\d+\.\d+\.\d+\.\d+:8080$/);
+    },
+  },
+  {
+    name: 'ecs-deploy-fargate: a PR preview torn down (preview: teardown)',
+    action: 'ecs-deploy-fargate',
+    features: ['preview'],
+    values: previewValues,
+    inputs: async () => ({
+      cluster: 'policy',
+      preview: 'teardown',
+      'preview-base-service': 'pvbase',
+      'pr-number': '5',
+      'listener-arn': previewListenerArn,
+      'preview-domain': 'preview.acme.dev',
+    }),
+    check: (run) => {
+      succeeded(run);
+      expect(run.outputs['preview-state']).toBe('DELETED');
+    },
+  },
+  {
+    name: 'ecs-deploy-fargate: an expired PR preview swept (preview: sweep)',
+    action: 'ecs-deploy-fargate',
+    features: ['preview'],
+    values: previewValues,
+    inputs: async () => {
+      const six = await w.service('policy', 'pvbase-pr-6');
+      await w.ecs.send(
+        new TagResourceCommand({
+          resourceArn: six.serviceArn!,
+          tags: [{ key: 'aws-containers:expires-at', value: '2020-01-01T00:00:00.000Z' }],
+        }),
+      );
+      return {
+        cluster: 'policy',
+        preview: 'sweep',
+        'preview-base-service': 'pvbase',
+        'listener-arn': previewListenerArn,
+        'preview-domain': 'preview.acme.dev',
+      };
+    },
+    check: (run) => {
+      succeeded(run);
+      expect(run.outputs['preview-state']).toBe('DELETED');
+    },
   },
   // ---- eks-rollout ------------------------------------------------------------------------------
   {

@@ -33,7 +33,10 @@ export const ACTION_POLICIES = {
       'create-service': 'ecs-deploy-create-service',
       'run-task-before-deploy': 'ecs-deploy-run-task',
       'keep-revisions': 'ecs-deploy-keep-revisions',
+      preview: 'ecs-deploy-preview',
     },
+    /** A preview's document holds all it needs: its services and families are the base's `-pr-*`. */
+    replaces: { preview: 'ecs-deploy' },
   },
   'eks-rollout': {
     base: 'eks-rollout',
@@ -73,6 +76,10 @@ export interface PolicyValues {
   family?: string;
   'task-role-arn'?: string;
   'execution-role-arn'?: string;
+  /** preview-base-service: previews are `<base-service>-pr-<n>`. */
+  'base-service'?: string;
+  /** The name of the load balancer whose listener `listener-arn` is. */
+  'load-balancer'?: string;
 }
 
 interface Statement {
@@ -198,6 +205,8 @@ export function keyForAction(
     family: '*',
     'task-role-arn': role,
     'execution-role-arn': role,
+    'base-service': '*',
+    'load-balancer': '*',
   });
   keys.set(action, made);
   return made;

@@ -3,8 +3,31 @@
 // the resources tagged — and "*" for the Describe* calls, which have no resource type. A resource
 // being created has no ARN yet: CreateTargetGroup and CreateLoadBalancer are evaluated on the ARN
 // pattern its name gives (targetgroup/<name>/*, loadbalancer/<app|net>/<name>/*).
+// A Create* call that carries Tags is also evaluated for elasticloadbalancing:AddTags on the
+// resource being created, with elasticloadbalancing:CreateAction naming the call ("ELB API
+// permissions to tag resources during creation", Elastic Load Balancing user guide).
+import type { AuthorizationRequest, ContextValue } from '../platform/iam-policy.js';
 import type { Authorization } from '../service.js';
-import { paramTree, strings } from '../ec2/wire.js';
+import { paramTree, strings, type ParamTree } from '../ec2/wire.js';
+
+/** elasticloadbalancing:AddTags on a resource a Create* call makes, when the call carries tags. */
+function tagOnCreate(operation: string, resource: string, params: URLSearchParams): AuthorizationRequest[] {
+  const tree = paramTree(params).Tags;
+  const tags = (Array.isArray(tree) ? tree : tree === undefined ? [] : [tree]).filter(
+    (t): t is { [key: string]: ParamTree } => typeof t === 'object' && !Array.isArray(t),
+  );
+  const keys = tags.map((t) => t.Key).filter((k): k is string => typeof k === 'string');
+  if (keys.length === 0) return [];
+  const context: Record<string, ContextValue> = {
+    'elasticloadbalancing:CreateAction': operation,
+    'aws:TagKeys': keys,
+  };
+  for (const t of tags) {
+    if (typeof t.Key === 'string')
+      context[`aws:RequestTag/${t.Key}`] = typeof t.Value === 'string' ? t.Value : '';
+  }
+  return [{ action: 'elasticloadbalancing:AddTags', resource, context }];
+}
 
 const MEMBER_ARNS = ['TargetGroupArn', 'LoadBalancerArn', 'ListenerArn', 'RuleArn'];
 
@@ -13,11 +36,24 @@ export function elbv2Authorization(): Authorization<URLSearchParams> {
     const action = `elasticloadbalancing:${operation}`;
     if (operation.startsWith('Describe')) return [{ action, resource: '*' }];
     const prefix = `arn:aws:elasticloadbalancing:${ctx.region}:${ctx.identity.accountId}`;
-    if (operation === 'CreateTargetGroup')
-      return [{ action, resource: `${prefix}:targetgroup/${params.get('Name') ?? ''}/*` }];
+    if (operation === 'CreateTargetGroup') {
+      const resource = `${prefix}:targetgroup/${params.get('Name') ?? ''}/*`;
+      return [{ action, resource }, ...tagOnCreate(operation, resource, params)];
+    }
     if (operation === 'CreateLoadBalancer') {
       const type = params.get('Type') === 'network' ? 'net' : 'app';
-      return [{ action, resource: `${prefix}:loadbalancer/${type}/${params.get('Name') ?? ''}/*` }];
+      const resource = `${prefix}:loadbalancer/${type}/${params.get('Name') ?? ''}/*`;
+      return [{ action, resource }, ...tagOnCreate(operation, resource, params)];
+    }
+    if (operation === 'CreateListener' || operation === 'CreateRule') {
+      // The listener (or rule) being made lives under its load balancer (or listener):
+      // listener/app/<lb>/<id>/* and listener-rule/app/<lb>/<id>/<listener id>/*.
+      const parent = params.get(operation === 'CreateListener' ? 'LoadBalancerArn' : 'ListenerArn') ?? '';
+      const made =
+        operation === 'CreateListener'
+          ? `${parent.replace(':loadbalancer/', ':listener/')}/*`
+          : `${parent.replace(':listener/', ':listener-rule/')}/*`;
+      return [{ action, resource: parent }, ...tagOnCreate(operation, made, params)];
     }
     if (operation === 'AddTags' || operation === 'RemoveTags')
       return strings(paramTree(params).ResourceArns).map((resource) => ({ action, resource }));
