@@ -195,6 +195,8 @@ test('alb: a preview behind its own host rule; a re-run changes nothing; a new c
     'preview-url': `http://pr-7.${DOMAIN}`,
     'rollout-state': 'COMPLETED',
   });
+  expect(first.summary).toContain('Preview deploy: web-pr-7');
+  expect(first.summary).toContain(`http://pr-7.${DOMAIN}`);
   const service = await w.service(CLUSTER, 'web-pr-7');
   const rules = await hostRules();
   expect(rules.map((r) => r.host)).toEqual([`pr-7.${DOMAIN}`]);
@@ -265,6 +267,8 @@ test('teardown removes the service, rule, target group and revisions in order; a
   );
   expect({ exitCode: down.exitCode, errors: down.errors }).toEqual({ exitCode: 0, errors: [] });
   expect(down.outputs['preview-state']).toBe('DELETED');
+  expect(down.summary).toContain('Preview teardown: web-pr-8');
+  expect(down.summary).toMatch(/service web-pr-8.*removed/s);
   expect(await previewServices()).not.toContain('web-pr-8');
   expect((await hostRules()).map((r) => r.host)).not.toContain(`pr-8.${DOMAIN}`);
   await expect(elb.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [groupName] }))).rejects.toThrow();
@@ -295,6 +299,19 @@ test('a pull request from a fork is skipped with a notice: nothing created, noth
   expect(run.stdout).toMatch(/^::notice::pull request #9 comes from a fork/m);
   expect(w.ecsCalls(from)).toEqual([]);
   expect(gh.requests().length).toBe(before);
+});
+
+test('a token that may not write: the preview is up, and warnings name the permissions GitHub refused', async () => {
+  const run = await preview(21, shaOf(21), { preview: 'deploy', image }, { token: READ_ONLY });
+  expect({ exitCode: run.exitCode, errors: run.errors }).toEqual({ exitCode: 0, errors: [] });
+  expect(run.outputs['preview-state']).toBe('CREATED');
+  const warnings = run.stdout.split('\n').filter((l) => l.startsWith('::warning::'));
+  expect(warnings).toEqual([
+    '::warning::GitHub refused the comment (403): give the job `permissions: pull-requests: write`',
+    '::warning::GitHub refused the deployment (403): give the job `permissions: deployments: write`',
+  ]);
+  expect(run.summary).toContain('GitHub refused the comment (403)');
+  expect(gh.state().comments.some((c) => c.body.includes('web-pr-21'))).toBe(false);
 });
 
 test('two previews at once each get their host rule; one refused PriorityInUse by a racing rule reads the rules again and takes the next free priority', async () => {

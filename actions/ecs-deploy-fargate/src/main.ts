@@ -49,12 +49,12 @@ export async function main({ signal }: RunContext): Promise<void> {
     github: undefined,
     skipped: undefined,
   };
-  let previewMode = false;
+  let previewMode: 'deploy' | 'teardown' | 'sweep' | undefined;
   try {
     const inputs = getInputs();
     maskSecret(inputs.preview?.githubToken);
     if (inputs.preview) {
-      previewMode = true;
+      previewMode = inputs.preview.mode;
       await runPreview(inputs, report, preview, signal, deploy);
     } else await deploy(inputs, report, signal);
   } catch (err) {
@@ -63,7 +63,10 @@ export async function main({ signal }: RunContext): Promise<void> {
     throw err;
   } finally {
     writeOutputs(report);
-    if (previewMode) writePreviewOutputs(preview);
+    if (previewMode) {
+      writePreviewOutputs(preview);
+      report.preview = { ...preview, mode: previewMode };
+    }
     await buildSummary(report).write();
   }
 }

@@ -22,6 +22,19 @@ export interface DeployReport {
   calls: { total: number; describeServices: number; retried: number };
   /** The error that ended the step early, as formatted for the annotation. */
   stoppedBy: string | undefined;
+  /** With `preview`: what the preview step saw and did. */
+  preview?: PreviewSummary;
+}
+
+/** A preview step's part of the summary (preview-main's PreviewReport). */
+export interface PreviewSummary {
+  mode: 'deploy' | 'teardown' | 'sweep';
+  state: string | undefined;
+  url: string | undefined;
+  service: string | undefined;
+  teardown: ReadonlyArray<{ what: string; state: string }>;
+  github: { comment?: string; commentUrl?: string; deployment?: string; refused: string[] } | undefined;
+  skipped: string | undefined;
 }
 
 export function emptyReport(): DeployReport {
@@ -51,6 +64,7 @@ export function buildSummary(r: DeployReport): JobSummary {
   if (r.dryRun) {
     summary.paragraph('Dry run: rendered, compared and validated; nothing was registered or deployed.');
   }
+  if (r.preview) previewSection(summary, r.preview);
   const facts: [string, string | undefined][] = [];
   if (r.taskDefinitionArn) {
     facts.push([
@@ -112,4 +126,27 @@ export function buildSummary(r: DeployReport): JobSummary {
   }
   if (r.stoppedBy) summary.heading('The step stopped early', 3).code(r.stoppedBy);
   return summary;
+}
+
+function previewSection(summary: JobSummary, p: PreviewSummary): void {
+  summary.heading(`Preview ${p.mode}${p.service ? `: ${p.service}` : ''}`, 3);
+  if (p.skipped) {
+    summary.paragraph(`Skipped: ${p.skipped}.`);
+    return;
+  }
+  const facts: [string, string | undefined][] = [['State', p.state ?? 'not reached']];
+  if (p.url) facts.push(['URL', p.url]);
+  if (p.github?.comment)
+    facts.push([
+      'PR comment',
+      `${p.github.comment}${p.github.commentUrl ? ` (${p.github.commentUrl})` : ''}`,
+    ]);
+  if (p.github?.deployment) facts.push(['GitHub deployment', p.github.deployment]);
+  summary.facts(facts);
+  if (p.teardown.length > 0)
+    summary.table(
+      ['Removed', 'State'],
+      p.teardown.map((l) => [l.what, l.state]),
+    );
+  if (p.github && p.github.refused.length > 0) summary.list(p.github.refused);
 }
