@@ -290,6 +290,35 @@ test('teardown removes the service, rule, target group and revisions in order; a
   expect(twice.stdout).toMatch(/target group pv-8-[0-9a-f]{8}: already gone/);
 });
 
+test('a teardown that fails part way says what remains; the next one finishes the job', async () => {
+  expect((await preview(22, shaOf(22), albInputs({ image }))).exitCode).toBe(0);
+  const teardown = { preview: 'teardown', 'listener-arn': listenerArn, 'preview-domain': DOMAIN };
+  w.aws.faults.arm({
+    kind: 'internal-error',
+    service: 'elasticloadbalancing',
+    operation: 'DeleteTargetGroup',
+    code: 'ResourceInUse',
+    status: 400,
+    message: 'Target group is currently in use by a listener or a rule',
+    count: 1,
+  });
+  const failed = await preview(22, shaOf(22), teardown, { action: 'closed' });
+  expect(failed.exitCode).toBe(1);
+  expect(failed.errors.join('\n')).toContain('Target group is currently in use');
+  expect(failed.stdout).toMatch(/^service web-pr-22: removed$/m);
+  expect(failed.stdout).toMatch(/^rule pr-22\.preview\.acme\.dev: removed$/m);
+  expect(failed.stdout).toMatch(/^target group pv-22-[0-9a-f]{8}: remains$/m);
+  expect(failed.stdout).toMatch(/^task definition revisions of web-pr-22: remains$/m);
+  expect(failed.summary).toMatch(/target group pv-22-[0-9a-f]{8}.*remains/s);
+
+  const finished = await preview(22, shaOf(22), teardown, { action: 'closed' });
+  expect({ exitCode: finished.exitCode, errors: finished.errors }).toEqual({ exitCode: 0, errors: [] });
+  expect(finished.stdout).toMatch(/^service web-pr-22: already gone$/m);
+  expect(finished.stdout).toMatch(/^target group pv-22-[0-9a-f]{8}: removed$/m);
+  expect(finished.stdout).toMatch(/^task definition revisions of web-pr-22: removed$/m);
+  expect(await w.revisions('web-pr-22', 'ACTIVE')).toEqual([]);
+});
+
 test('a pull request from a fork is skipped with a notice: nothing created, nothing written', async () => {
   const from = w.mark();
   const before = gh.requests().length;

@@ -117,12 +117,21 @@ export async function runPreview(
   };
   const tearDown = async (prNumber: number, why: string) => {
     const names = previewNames(inputs.cluster, p.baseService, prNumber, p.domain);
-    const lines = await group(`Tear down ${names.service} (${why})`, async () => {
-      const removed = await teardownPreview(c, inputs.cluster, names, p.listenerArn, inputs.timeoutMs);
-      for (const l of removed) info(`${l.what}: ${l.state}`);
-      return removed;
+    await group(`Tear down ${names.service} (${why})`, async () => {
+      const from = previewReport.teardown.length;
+      try {
+        await teardownPreview(
+          c,
+          inputs.cluster,
+          names,
+          p.listenerArn,
+          inputs.timeoutMs,
+          previewReport.teardown,
+        );
+      } finally {
+        for (const l of previewReport.teardown.slice(from)) info(`${l.what}: ${l.state}`);
+      }
     });
-    previewReport.teardown.push(...lines);
     await tellGitHub({
       service: names.service,
       prNumber,

@@ -244,13 +244,15 @@ export async function publicIpUrl(
 }
 
 /** One line per thing teardown found: removed, or already gone. */
-export type TeardownLine = { what: string; state: 'removed' | 'already gone' };
+export type TeardownLine = { what: string; state: 'removed' | 'already gone' | 'remains' };
 
 /**
  * Tears a preview down in the order that leaves nothing in use: the service (scaled to 0, deleted,
  * followed to INACTIVE), then the rule (a target group in use by a rule cannot be deleted), the
  * target group, and the preview's task definition revisions. Each part that is already gone is
- * said to be; a second run finishes what a first left.
+ * said to be; a second run finishes what a first left. Each line is added to `lines` as it is
+ * known; when a part fails, it and the parts after it are added as `remains` and the error is
+ * thrown, so the summary says what is left.
  */
 export async function teardownPreview(
   c: PreviewClients,
@@ -258,8 +260,31 @@ export async function teardownPreview(
   names: PreviewNames,
   listenerArn: string | undefined,
   timeoutMs: number,
+  lines: TeardownLine[] = [],
 ): Promise<TeardownLine[]> {
-  const lines: TeardownLine[] = [];
+  const parts = [
+    `service ${names.service}`,
+    ...(listenerArn && names.host ? [`rule ${names.host}`, `target group ${names.targetGroup}`] : []),
+    `task definition revisions of ${names.family}`,
+  ];
+  const from = lines.length;
+  try {
+    return await teardownParts(c, cluster, names, listenerArn, timeoutMs, lines);
+  } catch (error) {
+    const done = new Set(lines.slice(from).map((l) => l.what));
+    for (const what of parts) if (!done.has(what)) lines.push({ what, state: 'remains' });
+    throw error;
+  }
+}
+
+async function teardownParts(
+  c: PreviewClients,
+  cluster: string,
+  names: PreviewNames,
+  listenerArn: string | undefined,
+  timeoutMs: number,
+  lines: TeardownLine[],
+): Promise<TeardownLine[]> {
   const service = await findPreviewService(c, cluster, names.service);
   if (service?.status === 'ACTIVE') {
     await c.ecs.send(new UpdateServiceCommand({ cluster, service: names.service, desiredCount: 0 }), opts(c));
