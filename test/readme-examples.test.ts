@@ -26,8 +26,21 @@
 // - a docker engine when an example builds or pushes from the engine (`context`, `image`, or a
 //   `run:` that calls docker): podman behind the docker CLI (test/helpers/podman.ts), trusting
 //   local-aws's CA; without podman the run is skipped locally and fails under CI.
+// - the event follows the workflow's `on:`: a push to acme/app's main (a list of steps too); for
+//   `pull_request`, pull request #42 of acme/app (branch feature-42 of acme/app itself into main),
+//   action `synchronize`, or `closed` when the workflow runs on closed pull requests only; for
+//   `schedule`, a scheduled run on main;
+// - GitHub's API, for a workflow with a preview step, is local-github (GITHUB_API_URL), where
+//   pull request #42 is open (closed for a `closed` run); `github.token` is an installation token
+//   (`ghs_…`) with the permissions of the workflow's `permissions:`;
+// - for a preview step (ecs-deploy with `preview`): its cluster runs the base service
+//   `preview-base-service` (one container, `web`, port 8080, a first revision of a public image)
+//   behind an `ip` target group of a load balancer `staging` with an HTTP:80 listener, whose ARN is
+//   the variable PREVIEW_LISTENER_ARN; a teardown or a sweep finds the preview of #42 deployed (by
+//   the action itself, with the administrator's key), a sweep with its expiry passed;
 // - credentials by OIDC, as the example workflow gets them: GitHub's OIDC provider is registered in
-//   IAM, the role `release` trusts tokens of acme/app's main branch (audience sts.amazonaws.com) and
+//   IAM, the role `release` trusts tokens of acme/app's main branch and of its pull requests
+//   (`repo:acme/app:pull_request`, the sub of a pull_request run; audience sts.amazonaws.com) and
 //   carries exactly the published policies (policies/*.json) the example's steps call for, rendered
 //   for its repositories, clusters, services, families and roles; the job may ask the stand-in of
 //   the runner's token service (test/helpers/oidc.ts) for a token (a list of steps runs in a job
@@ -35,7 +48,10 @@
 //   exchanges it with STS. Every AWS call of the run must then be the role's session, none refused.
 // After the run: every step succeeded, GitHub would warn about nothing, every image an ecr-push
 // step reports is in ECR under the tags it reports, and every service an ecs-deploy step reports
-// runs the revision it reports, with the image its `image` input gave.
+// runs the revision it reports, with the image its `image` input gave; a preview deploy's service runs
+// so too, and the pull request has its comment with the URL and a successful deployment of
+// `preview/<base>-pr-42`; after a teardown or a sweep the preview's service is gone and that
+// deployment is inactive.
 import { readFileSync } from 'node:fs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -53,8 +69,15 @@ import {
   DescribeTaskDefinitionCommand,
   ECSClient,
   RegisterTaskDefinitionCommand,
+  TagResourceCommand,
   type RegisterTaskDefinitionCommandInput,
 } from '@aws-sdk/client-ecs';
+import {
+  CreateListenerCommand,
+  CreateLoadBalancerCommand,
+  CreateTargetGroupCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import {
   AssociateAccessPolicyCommand,
   CreateAccessEntryCommand,
@@ -63,12 +86,13 @@ import {
   EKSClient,
 } from '@aws-sdk/client-eks';
 import { buildImage, defaultNetwork, startLocalAws, type LocalAws } from '@aws-containers/local-aws';
+import { startLocalGitHub, type LocalGitHub, type TokenSpec } from '@aws-containers/local-github';
 import { findByPath } from '@aws-containers/local-kubernetes';
 import { parse as parseYaml } from 'yaml';
-import { pushToMain, repoRoot } from './helpers/action-runner.js';
+import { localAwsEnv, pushToMain, repoRoot, runAction } from './helpers/action-runner.js';
 import { suiteActionOf } from './helpers/actions.js';
 import { requirePodman, startPodman, type PodmanService } from './helpers/podman.js';
-import { GITHUB_ISSUER, startOidcStandIn } from './helpers/oidc.js';
+import { GITHUB_ISSUER, startOidcStandIn, type WorkflowRun as TokenServiceRun } from './helpers/oidc.js';
 import { mergePolicies, policiesFor, type PolicyAction, type PolicyValues } from './helpers/policies.js';
 import { checkout, configureAwsCredentials, FIXTURES, setupBuildx } from './helpers/stand-ins.js';
 import { iamQuery } from '../packages/local-aws/test/helpers/iam-query.js';
@@ -96,6 +120,17 @@ const JOB_START = `- uses: actions/checkout@v5
     role-to-assume: arn:aws:iam::${ACCOUNT}:role/release
     aws-region: ${REGION}
 `;
+
+/** The pull request a pull_request example runs for: acme/app's feature-42 into main. */
+const PULL_REQUEST = 42;
+const HEAD_REF = `feature-${PULL_REQUEST}`;
+const HEAD_SHA = '42c0ffee'.repeat(5);
+/** GITHUB_SHA of a pull_request run: the merge commit GitHub makes, not the head. */
+const MERGE_SHA = '42d0d0ca'.repeat(5);
+/** The job's GITHUB_TOKEN (`github.token`): an installation token. */
+const GITHUB_TOKEN = `ghs_${'readme'.padEnd(36, '0')}`;
+/** The load balancer whose listener previews are routed on (PREVIEW_LISTENER_ARN). */
+const PREVIEW_LOAD_BALANCER = 'staging';
 
 // --- The README's blocks ---------------------------------------------------------------------
 
@@ -197,6 +232,124 @@ const runnable = all.filter((e) => e.kind === 'workflow' || e.kind === 'steps');
 /** The example workflow: it pushes and deploys, and is run once, with the release checks too. */
 const release = runnable.find((e) => e.block.section === 'Example workflow');
 
+// --- The event --------------------------------------------------------------------------------
+
+interface Trigger {
+  /** The `github` context's fields of the event, with the webhook payload as `event`. */
+  github: Record<string, unknown> & { event: unknown };
+  /** The run as GitHub's token service sees it (the claims, the sub). */
+  tokenService: Partial<TokenServiceRun>;
+  /** Pull request #42's state on GitHub, for a pull_request run. */
+  pullRequest?: 'open' | 'closed';
+}
+
+const REPOSITORY_PAYLOAD = {
+  full_name: pushToMain.env.GITHUB_REPOSITORY,
+  ...pushToMain.event.repository,
+};
+
+/** A pull_request run for #42 with this webhook action (`synchronize`, `closed`…). */
+function pullRequestTrigger(action: string): Trigger {
+  const ref = `refs/pull/${PULL_REQUEST}/merge`;
+  const state = action === 'closed' ? 'closed' : 'open';
+  const repo = { full_name: pushToMain.env.GITHUB_REPOSITORY };
+  return {
+    github: {
+      event_name: 'pull_request',
+      ref,
+      ref_name: `${PULL_REQUEST}/merge`,
+      ref_type: 'branch',
+      sha: MERGE_SHA,
+      head_ref: HEAD_REF,
+      base_ref: 'main',
+      event: {
+        action,
+        number: PULL_REQUEST,
+        pull_request: {
+          number: PULL_REQUEST,
+          state,
+          head: { sha: HEAD_SHA, ref: HEAD_REF, repo },
+          base: { ref: 'main', repo },
+        },
+        repository: REPOSITORY_PAYLOAD,
+      },
+    },
+    tokenService: { eventName: 'pull_request', ref, sha: MERGE_SHA, headRef: HEAD_REF, baseRef: 'main' },
+    pullRequest: state,
+  };
+}
+
+/** The event a workflow runs on, by its `on:`: a push to main, a pull_request, a schedule. */
+function triggerOf(workflow: string): Trigger {
+  const on = (parseYaml(workflow) as { on?: unknown }).on;
+  const events = (
+    typeof on === 'string'
+      ? { [on]: null }
+      : Array.isArray(on)
+        ? Object.fromEntries(on.map((e) => [String(e), null]))
+        : (on ?? {})
+  ) as Record<string, { types?: string[]; cron?: string } | Array<{ cron?: string }> | null>;
+  const mainRun = {
+    ref: pushToMain.env.GITHUB_REF,
+    ref_name: 'main',
+    ref_type: 'branch',
+    sha: pushToMain.sha,
+  };
+  if ('push' in events) {
+    return {
+      github: { event_name: 'push', ...mainRun, event: pushToMain.event },
+      tokenService: { eventName: 'push', ref: mainRun.ref, sha: mainRun.sha },
+    };
+  }
+  if ('pull_request' in events) {
+    // GitHub's default types are opened, synchronize and reopened: a push to the pull request.
+    const types = (events.pull_request as { types?: string[] } | null)?.types ?? ['synchronize'];
+    return pullRequestTrigger(types.includes('synchronize') ? 'synchronize' : types[0]!);
+  }
+  if ('schedule' in events) {
+    const cron = (events.schedule as Array<{ cron?: string }>)[0]?.cron;
+    return {
+      github: {
+        event_name: 'schedule',
+        ...mainRun,
+        event: { schedule: cron, repository: REPOSITORY_PAYLOAD },
+      },
+      tokenService: { eventName: 'schedule', ref: mainRun.ref, sha: mainRun.sha },
+    };
+  }
+  throw new Error(
+    `the README examples run on push, pull_request or schedule, not on ${Object.keys(events).join(', ')}`,
+  );
+}
+
+/** GITHUB_TOKEN's permissions, as GitHub maps the workflow's (or its only job's) `permissions:`. */
+function tokenPermissions(workflow: string): TokenSpec['permissions'] {
+  const doc = parseYaml(workflow) as {
+    permissions?: unknown;
+    jobs?: Record<string, { permissions?: unknown }>;
+  };
+  const given = Object.values(doc.jobs ?? {})[0]?.permissions ?? doc.permissions;
+  const scopes = {
+    'pull-requests': 'pull_requests',
+    issues: 'issues',
+    deployments: 'deployments',
+    contents: 'contents',
+  } as const;
+  const permissions: TokenSpec['permissions'] = {};
+  for (const [key, scope] of Object.entries(scopes)) {
+    const access =
+      given === 'write-all'
+        ? 'write'
+        : given === 'read-all'
+          ? 'read'
+          : typeof given === 'object' && given !== null
+            ? (given as Record<string, unknown>)[key]
+            : 'write'; // no `permissions:`: the permissive default, read and write
+    if (access === 'read' || access === 'write') permissions[scope] = access;
+  }
+  return permissions;
+}
+
 // --- The world --------------------------------------------------------------------------------
 
 interface SuiteStep {
@@ -230,6 +383,17 @@ function literal(value: unknown): string | undefined {
   return text.includes('${{') ? undefined : text;
 }
 
+/** A value of `with:` as the step gets it: a literal, or `${{ vars.NAME }}` from the world's variables. */
+function resolved(value: unknown, vars: Record<string, string>): string | undefined {
+  const variable = /^\$\{\{\s*vars\.(\w+)\s*\}\}$/.exec(String(value ?? ''));
+  return variable ? vars[variable[1]!] : literal(value);
+}
+
+/** The preview an ecs-deploy step makes, tears down or sweeps (`preview:`), or undefined. */
+function previewStep(workflow: string): SuiteStep | undefined {
+  return suiteSteps(workflow).find((s) => s.ref === 'ecs-deploy' && s.with.preview !== undefined);
+}
+
 const ROLE = 'release';
 /** The execution role a task definition of the world names when its file names none. */
 const EXECUTION_ROLE = `arn:aws:iam::${ACCOUNT}:role/ecsTaskExecutionRole`;
@@ -260,6 +424,7 @@ function policiesOfStep(step: SuiteStep): { action: PolicyAction; features: stri
     if (on('create-service')) features.push('create-service');
     if (given('run-task-before-deploy')) features.push('run-task-before-deploy');
     if (given('keep-revisions')) features.push('keep-revisions');
+    if (given('preview')) features.push('preview');
     return { action: 'ecs-deploy-fargate', features };
   }
   const features: string[] = [];
@@ -273,7 +438,7 @@ function policiesOfStep(step: SuiteStep): { action: PolicyAction; features: stri
 }
 
 /** The role's policy: every document each suite step needs, rendered for that step's resources. */
-function rolePolicy(workflow: string): string {
+function rolePolicy(workflow: string, vars: Record<string, string>): string {
   const statements = suiteSteps(workflow).flatMap((step) => {
     const { action, features } = policiesOfStep(step);
     const file = literal(step.with['task-definition']);
@@ -292,6 +457,10 @@ function rolePolicy(workflow: string): string {
       family: definition?.family ?? literal(step.with['task-definition-family']) ?? service,
       'task-role-arn': definition?.taskRoleArn ?? executionRole,
       'execution-role-arn': executionRole,
+      'base-service': literal(step.with['preview-base-service']) ?? '*',
+      // The name in the listener's ARN: …:listener/app/<name>/<id>/<id>.
+      'load-balancer':
+        /:listener\/app\/([^/]+)\//.exec(resolved(step.with['listener-arn'], vars) ?? '')?.[1] ?? '*',
     };
     return mergePolicies(policiesFor(action, features), values).Statement.map((st, i) => ({
       ...st,
@@ -313,7 +482,7 @@ const iam = (aws: LocalAws, action: string, params: Record<string, string>) =>
   iamQuery(aws.endpoint, action, params, aws.credentials);
 
 /** GitHub's OIDC provider, and the role `release` the example assumes, with the example's policies. */
-async function prepareRole(aws: LocalAws, workflow: string): Promise<void> {
+async function prepareRole(aws: LocalAws, workflow: string, vars: Record<string, string>): Promise<void> {
   const host = new URL(GITHUB_ISSUER).host;
   await iam(aws, 'CreateOpenIDConnectProvider', {
     Url: GITHUB_ISSUER,
@@ -331,7 +500,12 @@ async function prepareRole(aws: LocalAws, workflow: string): Promise<void> {
           Action: 'sts:AssumeRoleWithWebIdentity',
           Condition: {
             StringEquals: { [`${host}:aud`]: 'sts.amazonaws.com' },
-            StringLike: { [`${host}:sub`]: `repo:${pushToMain.env.GITHUB_REPOSITORY}:ref:refs/heads/main` },
+            StringLike: {
+              [`${host}:sub`]: [
+                `repo:${pushToMain.env.GITHUB_REPOSITORY}:ref:refs/heads/main`,
+                `repo:${pushToMain.env.GITHUB_REPOSITORY}:pull_request`,
+              ],
+            },
           },
         },
       ],
@@ -340,7 +514,7 @@ async function prepareRole(aws: LocalAws, workflow: string): Promise<void> {
   await iam(aws, 'PutRolePolicy', {
     RoleName: ROLE,
     PolicyName: 'aws-containers',
-    PolicyDocument: rolePolicy(workflow),
+    PolicyDocument: rolePolicy(workflow, vars),
   });
 }
 
@@ -478,10 +652,12 @@ async function pushNamedEcrImages(aws: LocalAws, images: string): Promise<void> 
   }
 }
 
-async function prepareWorld(aws: LocalAws, workflow: string): Promise<void> {
+/** The world's resources for a workflow's steps; returns the repository variables (`vars`) it made. */
+async function prepareWorld(aws: LocalAws, workflow: string): Promise<Record<string, string>> {
   const config = { endpoint: aws.endpoint, region: REGION, credentials: aws.credentials, maxAttempts: 3 };
   const ecr = new ECRClient(config);
   const ecs = new ECSClient(config);
+  const vars: Record<string, string> = {};
   try {
     for (const step of suiteSteps(workflow)) {
       if (step.ref === 'ecr-push' || step.ref === '') {
@@ -496,6 +672,10 @@ async function prepareWorld(aws: LocalAws, workflow: string): Promise<void> {
         const cluster = literal(step.with.cluster);
         if (!cluster) continue;
         await ecs.send(new CreateClusterCommand({ clusterName: cluster }));
+        if (step.with.preview !== undefined) {
+          Object.assign(vars, await prepareBaseService(aws, ecs, cluster, step));
+          continue;
+        }
         if (literal(step.with['create-service']) === 'true') continue;
         const services = (literal(step.with.service) ?? literal(step.with.services) ?? '')
           .split(/[\n,]/)
@@ -522,6 +702,140 @@ async function prepareWorld(aws: LocalAws, workflow: string): Promise<void> {
     }
   } finally {
     ecr.destroy();
+    ecs.destroy();
+  }
+  return vars;
+}
+
+/**
+ * The service a preview copies, behind an ALB: an `ip` target group, the load balancer
+ * PREVIEW_LOAD_BALANCER and its HTTP:80 listener, whose ARN is the variable `listener-arn` reads.
+ */
+async function prepareBaseService(
+  aws: LocalAws,
+  ecs: ECSClient,
+  cluster: string,
+  step: SuiteStep,
+): Promise<Record<string, string>> {
+  const service = literal(step.with['preview-base-service']);
+  if (!service) throw new Error('the README world needs a literal preview-base-service');
+  const network = defaultNetwork(ACCOUNT, REGION);
+  const elb = new ElasticLoadBalancingV2Client({
+    endpoint: aws.endpoint,
+    region: REGION,
+    credentials: aws.credentials,
+    maxAttempts: 3,
+  });
+  try {
+    const group = await elb.send(
+      new CreateTargetGroupCommand({
+        Name: service,
+        Protocol: 'HTTP',
+        Port: 8080,
+        VpcId: network.vpcId,
+        TargetType: 'ip',
+      }),
+    );
+    const targetGroupArn = group.TargetGroups![0]!.TargetGroupArn!;
+    const balancer = await elb.send(
+      new CreateLoadBalancerCommand({ Name: PREVIEW_LOAD_BALANCER, Subnets: network.subnetIds.slice(0, 2) }),
+    );
+    const listener = await elb.send(
+      new CreateListenerCommand({
+        LoadBalancerArn: balancer.LoadBalancers![0]!.LoadBalancerArn!,
+        Protocol: 'HTTP',
+        Port: 80,
+        DefaultActions: [{ Type: 'forward', TargetGroupArn: targetGroupArn }],
+      }),
+    );
+    // One container: a preview's `image` without container-name sets the first essential one.
+    const revision = await ecs.send(
+      new RegisterTaskDefinitionCommand({
+        family: service,
+        requiresCompatibilities: ['FARGATE'],
+        networkMode: 'awsvpc',
+        cpu: '256',
+        memory: '512',
+        containerDefinitions: [
+          { name: 'web', image: PREVIOUS_RELEASE, essential: true, portMappings: [{ containerPort: 8080 }] },
+        ],
+      }),
+    );
+    await ecs.send(
+      new CreateServiceCommand({
+        cluster,
+        serviceName: service,
+        taskDefinition: revision.taskDefinition!.taskDefinitionArn!,
+        desiredCount: 1,
+        launchType: 'FARGATE',
+        networkConfiguration: { awsvpcConfiguration: { subnets: network.subnetIds.slice(0, 2) } },
+        loadBalancers: [{ targetGroupArn, containerName: 'web', containerPort: 8080 }],
+        deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: true } },
+      }),
+    );
+    await settled(ecs, cluster, service);
+    const variable = /\bvars\.(\w+)/.exec(String(step.with['listener-arn'] ?? ''))?.[1];
+    return variable ? { [variable]: listener.Listeners![0]!.ListenerArn! } : {};
+  } finally {
+    elb.destroy();
+  }
+}
+
+/**
+ * The preview of #42 a teardown or a sweep finds: deployed by the action itself (administrator's
+ * key) on a pull_request run, its comment and deployment on GitHub; for a sweep, expired.
+ */
+async function prepareExistingPreview(
+  aws: LocalAws,
+  github: LocalGitHub,
+  step: SuiteStep,
+  vars: Record<string, string>,
+): Promise<void> {
+  const mode = literal(step.with.preview);
+  if (mode !== 'teardown' && mode !== 'sweep') return;
+  const cluster = literal(step.with.cluster)!;
+  const base = literal(step.with['preview-base-service'])!;
+  const deploy = pullRequestTrigger('synchronize');
+  github.setPullRequest('acme', 'app', PULL_REQUEST, { state: 'open', headSha: HEAD_SHA, headRef: HEAD_REF });
+  const run = await runAction('ecs-deploy-fargate', {
+    inputs: {
+      cluster,
+      preview: 'deploy',
+      'preview-base-service': base,
+      'listener-arn': resolved(step.with['listener-arn'], vars) ?? '',
+      'preview-domain': literal(step.with['preview-domain']) ?? '',
+      'preview-ttl': '72h',
+      'max-previews': '10',
+      image: PREVIOUS_RELEASE,
+      'github-token': GITHUB_TOKEN,
+      'poll-interval': '1s',
+    },
+    env: {
+      ...localAwsEnv(aws),
+      GITHUB_API_URL: github.url,
+      GITHUB_SERVER_URL: 'https://github.com',
+      GITHUB_REPOSITORY: pushToMain.env.GITHUB_REPOSITORY,
+      GITHUB_EVENT_NAME: 'pull_request',
+      GITHUB_REF: String(deploy.github.ref),
+      GITHUB_SHA: String(deploy.github.sha),
+      GITHUB_HEAD_REF: HEAD_REF,
+      GITHUB_BASE_REF: 'main',
+    },
+    event: deploy.github.event,
+    timeoutMs: 120_000,
+  });
+  if (run.exitCode !== 0)
+    throw new Error(`the world's preview of #${PULL_REQUEST}: ${run.errors.join('\n')}`);
+  if (mode !== 'sweep') return;
+  const ecs = new ECSClient({ endpoint: aws.endpoint, region: REGION, credentials: aws.credentials });
+  try {
+    await ecs.send(
+      new TagResourceCommand({
+        resourceArn: run.outputs['service-arn']!,
+        tags: [{ key: 'aws-containers:expires-at', value: '2020-01-01T00:00:00.000Z' }],
+      }),
+    );
+  } finally {
     ecs.destroy();
   }
 }
@@ -582,19 +896,31 @@ interface ExampleRun {
   run: WorkflowRun;
   steps: StepRun[];
   aws: LocalAws;
+  /** local-github, for a workflow with a preview step. */
+  github: LocalGitHub | undefined;
 }
 
 async function runExample(example: Example, check: (r: ExampleRun) => Promise<void>): Promise<void> {
-  const github = await startOidcStandIn({
+  const trigger = triggerOf(example.workflow);
+  const preview = previewStep(example.workflow);
+  const tokenService = await startOidcStandIn({
     issuer: GITHUB_ISSUER,
-    run: {
-      repository: pushToMain.env.GITHUB_REPOSITORY,
-      ref: pushToMain.env.GITHUB_REF,
-      sha: pushToMain.sha,
-    },
+    run: { repository: pushToMain.env.GITHUB_REPOSITORY, ...trigger.tokenService },
   });
+  const github = preview
+    ? await startLocalGitHub({
+        tokens: [
+          {
+            token: GITHUB_TOKEN,
+            login: 'github-actions[bot]',
+            type: 'Bot',
+            permissions: tokenPermissions(example.workflow),
+          },
+        ],
+      })
+    : undefined;
   const aws = await startLocalAws({
-    oidcIssuers: { [GITHUB_ISSUER]: github.url },
+    oidcIssuers: { [GITHUB_ISSUER]: tokenService.url },
     accountId: ACCOUNT,
     region: REGION,
     timeScale: 60,
@@ -606,9 +932,19 @@ async function runExample(example: Example, check: (r: ExampleRun) => Promise<vo
   });
   try {
     if (engine) engine.trustCa(aws.registryHost, aws.caCertPath);
-    await prepareWorld(aws, example.workflow);
-    await prepareRole(aws, example.workflow);
+    const vars = await prepareWorld(aws, example.workflow);
+    await prepareRole(aws, example.workflow, vars);
     await prepareEks(aws, example.workflow);
+    if (github && preview) {
+      await prepareExistingPreview(aws, github, preview, vars);
+      if (trigger.pullRequest) {
+        github.setPullRequest('acme', 'app', PULL_REQUEST, {
+          state: trigger.pullRequest,
+          headSha: HEAD_SHA,
+          headRef: HEAD_REF,
+        });
+      }
+    }
     aws.opLog.clear();
     const parsed = await parseWorkflowText('readme.yml', example.workflow);
     const run = await runWorkflow(parsed, {
@@ -619,11 +955,7 @@ async function runExample(example: Example, check: (r: ExampleRun) => Promise<vo
         ...engine?.env,
       },
       github: {
-        event_name: 'push',
-        ref: pushToMain.env.GITHUB_REF,
-        ref_name: 'main',
-        ref_type: 'branch',
-        sha: pushToMain.sha,
+        ...trigger.github,
         repository: pushToMain.env.GITHUB_REPOSITORY,
         repository_owner: 'acme',
         actor: 'octocat',
@@ -631,18 +963,18 @@ async function runExample(example: Example, check: (r: ExampleRun) => Promise<vo
         run_number: '1',
         run_attempt: '1',
         server_url: 'https://github.com',
-        api_url: 'https://api.github.com',
+        api_url: github?.url ?? 'https://api.github.com',
         workflow: 'release',
-        event: pushToMain.event,
+        token: GITHUB_TOKEN,
       },
-      secrets: {},
-      vars: {},
+      secrets: { GITHUB_TOKEN },
+      vars,
       standIns: {
         'actions/checkout': checkout(REPOSITORY),
         'aws-actions/configure-aws-credentials': configureAwsCredentials(aws),
         'docker/setup-buildx-action': setupBuildx,
       },
-      idToken: github.env,
+      idToken: tokenService.env,
       stepTimeoutMs: 180_000,
     });
     const failed = run.jobs.some((j) => j.result !== 'success' || j.warnings.length > 0);
@@ -660,15 +992,16 @@ async function runExample(example: Example, check: (r: ExampleRun) => Promise<vo
         .filter((c) => !c.allowed)
         .map((c) => `${c.action} on ${c.resource}`),
     ).toEqual([]);
-    await check({ run, steps: run.jobs.flatMap((j) => j.steps), aws });
+    await check({ run, steps: run.jobs.flatMap((j) => j.steps), aws, github });
   } finally {
     await aws.stop();
-    await github.stop();
+    await github?.stop();
+    await tokenService.stop();
   }
 }
 
 /** Every image and service the suite's steps report is there, as reported. */
-async function checkReported({ steps, aws }: ExampleRun): Promise<void> {
+async function checkReported({ steps, aws, github }: ExampleRun): Promise<void> {
   const config = { endpoint: aws.endpoint, region: REGION, credentials: aws.credentials, maxAttempts: 3 };
   const ecr = new ECRClient(config);
   const ecs = new ECSClient(config);
@@ -718,6 +1051,10 @@ async function checkReported({ steps, aws }: ExampleRun): Promise<void> {
         }
         continue;
       }
+      if (ref === 'ecs-deploy' && step.inputs.preview) {
+        await checkPreview(step, ecs, github!);
+        continue;
+      }
       if (ref === 'ecs-deploy' || ref === '') {
         expect(step.outputs['rollout-state']).toBe('COMPLETED');
         const cluster = step.inputs.cluster!;
@@ -741,6 +1078,43 @@ async function checkReported({ steps, aws }: ExampleRun): Promise<void> {
   } finally {
     ecr.destroy();
     ecs.destroy();
+  }
+}
+
+/**
+ * A preview step's report is there: after a deploy, the service runs the reported revision with
+ * the step's image, and the pull request has the comment with the URL and a successful deployment;
+ * after a teardown or a sweep, the service is gone and the deployment inactive.
+ */
+async function checkPreview(step: StepRun, ecs: ECSClient, github: LocalGitHub): Promise<void> {
+  const service = `${step.inputs['preview-base-service']}-pr-${PULL_REQUEST}`;
+  const { services } = await ecs.send(
+    new DescribeServicesCommand({ cluster: step.inputs.cluster!, services: [service] }),
+  );
+  const live = services?.find((s) => s.status !== 'INACTIVE');
+  const state = github.state();
+  const deployment = state.deployments.find((d) => d.environment === `preview/${service}`);
+  const statuses = state.statuses[String(deployment?.id)] ?? [];
+  if (step.inputs.preview === 'deploy') {
+    const url = `http://pr-${PULL_REQUEST}.${step.inputs['preview-domain']}`;
+    expect(step.outputs).toMatchObject({
+      'preview-state': 'CREATED',
+      'preview-url': url,
+      'rollout-state': 'COMPLETED',
+    });
+    expect(live?.taskDefinition).toBe(step.outputs['task-definition-arn']);
+    const { taskDefinition } = await ecs.send(
+      new DescribeTaskDefinitionCommand({ taskDefinition: step.outputs['task-definition-arn'] }),
+    );
+    expect(taskDefinition?.containerDefinitions?.[0]?.image).toBe(step.inputs.image);
+    const comments = state.comments.filter((c) => c.issueNumber === PULL_REQUEST && c.body.includes(url));
+    expect(comments).toHaveLength(1);
+    expect(deployment?.sha).toBe(HEAD_SHA);
+    expect(statuses.at(-1)).toMatchObject({ state: 'success', environmentUrl: url });
+  } else {
+    expect(step.outputs['preview-state']).toBe('DELETED');
+    expect(live).toBeUndefined();
+    expect(statuses.at(-1)?.state).toBe('inactive');
   }
 }
 

@@ -34,6 +34,9 @@ export interface WorkflowRun {
   /** Default push. */
   eventName: string;
   workflow: string;
+  /** A pull_request run's head and base branches (the head_ref and base_ref claims); default ''. */
+  headRef?: string;
+  baseRef?: string;
   /** A deployment environment the job runs in (sub becomes repo:<r>:environment:<name>). */
   environment?: string;
   actor: string;
@@ -146,8 +149,8 @@ export async function startOidcStandIn(options: OidcStandInOptions = {}): Promis
       actor_id: '3000',
       actor: run.actor,
       workflow: run.workflow,
-      head_ref: '',
-      base_ref: '',
+      head_ref: run.headRef ?? '',
+      base_ref: run.baseRef ?? '',
       event_name: run.eventName,
       ref_protected: 'false',
       ref_type: run.ref.startsWith('refs/tags/') ? 'tag' : 'branch',

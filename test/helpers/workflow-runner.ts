@@ -2,8 +2,9 @@
 // (@actions/workflow-parser) and its jobs are run step by step on this machine, as the runner would:
 //
 // - `uses:` of this suite (`<owner>/aws-containers/<ref>@v1`, resolved with suiteActionOf) runs
-//   dist/<bundle>/index.js through runAction, with the action.yml defaults as INPUT_ variables, and
-//   its post step at the end of the job (reverse order, `post-if`, the state the main step saved);
+//   dist/<bundle>/index.js through runAction, with the action.yml defaults as INPUT_ variables (an
+//   `${{ }}` in one, `${{ github.token }}`, evaluated as GitHub does), and its post step at the
+//   end of the job (reverse order, `post-if`, the state the main step saved);
 // - `uses:` of any other action is answered by a stand-in the caller supplies (./stand-ins.ts);
 //   one without a stand-in fails the step, so no example silently skips what it cannot run;
 // - `run:` steps run in bash (`bash -e {0}`, or `bash --noprofile --norc -eo pipefail {0}` with
@@ -13,7 +14,10 @@
 // - `${{ }}` in `env:`, `with:`, `run:`, `if:` and `working-directory` is evaluated with
 //   @actions/expressions over the contexts github, env, vars, secrets, steps, job, runner (plus empty
 //   matrix, strategy, needs, inputs), and the status functions success(), failure(), always(),
-//   cancelled(); the parser's own conversion of `if:` (`success() && (…)`) is what is evaluated;
+//   cancelled(); the parser's own conversion of `if:` (`success() && (…)`) is what is evaluated,
+//   for a job's `if:` (over github, needs, vars, inputs: a job whose `if:` is false is skipped)
+//   as for a step's;
+// - `github.token` is the caller's (the job's GITHUB_TOKEN: give it in `github.token`), masked;
 // - `::add-mask::` lines and secrets are masked in the logs kept; every step has a deadline.
 //
 // Not supported (a workflow using them fails with a message saying so): matrix strategies,
@@ -245,7 +249,7 @@ interface PostStep {
   postIf: string;
 }
 
-/** Runs every job of a parsed workflow, in order (a job whose `needs` failed is skipped). */
+/** Runs every job of a parsed workflow, in order (a job whose `if:` is false, or whose `needs` failed, is skipped). */
 export async function runWorkflow(parsed: ParsedWorkflow, options: WorkflowRunOptions): Promise<WorkflowRun> {
   if (!parsed.template || !parsed.root || parsed.errors.length > 0) {
     throw new Error(`the workflow does not parse:\n${parsed.errors.join('\n')}`);
@@ -259,9 +263,19 @@ export async function runWorkflow(parsed: ParsedWorkflow, options: WorkflowRunOp
     for (const key of ['strategy', 'container', 'services']) {
       if (find(raw, key)) throw new Error(`job ${id}: \`${key}:\` is not supported by this runner`);
     }
-    const needs = (job.needs ?? []).map((n) => n.value);
-    const blocked = needs.some((n) => jobs.find((j) => j.id === n)?.result !== 'success');
-    if (blocked) {
+    // The job's `if:` (the parser's `success() && (…)`, or `success()`), over what a job's `if:`
+    // may read: github, needs, vars, inputs; success() is whether every job it needs succeeded.
+    const needs = Object.fromEntries(
+      (job.needs ?? []).map((n) => [
+        n.value,
+        { result: jobs.find((j) => j.id === n.value)?.result ?? 'skipped', outputs: {} },
+      ]),
+    );
+    const needsStatus: JobStatus = Object.values(needs).every((n) => n.result === 'success')
+      ? 'success'
+      : 'failure';
+    const ifContexts = { github: options.github, vars: options.vars ?? {}, needs, inputs: {} };
+    if (!isTrue(job.if.expression, ifContexts, needsStatus)) {
       jobs.push({ id, result: 'skipped', steps: [], warnings: [] });
       continue;
     }
@@ -297,7 +311,9 @@ async function runJob(
     tool_cache: runnerTemp,
   };
   const secrets = options.secrets ?? {};
-  const masks = new Set(Object.values(secrets).filter((s) => s.length > 0));
+  // The job's token is a secret too: GitHub masks it wherever it is printed.
+  const token = typeof options.github.token === 'string' ? [options.github.token] : [];
+  const masks = new Set([...Object.values(secrets), ...token].filter((s) => s.length > 0));
   const mask = (text: string) => {
     let out = text;
     for (const secret of [...masks].sort((a, b) => b.length - a.length)) out = out.split(secret).join('***');
@@ -417,7 +433,7 @@ async function runJob(
                 `Unexpected input(s) '${unexpected.join("', '")}', valid inputs are ['${Object.keys(declared.inputs).join("', '")}']`,
               );
             }
-            inputs = { ...declared.defaults, ...inputs };
+            inputs = { ...withExpressions(declared.defaults, contexts), ...inputs };
             const run = await runAction(action.bundle, {
               inputs,
               env: actionEnv(processEnv(stepEnv)),
@@ -586,6 +602,21 @@ function actionInputs(action: SuiteAction): DeclaredInputs {
     post: Boolean(yml.runs.post),
     postIf: (yml.runs['post-if'] ?? 'always()').replace(/^\$\{\{\s*|\s*\}\}$/g, ''),
   };
+}
+
+/** action.yml's defaults as the runner gives them: `${{ github.token }}` and the like evaluated. */
+function withExpressions(
+  defaults: Record<string, string>,
+  contexts: Record<string, unknown>,
+): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(defaults).map(([name, value]) => [
+      name,
+      value.replace(/\$\{\{(.*?)\}\}/g, (_, expression: string) =>
+        evaluate(expression, contexts).coerceString(),
+      ),
+    ]),
+  );
 }
 
 function masksIn(stdout: string): string[] {
