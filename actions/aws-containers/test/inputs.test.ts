@@ -89,7 +89,15 @@ describe('action.yml', () => {
   test("outputs: both actions' own, except those of inputs the root action does not take", () => {
     const union = new Set([...Object.keys(pushYml.outputs), ...Object.keys(deployYml.outputs)]);
     // docker-username/-password need output-credentials, run-task-exit-code run-task-before-deploy.
-    for (const left of ['docker-username', 'docker-password', 'run-task-exit-code']) union.delete(left);
+    // preview-url/-state need preview, which the root action does not take.
+    for (const left of [
+      'docker-username',
+      'docker-password',
+      'run-task-exit-code',
+      'preview-url',
+      'preview-state',
+    ])
+      union.delete(left);
     for (const eks of ['rollout-state', 'rolled-back', 'revision', 'previous-revision', 'applied']) {
       expect(eksYml.outputs[eks]).toBeDefined();
       union.add(eks);
