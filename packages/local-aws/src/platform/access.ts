@@ -152,6 +152,31 @@ export class AccessControl {
     return { decision: fromSession, policyType: 'session' };
   }
 
+  /**
+   * What a role's own policies (inline and attached) decide for one request: the question ECS's
+   * agent asks with the execution role (may it read this secret?) and SimulatePrincipalPolicy
+   * answers. 'no-such-role' when IAM has no such role.
+   */
+  evaluateRole(
+    roleArn: string,
+    request: AuthorizationRequest,
+    facts: RequestFacts,
+  ): Decision | 'no-such-role' {
+    const policies = this.roles.policiesOf(roleArn);
+    if (policies === undefined) return 'no-such-role';
+    const accountId = /^arn:aws:iam::(\d{12}):/.exec(roleArn)?.[1] ?? '';
+    const context: Record<string, ContextValue> = {
+      'aws:RequestedRegion': facts.region,
+      'aws:SecureTransport': facts.secure,
+      'aws:CurrentTime': new Date(facts.now).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      'aws:EpochTime': String(Math.floor(facts.now / 1000)),
+      'aws:PrincipalArn': roleArn,
+      'aws:PrincipalAccount': accountId,
+      'aws:PrincipalType': 'AssumedRole',
+    };
+    return evaluate(policies, { ...request, context: { ...context, ...request.context } }).decision;
+  }
+
   /** Evaluates the requests in order, stopping at the first denied. */
   check(identity: Identity, requests: readonly AuthorizationRequest[], facts: RequestFacts): AccessOutcome {
     const checks: IamCheck[] = [];
