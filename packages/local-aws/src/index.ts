@@ -11,6 +11,14 @@ import { createEc2, defaultNetworkIds, type Ec2Admin } from './ec2/index.js';
 import { createEcsFactory } from './ecs/index.js';
 import { createEksFactory, eksAdminEndpoints, type EksAdmin } from './eks/index.js';
 import { createElbv2, type Elbv2Admin } from './elbv2/index.js';
+import {
+  createSecretResolver,
+  createSecretsManager,
+  type SecretsManagerAdmin,
+} from './secretsmanager/index.js';
+import type { SecretResolver } from './secret-references.js';
+import { createSsm, type SsmAdmin } from './ssm/index.js';
+import { createLogs, type LogsAdmin } from './logs/index.js';
 import { LocalClock } from './platform/clock.js';
 import type { ClockMode } from './platform/clock.js';
 import { FaultInjector } from './platform/faults.js';
@@ -58,6 +66,11 @@ export { verifyPresignedStsUrl } from './server.js';
 export { AwsError } from './service.js';
 export type { Identity, ServerInfo } from './service.js';
 export type { EcsAdmin, EcsTimings } from './ecs/index.js';
+export type { SecretsManagerAdmin } from './secretsmanager/index.js';
+export type { SsmAdmin } from './ssm/index.js';
+export type { SecretResolution, SecretResolver, SecretValueFrom } from './secret-references.js';
+export { parseValueFrom } from './secret-references.js';
+export type { LogEvent, LogGroupRef, LogsAdmin } from './logs/index.js';
 export type {
   AuthenticationRefusal,
   ClusterRef,
@@ -215,6 +228,11 @@ export interface LocalAws {
     elbv2: Elbv2Admin;
     iam: IamAdmin;
     eks: EksAdmin;
+    secretsmanager: SecretsManagerAdmin;
+    ssm: SsmAdmin;
+    /** What ECS's agent finds for a `secrets[].valueFrom` (Secrets Manager or SSM), parsed with parseValueFrom(). */
+    secrets: { resolve: SecretResolver };
+    logs: LogsAdmin;
   };
   /**
    * A certificate and key for 127.0.0.1/localhost signed by this server's CA: for a loopback
@@ -303,7 +321,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       server.verifyPresignedUrl(url, headers),
     credentialNow,
   };
-  const iam = createIam(env);
+  const iam = createIam(env, { identities });
   access.useRoles(roleDirectory(iam.iam));
   for (const [issuer, url] of Object.entries(options.oidcIssuers ?? {})) iam.admin.routeIssuer(issuer, url);
   const ecr = createEcr({ hosts, credentialNow })(env);
@@ -311,11 +329,19 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   const ecrPublic = createEcrPublic({ credentialNow })(env);
   const ec2 = createEc2(env);
   const elbv2 = createElbv2({ ...env, network: ec2.admin });
+  const logs = createLogs(env);
+  const secretsManager = createSecretsManager()(env);
+  const ssm = createSsm()(env);
+  const secrets = {
+    resolve: createSecretResolver({ secretsmanager: secretsManager.admin, ssm: ssm.admin }),
+  };
   const ecs = createEcsFactory({
     lookup: (query) => ecr.admin.resolveImage(query),
     network: ec2.admin,
     elbv2: elbv2.admin,
     registryAt: (host) => registryAt(hosts, host),
+    // The agent reads secrets with the execution role and writes awslogs streams (ecs/task-init.ts).
+    taskInit: { access, logs: logs.admin, secrets: secrets.resolve },
   })(env);
   // EKS's pods pull as ECS's tasks do: local-aws's registries by host, other images unless
   // admin.ecs.setUnpullable() marked them.
@@ -328,8 +354,9 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     region,
     httpsUrl: () => server.info.httpsUrl,
   })(env);
-  for (const module of [sts, iam, ecr, ecrPublic, ecs, ec2, elbv2, eks] as ServiceModule[])
+  for (const module of [sts, iam, ecr, ecrPublic, ecs, ec2, elbv2, eks, logs] as ServiceModule[])
     server.mount(module);
+  for (const module of [secretsManager, ssm] as ServiceModule[]) server.mount(module);
   for (const factory of options.modules ?? []) server.mount(factory(env));
 
   let info;
@@ -376,6 +403,10 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       elbv2: elbv2.admin,
       iam: iam.admin,
       eks: eks.admin,
+      secretsmanager: secretsManager.admin,
+      ssm: ssm.admin,
+      secrets,
+      logs: logs.admin,
     },
     issueCertificate: () => leafCertificate(tls),
     verifyPresignedUrl: (url, headers) => server.verifyPresignedUrl(url, headers),

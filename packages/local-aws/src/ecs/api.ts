@@ -982,6 +982,17 @@ export function createEcsOperations(
       if (es) ephemeralStorageSize(es, 'ephemeralStorage', clientError);
       const tags = tagList(input) ?? [];
       for (const k of ['taskRoleArn', 'executionRoleArn', 'pidMode', 'ipcMode']) optString(input, k);
+      // Fargate's agent writes awslogs with the execution role: ECS refuses a definition without one.
+      if (
+        requires.includes('FARGATE') &&
+        !input.executionRoleArn &&
+        containers.some(
+          (c) => (c.logConfiguration as { logDriver?: unknown } | undefined)?.logDriver === 'awslogs',
+        )
+      )
+        throw clientError(
+          'Fargate requires task definition to have execution role ARN to support log driver awslogs.',
+        );
       optStructList(input, 'volumes');
       const runtimePlatform = optObject(input, 'runtimePlatform');
       const revs = (r.taskDefinitions[family] ??= []);

@@ -17,6 +17,7 @@ import {
   type ResolvedImage,
 } from './model.js';
 import { EcsSimulation, type SchedulingClock } from './sim.js';
+import { createTaskRuntime, type TaskInitDeps } from './task-init.js';
 
 export type { EcsTimings } from './model.js';
 
@@ -65,6 +66,12 @@ export interface EcsDeps {
    * `localhost:<port>` — or undefined for any other host.
    */
   registryAt(host: string): { accountId: string; region: string } | undefined;
+  /**
+   * What the agent uses before a task's containers start (task-init.ts): IAM to evaluate the
+   * execution role, the secret resolver (Secrets Manager, SSM), CloudWatch Logs for awslogs.
+   * Each is optional: without it, that check passes.
+   */
+  taskInit?: TaskInitDeps;
 }
 
 /** AWS's wording for an image that does not resolve (containerd's error as the Fargate agent reports it). */
@@ -109,6 +116,7 @@ export function createEcsFactory(deps: EcsDeps): ServiceFactory<EcsAdmin> {
     const sim = new EcsSimulation(s, scheduling as SchedulingClock, save, {
       network,
       loadBalancing: new TaskLoadBalancing(elbv2),
+      runtime: createTaskRuntime(deps.taskInit ?? {}, () => clock.now()),
     });
     elbv2.setHealthPredicate((target) => sim.targetPasses(target));
     elbv2.onTargetHealthChange((change) => sim.targetHealthChanged(change));

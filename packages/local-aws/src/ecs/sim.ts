@@ -13,6 +13,7 @@
 import type { Ec2Network, Subnet } from '../ec2/index.js';
 import type { TargetHealthChange, TargetRef } from '../elbv2/index.js';
 import type { TaskLoadBalancing } from './load-balancing.js';
+import type { TaskRuntime } from './task-init.js';
 import {
   arnPrefix,
   breakerThreshold,
@@ -81,6 +82,8 @@ export interface AwsvpcNetwork {
 export interface SimulationDeps {
   network: Ec2Network;
   loadBalancing: TaskLoadBalancing;
+  /** The agent's checks before containers start, and where their output goes (task-init.ts). */
+  runtime?: TaskRuntime;
 }
 
 const MAX_EVENTS = 100;
@@ -294,15 +297,20 @@ export class EcsSimulation {
         task.pullStartedAt = now;
         task.nextAt = now + t.pullMs;
         break;
-      case 'PENDING':
-        if (script.pullError !== undefined) {
+      case 'PENDING': {
+        // As the agent: secrets and registry auth first, then the images, then the log driver.
+        const failure =
+          this.initFailure(region, task, 'secrets') ??
+          script.pullError ??
+          this.initFailure(region, task, 'logging');
+        if (failure !== undefined) {
           for (const c of task.containers) {
             c.lastStatus = 'STOPPED';
-            if (c.name === script.container || c.reason === undefined) c.reason = script.pullError;
+            if (c.name === script.container || c.reason === undefined) c.reason = failure;
           }
           task.desiredStatus = 'STOPPED';
           task.stopCode = 'TaskFailedToStart';
-          task.stoppedReason = script.pullError;
+          task.stoppedReason = failure;
           task.failed = true;
           task.stoppingAt = now;
           task.executionStoppedAt = now;
@@ -315,6 +323,7 @@ export class EcsSimulation {
           task.nextAt = now + t.activatingMs + script.startDelayMs;
         }
         break;
+      }
       case 'ACTIVATING':
         task.lastStatus = 'RUNNING';
         task.startedAt = now;
@@ -324,6 +333,7 @@ export class EcsSimulation {
           const digest = script.digests?.[c.name];
           if (digest) c.imageDigest = digest;
         }
+        this.containerOutput(region, task);
         task.nextAt = this.nextRunningEvent(task, now);
         this.taskStarted(region, task);
         this.joinTargetGroups(region, task);
@@ -340,6 +350,7 @@ export class EcsSimulation {
         task.executionStoppedAt ??= now;
         for (const c of task.containers) {
           if (c.lastStatus !== 'STOPPED') {
+            if (!script.ignoreSigterm) this.write(region, task, c.name, 'received SIGTERM, exiting');
             c.lastStatus = 'STOPPED';
             c.exitCode = script.ignoreSigterm ? 137 : 0;
           }
@@ -362,6 +373,43 @@ export class EcsSimulation {
     task.version++;
     this.arm(region, task);
     this.touched(region, task);
+  }
+
+  /** The agent's check of one stage (task-init.ts); undefined when it passes or is not simulated. */
+  private initFailure(region: EcsRegion, task: TaskState, stage: 'secrets' | 'logging'): string | undefined {
+    const runtime = this.deps.runtime;
+    if (!runtime) return undefined;
+    const body = this.taskDefinitionByArn(region, task.taskDefinitionArn)?.body ?? {};
+    return runtime.initFailure(region, task, body, stage);
+  }
+
+  /** A line a container writes (to its awslogs stream): the same lines local-kubernetes's kubelet writes. */
+  private write(region: EcsRegion, task: TaskState, container: string, text: string): void {
+    const runtime = this.deps.runtime;
+    if (!runtime) return;
+    const body = this.taskDefinitionByArn(region, task.taskDefinitionArn)?.body ?? {};
+    runtime.write(region, task, body, container, text);
+  }
+
+  /** What the containers write as they start (and, for one that exits, what it said it would do). */
+  private containerOutput(region: EcsRegion, task: TaskState): void {
+    const s = task.script;
+    for (const c of task.containers) {
+      this.write(
+        region,
+        task,
+        c.name,
+        `container ${c.name} started from ${c.image} (${c.imageDigest ?? c.image})`,
+      );
+      if (c.name === s.container && s.exitAfterMs !== undefined)
+        this.write(
+          region,
+          task,
+          c.name,
+          `working; will exit with code ${s.exitCode} after ${s.exitAfterMs / 1000}s`,
+        );
+      else this.write(region, task, c.name, 'serving until stopped');
+    }
   }
 
   /**
@@ -391,6 +439,8 @@ export class EcsSimulation {
       for (const c of task.containers) {
         c.lastStatus = 'STOPPED';
         c.exitCode = c.name === s.container ? s.exitCode : 0;
+        if (c.name === s.container) this.write(region, task, c.name, `exited with code ${c.exitCode}`);
+        else this.write(region, task, c.name, 'received SIGTERM, exiting');
       }
       task.desiredStatus = 'STOPPED';
       task.stopCode = 'EssentialContainerExited';

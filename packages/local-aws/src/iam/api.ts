@@ -4,12 +4,28 @@
 // are stored (MalformedPolicyDocument) and answered back URL-encoded, as IAM answers them.
 import type { Authorization, RequestContext } from '../service.js';
 import { AwsError } from '../service.js';
-import { MalformedPolicyError } from '../platform/iam-policy.js';
-import { paramTree, scalar, strings, struct, toXml, type ParamTree, type XmlValue } from '../ec2/wire.js';
+import {
+  MalformedPolicyError,
+  parsePolicy,
+  type ContextValue,
+  type PolicyDocument,
+} from '../platform/iam-policy.js';
+import {
+  list,
+  paramTree,
+  scalar,
+  strings,
+  struct,
+  toXml,
+  type ParamTree,
+  type XmlValue,
+} from '../ec2/wire.js';
 import { awsManagedPolicy } from './managed-policies.js';
+import { contextValue, evaluationResultXml, simulateOne, type SimulatedPolicy } from './simulate.js';
 import {
   accountOf,
   documentOf,
+  managedDocument,
   providerKey,
   uniqueId,
   type CustomerPolicyState,
@@ -131,7 +147,31 @@ function policyXml(p: CustomerPolicyState, attachments: number): Record<string, 
 const noSuchRole = (name: string) =>
   new AwsError('NoSuchEntity', `The role with name ${name} cannot be found.`, 404);
 
-export function createIamOperations(iam: IamState, save: () => void): Record<string, Operation> {
+/**
+ * The users SimulatePrincipalPolicy can name: local-aws's users are the configured keys whose ARN
+ * is a user's. undefined: no such user; a user without a policy has `{}`.
+ */
+export interface UserPolicies {
+  policyOf(userArn: string): { document?: PolicyDocument } | undefined;
+}
+
+const ROLE_SOURCE = /^arn:aws:iam::(\d{12}):role\/(?:.*\/)?([\w+=,.@-]+)$/;
+const USER_SOURCE = /^arn:aws:iam::(\d{12}):user\/(?:.*\/)?([\w+=,.@-]+)$/;
+const GROUP_SOURCE = /^arn:aws:iam::(\d{12}):group\/(?:.*\/)?([\w+=,.@-]+)$/;
+const SESSION_SOURCE = /^arn:aws:sts::(\d{12}):assumed-role\/([\w+=,.@-]+)\/[\w+=,.@-]+$/;
+
+function simulationInput(count: number, member: string, min: number, max: number, value: string): void {
+  if (value.length < min || value.length > max)
+    throw validation(
+      `Value '${value}' at '${member}.${count}' failed to satisfy constraint: Member must have length ${value.length < min ? `greater than or equal to ${min}` : `less than or equal to ${max}`}`,
+    );
+}
+
+export function createIamOperations(
+  iam: IamState,
+  save: () => void,
+  users: UserPolicies = { policyOf: () => undefined },
+): Record<string, Operation> {
   const account = (ctx: RequestContext) => accountOf(iam, ctx.identity.accountId);
   const roleOf = (ctx: RequestContext, tree: Tree): RoleState => {
     const name = checkName(required(tree, 'RoleName'), 'RoleName', 64);
@@ -312,6 +352,63 @@ export function createIamOperations(iam: IamState, save: () => void): Record<str
       return xml({ Policy: policyXml(policy, attachments(arn)) });
     },
 
+    SimulatePrincipalPolicy(params) {
+      const tree = paramTree(params);
+      const source = required(tree, 'PolicySourceArn');
+      if (source.length < 20 || source.length > 2048)
+        throw validation(
+          `Value '${source}' at 'policySourceArn' failed to satisfy constraint: Member must have length ${source.length < 20 ? 'greater than or equal to 20' : 'less than or equal to 2048'}`,
+        );
+      const actions = strings(tree.ActionNames);
+      if (tree.ActionNames === undefined)
+        throw validation(`Value null at 'actionNames' failed to satisfy constraint: Member must not be null`);
+      actions.forEach((a, i) => simulationInput(i + 1, 'actionNames', 3, 128, a));
+      const named = strings(tree.ResourceArns);
+      named.forEach((r, i) => simulationInput(i + 1, 'resourceArns', 1, 2048, r));
+      const maxItems = Number(scalar(tree.MaxItems) ?? '100');
+      if (!Number.isInteger(maxItems) || maxItems < 1 || maxItems > 1000)
+        throw validation(
+          `Value '${scalar(tree.MaxItems)}' at 'maxItems' failed to satisfy constraint: Member must have value ${maxItems < 1 ? 'greater than or equal to 1' : 'less than or equal to 1000'}`,
+        );
+      const context: Record<string, ContextValue> = {};
+      for (const entry of list(tree.ContextEntries)) {
+        const e = struct(entry);
+        const name = scalar(e.ContextKeyName);
+        if (name === undefined) continue;
+        context[name] = contextValue(scalar(e.ContextKeyType), strings(e.ContextKeyValues));
+      }
+      const inputs: SimulatedPolicy[] = strings(tree.PolicyInputList).map((text, i) => {
+        let document: PolicyDocument;
+        try {
+          document = parsePolicy(text, 'identity');
+        } catch (error) {
+          if (error instanceof MalformedPolicyError) throw new AwsError('InvalidInput', error.message, 400);
+          throw error;
+        }
+        return { id: `PolicyInputList.${i + 1}`, document, text };
+      });
+      const policies = [...principalPolicies(source), ...inputs];
+      const resources = named.length > 0 ? named : ['*'];
+      const pairs = actions.flatMap((action) => resources.map((resource) => ({ action, resource })));
+      const marker = scalar(tree.Marker);
+      let start = 0;
+      if (marker !== undefined) {
+        start = Number(Buffer.from(marker, 'base64url').toString('utf8'));
+        if (!Number.isInteger(start) || start < 0 || start > pairs.length)
+          throw new AwsError('InvalidInput', `Invalid Marker: ${marker}`, 400);
+      }
+      const page = pairs.slice(start, start + maxItems);
+      const next = start + page.length;
+      const truncated = next < pairs.length;
+      return xml({
+        EvaluationResults: page.map(({ action, resource }) =>
+          evaluationResultXml(simulateOne(policies, action, resource, context), named.length > 0),
+        ),
+        IsTruncated: truncated,
+        ...(truncated ? { Marker: Buffer.from(String(next)).toString('base64url') } : {}),
+      });
+    },
+
     CreateOpenIDConnectProvider(params, ctx) {
       const tree = paramTree(params);
       const url = required(tree, 'Url');
@@ -383,6 +480,57 @@ export function createIamOperations(iam: IamState, save: () => void): Record<str
     },
   };
 
+  /** The identity-based policies of a simulation's PolicySourceArn: a role's, a session's role's, a user's. */
+  function principalPolicies(arn: string): SimulatedPolicy[] {
+    const roleMatch = ROLE_SOURCE.exec(arn) ?? SESSION_SOURCE.exec(arn);
+    if (roleMatch) {
+      const role = iam.accounts[roleMatch[1]!]?.roles[roleMatch[2]!.toLowerCase()];
+      if (!role || (arn.startsWith('arn:aws:iam:') && role.arn !== arn)) throw noSuchRole(roleMatch[2]!);
+      const inline = Object.entries(role.inline).map(([name, text]) => ({
+        id: name,
+        type: 'role' as const,
+        document: documentOf(text),
+        text,
+      }));
+      const attached = role.attached.flatMap((policyArn) => {
+        const document = managedDocument(iam, policyArn);
+        if (!document) return [];
+        const aws = awsManagedPolicy(policyArn);
+        const customer = Object.values(iam.accounts)
+          .map((a) => a.policies[policyArn])
+          .find((p) => p !== undefined);
+        return [
+          {
+            id: policyArn.slice(policyArn.lastIndexOf('/') + 1),
+            type: aws ? ('aws-managed' as const) : ('user-managed' as const),
+            document,
+            text: customer?.document ?? JSON.stringify(document, null, 4),
+          },
+        ];
+      });
+      return [...inline, ...attached];
+    }
+    const userMatch = USER_SOURCE.exec(arn);
+    if (userMatch) {
+      const user = users.policyOf(arn);
+      if (!user)
+        throw new AwsError('NoSuchEntity', `The user with name ${userMatch[2]!} cannot be found.`, 404);
+      if (!user.document) return [];
+      return [
+        {
+          id: userMatch[2]!,
+          type: 'user',
+          document: user.document,
+          text: JSON.stringify(user.document, null, 4),
+        },
+      ];
+    }
+    const groupMatch = GROUP_SOURCE.exec(arn);
+    if (groupMatch)
+      throw new AwsError('NoSuchEntity', `The group with name ${groupMatch[2]!} cannot be found.`, 404);
+    throw new AwsError('InvalidInput', `ARN ${arn} is not valid.`, 400);
+  }
+
   function providerOf(ctx: RequestContext, tree: Tree): OidcProviderState {
     const arn = required(tree, 'OpenIDConnectProviderArn');
     const provider = Object.values(account(ctx).oidcProviders).find((p) => p.arn === arn);
@@ -399,6 +547,8 @@ export function iamAuthorization(iam: IamState): Authorization<URLSearchParams> 
   return (operation, params, ctx) => {
     const action = `iam:${operation}`;
     const account = ctx.identity.accountId;
+    if (operation === 'SimulatePrincipalPolicy')
+      return [{ action, resource: params.get('PolicySourceArn') ?? '*' }];
     const roleName = params.get('RoleName');
     if (roleName !== null) {
       const existing = iam.accounts[account]?.roles[roleName.toLowerCase()];

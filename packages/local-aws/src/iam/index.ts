@@ -2,7 +2,8 @@
 // OIDC providers STS trusts. IAM is global: requests signed for any region reach the same state.
 import type { QueryService, ServiceFactory, ServiceModule } from '../service.js';
 import type { RoleDirectory } from '../platform/access.js';
-import { createIamOperations, iamAuthorization } from './api.js';
+import type { IdentityStore } from '../platform/identities.js';
+import { createIamOperations, iamAuthorization, type UserPolicies } from './api.js';
 import { AWS_MANAGED_POLICIES } from './managed-policies.js';
 import { loadState, providerKey, roleByArn, rolePolicies, type IamState } from './model.js';
 
@@ -28,15 +29,28 @@ export interface IamAdmin {
 /** IAM's module, with its state (STS reads roles and providers from it, the server the policies). */
 export type IamModule = ServiceModule<IamAdmin> & { iam: IamState };
 
-export function createIam(env: Parameters<ServiceFactory>[0]): IamModule {
+/**
+ * `identities`: the configured keys, whose user ARNs SimulatePrincipalPolicy may name (a key's
+ * policy is its user's policy).
+ */
+export function createIam(
+  env: Parameters<ServiceFactory>[0],
+  options: { identities?: IdentityStore } = {},
+): IamModule {
   const iam = loadState(env.state);
   const save = () => env.state.save();
+  const users: UserPolicies = {
+    policyOf(userArn) {
+      const key = options.identities?.summaries().find((s) => s.arn === userArn && s.roleArn === undefined);
+      return key && (key.policy ? { document: key.policy } : {});
+    },
+  };
   const service: QueryService = {
     protocol: 'query',
     signingName: 'iam',
     version: IAM_VERSION,
     xmlNamespace: `https://iam.amazonaws.com/doc/${IAM_VERSION}/`,
-    operations: createIamOperations(iam, save),
+    operations: createIamOperations(iam, save, users),
     authorization: iamAuthorization(iam),
   };
   return {
