@@ -4,12 +4,23 @@
 // service, the task definition family, the task and execution roles): the action must do its work,
 // and the op log must show no call of that key refused. Then every IAM action a document names
 // must have been evaluated, and allowed, for a scenario that used the document: the policies are
-// sufficient and minimal.
+// sufficient and minimal. The task and execution roles exist in local-aws's IAM (trusting ECS tasks;
+// the execution role with AmazonECSTaskExecutionRolePolicy and the right to read the scenarios'
+// secret and parameter), so that the deploys' preflight reads them and their tasks start as on AWS.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { jest } from '@jest/globals';
 import { CreateRepositoryCommand, ECRClient } from '@aws-sdk/client-ecr';
 import { TagResourceCommand } from '@aws-sdk/client-ecs';
+import { CloudWatchLogsClient, CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
+import {
+  AttachRolePolicyCommand,
+  CreateRoleCommand,
+  IAMClient,
+  PutRolePolicyCommand,
+} from '@aws-sdk/client-iam';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import {
   CreateListenerCommand,
   CreateLoadBalancerCommand,
@@ -50,12 +61,99 @@ const REGION = 'us-east-1';
 const role = (name: string) => `arn:aws:iam::${ACCOUNT}:role/${name}`;
 const TASK_ROLE = role('policy-app-task');
 const EXECUTION_ROLE = role('policy-app-execution');
+/** ECR's own host for this account's registry: preflight asks ECR about images named so. */
+const ECR_HOST = `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com`;
+/** The SSM parameter and log group the rich task definitions name; the secret's ARN is made in beforeAll. */
+const PARAMETER = '/policy/api-key';
+const LOG_GROUP = '/ecs/policy';
+let secretArn = '';
+
+/**
+ * The task and execution roles (trusting ECS tasks), the secret, the parameter and the log group
+ * the rich task definitions name; the execution role may pull, log and read the secret and parameter.
+ */
+async function createTaskResources(): Promise<void> {
+  const config = { endpoint: w.aws.endpoint, region: w.aws.region, credentials: w.aws.credentials };
+  const iam = new IAMClient(config);
+  const secrets = new SecretsManagerClient(config);
+  const ssm = new SSMClient(config);
+  const logs = new CloudWatchLogsClient(config);
+  try {
+    const trust = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole' },
+      ],
+    });
+    for (const arn of [TASK_ROLE, EXECUTION_ROLE]) {
+      await iam.send(
+        new CreateRoleCommand({
+          RoleName: arn.slice(arn.lastIndexOf('/') + 1),
+          AssumeRolePolicyDocument: trust,
+        }),
+      );
+    }
+    const secret = await secrets.send(
+      new CreateSecretCommand({ Name: 'policy/db-password', SecretString: 'hunter2' }),
+    );
+    secretArn = secret.ARN!;
+    await ssm.send(new PutParameterCommand({ Name: PARAMETER, Value: 'k-123', Type: 'SecureString' }));
+    await logs.send(new CreateLogGroupCommand({ logGroupName: LOG_GROUP }));
+    await iam.send(
+      new AttachRolePolicyCommand({
+        RoleName: 'policy-app-execution',
+        PolicyArn: 'arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy',
+      }),
+    );
+    await iam.send(
+      new PutRolePolicyCommand({
+        RoleName: 'policy-app-execution',
+        PolicyName: 'read-the-secrets',
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: secretArn },
+            {
+              Effect: 'Allow',
+              Action: 'ssm:GetParameters',
+              Resource: `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter${PARAMETER}`,
+            },
+          ],
+        }),
+      }),
+    );
+  } finally {
+    iam.destroy();
+    secrets.destroy();
+    ssm.destroy();
+    logs.destroy();
+  }
+}
+
+/**
+ * A container that raises every question of preflight: its image named in ECR's host form, a
+ * Secrets Manager secret and an SSM parameter among its secrets, awslogs to an existing group.
+ */
+const richContainer = (image: string, extra: Record<string, unknown> = {}) => ({
+  name: 'app',
+  image: image.replace(w.host, ECR_HOST),
+  secrets: [
+    { name: 'DB_PASSWORD', valueFrom: secretArn },
+    { name: 'API_KEY', valueFrom: PARAMETER },
+  ],
+  logConfiguration: {
+    logDriver: 'awslogs',
+    options: { 'awslogs-group': LOG_GROUP, 'awslogs-region': REGION, 'awslogs-stream-prefix': 'ecs' },
+  },
+  ...extra,
+});
 
 beforeAll(async () => {
   w = await startEcsWorld(60);
   ecr = new ECRClient({ endpoint: w.aws.endpoint, region: w.aws.region, credentials: w.aws.credentials });
   expect({ account: w.aws.accountId, region: w.aws.region }).toEqual({ account: ACCOUNT, region: REGION });
   await w.createCluster('policy');
+  await createTaskResources();
   for (const name of ['policy/push', 'policy/settings', 'policy/prod', 'policy/scan', 'policy/release']) {
     await ecr.send(new CreateRepositoryCommand({ repositoryName: name }));
   }
@@ -110,7 +208,7 @@ beforeAll(async () => {
       service: 'pvbase',
       'task-definition': taskDefinition(
         'pvbase',
-        [{ name: 'app', image, portMappings: [{ containerPort: 8080 }] }],
+        [richContainer(image, { portMappings: [{ containerPort: 8080 }] })],
         {
           taskRoleArn: TASK_ROLE,
           executionRoleArn: EXECUTION_ROLE,
@@ -312,18 +410,26 @@ const SCENARIOS: Scenario[] = [
   },
   // ---- ecs-deploy -------------------------------------------------------------------------------
   {
-    name: 'ecs-deploy: an existing service updated to a task definition with roles and tags',
+    name: 'ecs-deploy: an existing service updated to a task definition with roles, secrets, awslogs and tags (preflight reads each)',
     action: 'ecs-deploy-fargate',
     features: [],
     values: ecsValues('web', 'policy-web'),
     inputs: async () => ({
       cluster: 'policy',
       service: 'web',
-      'task-definition': tdFile('policy-web', await w.push('policy/base', 'v2')),
+      'task-definition': w.file(
+        'policy-web.json',
+        taskDefinition('policy-web', [richContainer(await w.push('policy/base', 'v2'))], {
+          taskRoleArn: TASK_ROLE,
+          executionRoleArn: EXECUTION_ROLE,
+        }),
+      ),
       tags: 'team=platform',
     }),
     check: (run) => {
       succeeded(run);
+      // Each read answered, and nothing found: the roles, image, secrets and log group are right.
+      expect(run.stdout).toContain('preflight: nothing to report');
       expect(run.outputs['rollout-state']).toBe('COMPLETED');
     },
   },
@@ -335,7 +441,28 @@ const SCENARIOS: Scenario[] = [
     inputs: async () => ({
       cluster: 'policy',
       service: 'web',
-      image: await w.push('policy/base', 'crash', { 'local-aws.exit-code': '3' }),
+      // Its container logs with awslogs: the step reads a crashed container's last lines (logs:GetLogEvents).
+      'task-definition': w.file(
+        'policy-web-crash.json',
+        taskDefinition(
+          'policy-web',
+          [
+            {
+              name: 'app',
+              image: await w.push('policy/base', 'crash', { 'local-aws.exit-code': '3' }),
+              logConfiguration: {
+                logDriver: 'awslogs',
+                options: {
+                  'awslogs-group': '/ecs/policy',
+                  'awslogs-region': REGION,
+                  'awslogs-stream-prefix': 'web',
+                },
+              },
+            },
+          ],
+          { taskRoleArn: TASK_ROLE, executionRoleArn: EXECUTION_ROLE },
+        ),
+      ),
       'max-failed-tasks': '2',
     }),
     check: (run) => {
@@ -486,8 +613,9 @@ const SCENARIOS: Scenario[] = [
       }),
     inputs: async () => {
       // Named as on AWS, so that the follow asks ECR whether it is there (ecr:DescribeImages);
-      // local-aws's pods pull ECR's host form from its own registry.
-      const image = (await w.push('policy/base', 'v1')).replace(
+      // local-aws's pods pull ECR's host form from its own registry. Its pods start a simulated
+      // minute late: the rollout must not complete (and end the follow) before ECR is asked.
+      const image = (await w.push('policy/base', 'eks-v1', { 'local-aws.start-delay': '60s' })).replace(
         w.host,
         `${w.aws.accountId}.dkr.ecr.${w.aws.region}.amazonaws.com`,
       );

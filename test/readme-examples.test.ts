@@ -45,7 +45,11 @@
 //   for its repositories, clusters, services, families and roles; the job may ask the stand-in of
 //   the runner's token service (test/helpers/oidc.ts) for a token (a list of steps runs in a job
 //   with `id-token: write`, as the example workflow's), and configure-aws-credentials' stand-in
-//   exchanges it with STS. Every AWS call of the run must then be the role's session, none refused.
+//   exchanges it with STS. Every AWS call of the run must then be the role's session, none refused;
+// - the roles the task definitions name exist, as ecs-deploy's preflight and ECS's agent expect:
+//   ecsTaskExecutionRole (the example's executionRoleArn, as the ECS console creates it) and every
+//   role a step's task definition file names, each trusting ecs-tasks.amazonaws.com, the execution
+//   roles with AWS's AmazonECSTaskExecutionRolePolicy attached.
 // After the run: every step succeeded, GitHub would warn about nothing, every image an ecr-push
 // step reports is in ECR under the tags it reports, and every service an ecs-deploy step reports
 // runs the revision it reports, with the image its `image` input gave; a preview deploy's service runs
@@ -457,6 +461,7 @@ function rolePolicy(workflow: string, vars: Record<string, string>): string {
       family: definition?.family ?? literal(step.with['task-definition-family']) ?? service,
       'task-role-arn': definition?.taskRoleArn ?? executionRole,
       'execution-role-arn': executionRole,
+      'deploying-role-arn': `arn:aws:iam::${ACCOUNT}:role/${ROLE}`,
       'base-service': literal(step.with['preview-base-service']) ?? '*',
       // The name in the listener's ARN: …:listener/app/<name>/<id>/<id>.
       'load-balancer':
@@ -516,6 +521,41 @@ async function prepareRole(aws: LocalAws, workflow: string, vars: Record<string,
     PolicyName: 'aws-containers',
     PolicyDocument: rolePolicy(workflow, vars),
   });
+}
+
+/**
+ * The task and execution roles of the world: ecsTaskExecutionRole and those the steps' task
+ * definition files name, trusting ECS tasks; execution roles with AmazonECSTaskExecutionRolePolicy.
+ */
+async function prepareTaskRoles(aws: LocalAws, workflow: string): Promise<void> {
+  const roles = new Map<string, 'task' | 'execution'>([[EXECUTION_ROLE, 'execution']]);
+  for (const step of suiteSteps(workflow)) {
+    const file = literal(step.with['task-definition']);
+    if (!file) continue;
+    const definition = JSON.parse(readFileSync(path.join(FIXTURES, REPOSITORY, file), 'utf8')) as {
+      taskRoleArn?: string;
+      executionRoleArn?: string;
+    };
+    if (definition.taskRoleArn && !roles.has(definition.taskRoleArn))
+      roles.set(definition.taskRoleArn, 'task');
+    if (definition.executionRoleArn) roles.set(definition.executionRoleArn, 'execution');
+  }
+  const trust = JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      { Effect: 'Allow', Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole' },
+    ],
+  });
+  for (const [arn, kind] of roles) {
+    const RoleName = arn.slice(arn.lastIndexOf('/') + 1);
+    await iam(aws, 'CreateRole', { RoleName, AssumeRolePolicyDocument: trust });
+    if (kind === 'execution') {
+      await iam(aws, 'AttachRolePolicy', {
+        RoleName,
+        PolicyArn: 'arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy',
+      });
+    }
+  }
 }
 
 /** The EKS clusters eks-rollout steps name, the role's access to them, and the workloads they set images of. */
@@ -932,6 +972,7 @@ async function runExample(example: Example, check: (r: ExampleRun) => Promise<vo
   });
   try {
     if (engine) engine.trustCa(aws.registryHost, aws.caCertPath);
+    await prepareTaskRoles(aws, example.workflow);
     const vars = await prepareWorld(aws, example.workflow);
     await prepareRole(aws, example.workflow, vars);
     await prepareEks(aws, example.workflow);

@@ -76,6 +76,11 @@ export interface PolicyValues {
   family?: string;
   'task-role-arn'?: string;
   'execution-role-arn'?: string;
+  /**
+   * The principal the workflow deploys as (preflight asks IAM whether it may pass the roles); for
+   * a role session, its role's ARN. keyWithPolicies fills it with the key's own user ARN.
+   */
+  'deploying-role-arn'?: string;
   /** preview-base-service: previews are `<base-service>-pr-<n>`. */
   'base-service'?: string;
   /** The name of the load balancer whose listener `listener-arn` is. */
@@ -156,7 +161,11 @@ export function mergePolicies(names: readonly string[], values: PolicyValues): P
 
 let keys = 0;
 
-/** A new local-aws key held to exactly these documents; returns it with the env that selects it. */
+/**
+ * A new local-aws key held to exactly these documents; returns it with the env that selects it.
+ * `<deploying-role-arn>`, when not given, is the key's own principal: local-aws's keys are users
+ * `arn:aws:iam::<account>:user/<access key id>`.
+ */
 export function keyWithPolicies(
   aws: LocalAws,
   names: readonly string[],
@@ -164,7 +173,12 @@ export function keyWithPolicies(
 ): { accessKeyId: string; env: Record<string, string> } {
   const accessKeyId = `AKIAPOLICY${String(++keys).padStart(10, '0')}`;
   const secretAccessKey = `policy-secret-${keys}`;
-  const policy = mergePolicies(names, { region: aws.region, 'account-id': aws.accountId, ...values });
+  const policy = mergePolicies(names, {
+    region: aws.region,
+    'account-id': aws.accountId,
+    'deploying-role-arn': `arn:aws:iam::${aws.accountId}:user/${accessKeyId}`,
+    ...values,
+  });
   aws.identities.add({ accessKeyId, secretAccessKey, policy: JSON.stringify(policy) });
   return { accessKeyId, env: { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey } };
 }
@@ -205,6 +219,7 @@ export function keyForAction(
     family: '*',
     'task-role-arn': role,
     'execution-role-arn': role,
+    'deploying-role-arn': '*',
     'base-service': '*',
     'load-balancer': '*',
   });

@@ -65,6 +65,7 @@ export const DEPLOY_INPUTS = [
   'poll-interval',
   'rollback-on-failure',
   'wait-for-rollback',
+  'preflight',
   'max-attempts',
 ] as const;
 
@@ -121,6 +122,7 @@ export const DEFAULTS: Record<string, string> = {
   'assign-public-ip': 'false',
   'poll-interval': '5s',
   'wait-for-rollback': 'true',
+  preflight: 'on',
 };
 
 /** A reference that stands for the pushed image while the inputs are checked. */

@@ -22,7 +22,13 @@ import {
   type Clock,
   type Sleep,
 } from '@aws-containers/core';
-import { decideRollout, describeStoppedTask, newEvents, type RolloutDecision } from './rollout.js';
+import {
+  decideRollout,
+  describeStoppedTask,
+  isFailedTask,
+  newEvents,
+  type RolloutDecision,
+} from './rollout.js';
 
 export type FollowOutcome =
   | { status: 'completed' | 'failed' | 'rolled-back'; decision: RolloutDecision; service: Service }
@@ -55,6 +61,8 @@ export interface FollowOptions {
   settledOnly?: boolean;
   /** One line per event, stopped task and progress change. */
   log: (line: string) => void;
+  /** The last log lines of a failed task's crashed containers (CloudWatch Logs), printed after it. */
+  taskLogs?: (task: Task, signal?: AbortSignal) => Promise<string[]>;
   signal?: AbortSignal;
   clock?: Clock;
   sleep?: Sleep;
@@ -150,6 +158,9 @@ export async function followDeployment(
         if (stats.stoppedTaskIds.has(id)) continue;
         stats.stoppedTaskIds.add(id);
         options.log(describeStoppedTask(task));
+        if (options.taskLogs && isFailedTask(task)) {
+          for (const line of await options.taskLogs(task, signal)) options.log(line);
+        }
       }
       const decision = decideRollout({
         service,

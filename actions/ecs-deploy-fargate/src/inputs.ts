@@ -8,6 +8,7 @@ import {
   parseJsonOrYaml,
 } from '@aws-containers/core';
 import type { LogConfiguration } from '@aws-sdk/client-ecs';
+import type { PreflightMode } from './preflight.js';
 import type { PreviewInputs } from './preview.js';
 import {
   FARGATE_CPU_EXPECTED,
@@ -102,6 +103,8 @@ export interface Inputs {
   dryRun: boolean;
   /** `preview` set: this step deploys, tears down or sweeps PR previews of a base service. */
   preview: PreviewInputs | undefined;
+  /** Read what the task definition names before changing anything: stop (`on`), warn, or skip. */
+  preflight: PreflightMode;
 }
 
 // ECS names: up to 255 letters, digits, hyphens and underscores; ARNs are accepted as given.
@@ -575,6 +578,7 @@ export function getInputs(
   const runTaskBeforeDeploy = reader.parsed('run-task-before-deploy', COMMAND_EXPECTED, parseCommand);
   const runTaskTimeoutMs = reader.duration('run-task-timeout', { min: 1000, default: 10 * 60_000 });
   const dryRun = reader.boolean('dry-run', { default: false });
+  const preflight = reader.enum('preflight', ['on', 'warn', 'off'], { default: 'on' });
 
   const inputs: Inputs = {
     cluster,
@@ -618,6 +622,7 @@ export function getInputs(
     runTaskTimeoutMs,
     dryRun,
     preview,
+    preflight,
   };
   return reader.finish(inputs);
 }

@@ -18,6 +18,9 @@ import {
   type RunContext,
 } from '@aws-containers/core';
 import { newFollowStats } from './follow.js';
+import { preflightStops } from './preflight.js';
+import { preflight } from './preflight-run.js';
+import { taskLogReader } from './task-logs.js';
 import { runPreview, type PreviewReport } from './preview-main.js';
 import { getInputs, type Inputs } from './inputs.js';
 import { revisionName } from './plan.js';
@@ -89,6 +92,23 @@ export async function deploy(inputs: Inputs, report: DeployReport, signal: Abort
 
   // Reads only until the plan is complete: a render error leaves AWS as it was.
   const plan = await group('Render the task definition', () => planDeploy(ctx, planRequest(inputs, region)));
+  if (inputs.preflight !== 'off') {
+    const findings = await group('Preflight', () => preflight(plan.rendered, region, inputs, signal));
+    report.preflight = { mode: inputs.preflight, findings };
+    const errors = findings.filter((f) => f.severity === 'error');
+    for (const f of findings) {
+      const line = `${f.where}: ${f.problem} — ${f.fix}`;
+      if (f.severity === 'error' && inputs.preflight === 'warn') core.warning(fence(line));
+      else info(`${f.severity === 'error' ? 'problem' : 'note'}: ${line}`);
+    }
+    if (findings.length === 0) info('preflight: nothing to report');
+    if (preflightStops(inputs.preflight, findings)) {
+      throw new ActionError(
+        `Preflight found ${errors.length} problem${errors.length === 1 ? '' : 's'}; nothing was changed:\n${errors.map((f) => `- ${f.where}: ${f.problem} — ${f.fix}`).join('\n')}`,
+        { hint: 'Fix them and run again, or set preflight: warn to deploy anyway.' },
+      );
+    }
+  }
   report.family = plan.family;
   report.diff = plan.diff;
   report.diffBase = plan.diffBase ? revisionName(plan.diffBase) : undefined;
@@ -107,6 +127,7 @@ export async function deploy(inputs: Inputs, report: DeployReport, signal: Abort
   }
 
   const registered = await group('Register the task definition', () => registerRevision(ctx, plan));
+  ctx.taskLogs = taskLogReader(plan.rendered, region, inputs.maxAttempts);
   const taskDefinitionArn = registered.taskDefinition.taskDefinitionArn as string;
   report.taskDefinitionArn = taskDefinitionArn;
   report.registered = registered.registered;

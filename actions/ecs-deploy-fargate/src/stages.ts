@@ -15,6 +15,7 @@ import {
   type ECSClient,
   type Service,
   type ServiceEvent,
+  type Task,
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
 import { ActionError, formatError } from '@aws-containers/core';
@@ -39,6 +40,8 @@ export interface StageContext {
   onFailure: (message: string) => void;
   /** Aborts on cancellation; passed to every call. */
   signal: AbortSignal;
+  /** The last log lines of a failed task's crashed containers (see task-logs.ts). */
+  taskLogs?: (task: Task, signal?: AbortSignal) => Promise<string[]>;
 }
 
 /** A service to deploy to, as DescribeServices showed it before anything changed. */
@@ -348,6 +351,7 @@ export async function deployService(
       knownEventIds,
       settledOnly,
       log: ctx.log,
+      ...(ctx.taskLogs && { taskLogs: ctx.taskLogs }),
       signal: ctx.signal,
     },
     stats,

@@ -24,6 +24,11 @@ export interface DeployReport {
   stoppedBy: string | undefined;
   /** With `preview`: what the preview step saw and did. */
   preview?: PreviewSummary;
+  /** What preflight found (undefined: it did not run). */
+  preflight?: {
+    mode: string;
+    findings: ReadonlyArray<{ where: string; problem: string; fix: string; severity: string }>;
+  };
 }
 
 /** A preview step's part of the summary (preview-main's PreviewReport). */
@@ -65,6 +70,21 @@ export function buildSummary(r: DeployReport): JobSummary {
     summary.paragraph('Dry run: rendered, compared and validated; nothing was registered or deployed.');
   }
   if (r.preview) previewSection(summary, r.preview);
+  if (r.preflight && r.preflight.findings.length > 0) {
+    summary
+      .heading(
+        `Preflight (${r.preflight.mode}): ${r.preflight.findings.filter((f) => f.severity === 'error').length} problems`,
+        3,
+      )
+      .table(
+        ['Where', 'Found', 'What to do'],
+        r.preflight.findings.map((f) => [
+          f.where,
+          `${f.severity === 'error' ? '' : '(not checked) '}${f.problem}`,
+          f.fix,
+        ]),
+      );
+  }
   const facts: [string, string | undefined][] = [];
   if (r.taskDefinitionArn) {
     facts.push([

@@ -89,6 +89,7 @@ test('defaults: the service current task definition, 15m timeout, 5s polls, 3 fa
     runTaskBeforeDeploy: undefined,
     runTaskTimeoutMs: 600_000,
     dryRun: false,
+    preflight: 'on',
   });
 });
 
