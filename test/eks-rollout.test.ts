@@ -234,9 +234,11 @@ withKubectl(
     const good = await rollout({ images: `app=${ecrHost}/team/web:v2`, workloads: 'deployment/ecr' });
     expect({ exitCode: good.exitCode, errors: good.errors }).toEqual({ exitCode: 0, errors: [] });
 
+    // preflight off: the follow itself asks ECR (preflight would stop the step before any write).
     const bad = await rollout({
       images: `app=${ecrHost}/team/web:never-pushed`,
       workloads: 'deployment/ecr',
+      preflight: 'off',
     });
     expect(bad.exitCode).toBe(1);
     expect(bad.errors.join('\n')).toContain(
@@ -250,12 +252,40 @@ withKubectl(
       .slice(from)
       .filter((e) => e.operation === 'DescribeImages')
       .map((e) => e.errorCode ?? 'found');
-    expect(described).toEqual(['found', 'ImageNotFoundException']);
+    // The good one: preflight's question and the follow's; the bad one: the follow's alone.
+    expect(described).toEqual(['found', 'found', 'ImageNotFoundException']);
     expect(
       image(
         await kubectl('get', 'deployment/ecr', '-o', 'jsonpath={.spec.template.spec.containers[0].image}'),
       ),
     ).toBe(`${ecrHost}/team/web:v2`);
+  },
+);
+
+withKubectl(
+  'preflight: an ECR image never pushed and a namespace nothing creates stop the step before any write',
+  async () => {
+    const ecrHost = `${aws.accountId}.dkr.ecr.${aws.region}.amazonaws.com`;
+    const file = writeTemp(
+      'preflight.yaml',
+      deploymentManifest('pf', `${ecrHost}/team/web:never-pushed`).replace(
+        'namespace: default',
+        'namespace: nowhere',
+      ),
+    );
+    const from = mark();
+    const run = await rollout({ manifests: file });
+    expect(run.exitCode).toBe(1);
+    const error = run.errors.join('\n');
+    expect(error).toContain('Preflight found 2 problems; nothing was changed');
+    expect(error).toContain(
+      '- namespace nowhere: the namespace nowhere does not exist and the manifests do not create it',
+    );
+    expect(error).toContain(`- image ${ecrHost}/team/web:never-pushed: ECR has no tag never-pushed`);
+    expect(kubernetesWrites(from)).toEqual([]);
+    // warn: reported, and the step goes on (the apply then fails on the namespace, as kubectl's would).
+    const warned = await rollout({ manifests: file, preflight: 'warn' });
+    expect(warned.stdout).toMatch(/^::warning::namespace nowhere: the namespace nowhere does not exist/m);
   },
 );
 

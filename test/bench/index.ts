@@ -10,6 +10,7 @@ const benches: Record<string, () => Promise<void>> = {
   anchors: async () => (await import('./anchors.js')).anchors(),
   kubernetes: async () => (await import('./kubernetes.js')).kubernetes(),
   'eks-rollout': async () => (await import('./eks-rollout.js')).eksRollout(),
+  preflight: async () => (await import('./preflight.js')).preflight(),
 };
 
 const requested = process.argv.slice(2);

@@ -72,7 +72,15 @@ export const DEPLOY_INPUTS = [
 /** The deploy inputs only the ECS target reads. */
 export const ECS_ONLY_INPUTS = DEPLOY_INPUTS.filter(
   (name) =>
-    !['cluster', 'region', 'timeout', 'rollback-on-failure', 'max-attempts', 'container-name'].includes(name),
+    ![
+      'cluster',
+      'region',
+      'timeout',
+      'rollback-on-failure',
+      'max-attempts',
+      'container-name',
+      'preflight',
+    ].includes(name),
 );
 
 /**
@@ -87,6 +95,7 @@ export const EKS_INPUTS = [
   'manifests',
   'timeout',
   'rollback-on-failure',
+  'preflight',
 ] as const;
 
 /** The inputs only the EKS target reads. */

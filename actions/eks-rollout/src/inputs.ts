@@ -48,6 +48,8 @@ export interface Inputs {
   preDeployJobTimeoutMs: number;
   /** Server-side dry run: every write sent with dryRun=All, the diffs printed, nothing changed. */
   dryRun: boolean;
+  /** Before the first write: ECR images and namespaces (stop, warn or skip). */
+  preflight: 'on' | 'warn' | 'off';
   /** Where to write a kubeconfig for later steps. */
   writeKubeconfig: string | undefined;
 }
@@ -278,6 +280,7 @@ export function getInputs(
   }
 
   const dryRun = reader.boolean('dry-run', { default: false });
+  const preflight = reader.enum('preflight', ['on', 'warn', 'off'], { default: 'on' });
   const writeKubeconfig = reader.string('write-kubeconfig', {
     pattern: /^[^\0]+$/,
     expected: 'a file path for the kubeconfig',
@@ -310,6 +313,7 @@ export function getInputs(
     preDeployJob,
     preDeployJobTimeoutMs,
     dryRun,
+    preflight,
     writeKubeconfig,
   });
 }

@@ -27,6 +27,7 @@ import {
   type RunContext,
 } from '@aws-containers/core';
 import { ecrDescriber, missingEcrImage } from './ecr.js';
+import { imagesToRun, namespacesNeeded, runEksPreflight } from './preflight.js';
 import { getInputs, type Inputs, type WorkloadRef } from './inputs.js';
 import { substituteImages } from './images.js';
 import { dryRunApply, dryRunSetImages, dryRunText } from './dry-run.js';
@@ -144,6 +145,34 @@ async function change(ctx: StageContext, inputs: Inputs, report: RolloutReport):
     force: inputs.forceConflicts,
     serverSide: inputs.serverSideApply,
   };
+  if (inputs.preflight !== 'off') {
+    report.inFlight = 'preflight';
+    const job = inputs.preDeployJob ? [substituteImages(inputs.preDeployJob, inputs.images)] : [];
+    const findings = await group('Preflight', () =>
+      runEksPreflight(
+        ctx,
+        ecrDescriber(),
+        imagesToRun(
+          [...objects, ...job],
+          containerImages.map((i) => i.image),
+        ),
+        namespacesNeeded([...objects, ...job], []),
+      ),
+    );
+    const errors = findings.filter((f) => f.severity === 'error');
+    for (const f of findings) {
+      const line = `${f.where}: ${f.problem} — ${f.fix}`;
+      if (f.severity === 'error' && inputs.preflight === 'warn') core.warning(fence(line));
+      else info(`${f.severity === 'error' ? 'problem' : 'note'}: ${line}`);
+    }
+    if (findings.length === 0) info('preflight: nothing to report');
+    if (inputs.preflight === 'on' && errors.length > 0) {
+      throw new ActionError(
+        `Preflight found ${errors.length} problem${errors.length === 1 ? '' : 's'}; nothing was changed:\n${errors.map((f) => `- ${f.where}: ${f.problem} — ${f.fix}`).join('\n')}`,
+        { hint: 'Fix them and run again, or set preflight: warn to go on anyway.' },
+      );
+    }
+  }
   if (inputs.dryRun) {
     report.dryRun = true;
     report.inFlight = 'the dry run';
