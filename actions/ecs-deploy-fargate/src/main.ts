@@ -13,12 +13,12 @@ import {
   group,
   info,
   maskSecret,
+  reportPreflight,
   resolveRegion,
   setOutputs,
   type RunContext,
 } from '@aws-containers/core';
 import { newFollowStats } from './follow.js';
-import { preflightStops } from './preflight.js';
 import { preflight } from './preflight-run.js';
 import { taskLogReader } from './task-logs.js';
 import { runPreview, type PreviewReport } from './preview-main.js';
@@ -95,19 +95,7 @@ export async function deploy(inputs: Inputs, report: DeployReport, signal: Abort
   if (inputs.preflight !== 'off') {
     const findings = await group('Preflight', () => preflight(plan.rendered, region, inputs, signal));
     report.preflight = { mode: inputs.preflight, findings };
-    const errors = findings.filter((f) => f.severity === 'error');
-    for (const f of findings) {
-      const line = `${f.where}: ${f.problem} — ${f.fix}`;
-      if (f.severity === 'error' && inputs.preflight === 'warn') core.warning(fence(line));
-      else info(`${f.severity === 'error' ? 'problem' : 'note'}: ${line}`);
-    }
-    if (findings.length === 0) info('preflight: nothing to report');
-    if (preflightStops(inputs.preflight, findings)) {
-      throw new ActionError(
-        `Preflight found ${errors.length} problem${errors.length === 1 ? '' : 's'}; nothing was changed:\n${errors.map((f) => `- ${f.where}: ${f.problem} — ${f.fix}`).join('\n')}`,
-        { hint: 'Fix them and run again, or set preflight: warn to deploy anyway.' },
-      );
-    }
+    reportPreflight(inputs.preflight, findings);
   }
   report.family = plan.family;
   report.diff = plan.diff;

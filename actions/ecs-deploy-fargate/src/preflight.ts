@@ -1,9 +1,10 @@
 // Preflight (issue 15): what can be read before the service changes, read before it changes. This
 // file is the pure part: the questions a task definition raises (its images, secrets, roles and log
 // groups), and the findings the answers make — each naming the container, the member and what to do.
+import type { PreflightFinding, PreflightMode } from '@aws-containers/core';
 import type { RenderedTaskDefinition } from './render.js';
 
-export type PreflightMode = 'on' | 'warn' | 'off';
+export type { PreflightFinding, PreflightMode };
 
 /** One thing preflight must read, with where it comes from in the task definition. */
 export type PreflightQuestion =
@@ -60,21 +61,6 @@ export function preflightQuestions(td: RenderedTaskDefinition): PreflightQuestio
     questions.push({ kind: 'role', member: 'executionRoleArn', roleArn: td.executionRoleArn });
   }
   return questions;
-}
-
-/** One problem found, for a person: where it is and what to do. */
-export interface PreflightFinding {
-  /** `container app, secrets[0] (DB_PASSWORD)`, `executionRoleArn`, `subnets`. */
-  where: string;
-  problem: string;
-  fix: string;
-  /** `unchecked`: preflight could not read it (no permission, another registry); never stops the step. */
-  severity: 'error' | 'unchecked';
-}
-
-/** Whether the findings stop the step in this mode (pure): `on` and an error among them. */
-export function preflightStops(mode: PreflightMode, findings: readonly PreflightFinding[]): boolean {
-  return mode === 'on' && findings.some((f) => f.severity === 'error');
 }
 
 /** A trust policy trusts ECS tasks when an Allow statement names ecs-tasks.amazonaws.com for sts:AssumeRole (pure). */

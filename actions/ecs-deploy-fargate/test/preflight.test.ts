@@ -1,9 +1,5 @@
-import {
-  preflightQuestions,
-  preflightStops,
-  trustsEcsTasks,
-  type PreflightFinding,
-} from '../src/preflight.js';
+import { preflightStops, type PreflightFinding } from '@aws-containers/core';
+import { preflightQuestions, trustsEcsTasks } from '../src/preflight.js';
 import type { RenderedTaskDefinition } from '../src/render.js';
 
 const td = (extra: Partial<RenderedTaskDefinition> = {}): RenderedTaskDefinition => ({

@@ -20,6 +20,7 @@ import {
   group,
   info,
   isKubernetesApiError,
+  reportPreflight,
   resolveRegion,
   statefulSetRolloutStatus,
   undoDeployment,
@@ -159,19 +160,7 @@ async function change(ctx: StageContext, inputs: Inputs, report: RolloutReport):
         namespacesNeeded([...objects, ...job], []),
       ),
     );
-    const errors = findings.filter((f) => f.severity === 'error');
-    for (const f of findings) {
-      const line = `${f.where}: ${f.problem} — ${f.fix}`;
-      if (f.severity === 'error' && inputs.preflight === 'warn') core.warning(fence(line));
-      else info(`${f.severity === 'error' ? 'problem' : 'note'}: ${line}`);
-    }
-    if (findings.length === 0) info('preflight: nothing to report');
-    if (inputs.preflight === 'on' && errors.length > 0) {
-      throw new ActionError(
-        `Preflight found ${errors.length} problem${errors.length === 1 ? '' : 's'}; nothing was changed:\n${errors.map((f) => `- ${f.where}: ${f.problem} — ${f.fix}`).join('\n')}`,
-        { hint: 'Fix them and run again, or set preflight: warn to go on anyway.' },
-      );
-    }
+    reportPreflight(inputs.preflight, findings);
   }
   if (inputs.dryRun) {
     report.dryRun = true;

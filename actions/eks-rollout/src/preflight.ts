@@ -1,19 +1,15 @@
 // eks-rollout's preflight (issue 15): before the first write, the images the rollout is about to
 // run are asked of ECR (private ECR images only), and every namespace an object goes into must
 // exist or be created by the manifests — otherwise the apply would stop half-way.
-import { checkEcrImages, type DescribeEcrImage, type KubeObject } from '@aws-containers/core';
+import {
+  checkEcrImages,
+  type DescribeEcrImage,
+  type KubeObject,
+  type PreflightFinding,
+} from '@aws-containers/core';
 import { templateImages } from './follow.js';
 import { knownKind } from './manifests.js';
 import type { StageContext } from './stages.js';
-
-export type PreflightMode = 'on' | 'warn' | 'off';
-
-export interface PreflightFinding {
-  where: string;
-  problem: string;
-  fix: string;
-  severity: 'error' | 'unchecked';
-}
 
 /** The images of the objects' pod templates (a Job's too) and of the set-image changes, each once (pure). */
 export function imagesToRun(objects: readonly KubeObject[], setImages: readonly string[]): string[] {

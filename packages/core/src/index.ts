@@ -13,3 +13,4 @@ export * from './github.js';
 export * from './registry/index.js';
 export * from './kubernetes/index.js';
 export * from './github-api.js';
+export * from './preflight.js';
