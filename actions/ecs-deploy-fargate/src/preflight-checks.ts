@@ -4,12 +4,12 @@
 // policies, boundaries and conditions: nothing here re-implements IAM), CloudWatch Logs
 // DescribeLogGroups. A read preflight is not allowed to make is a finding `unchecked`, never a stop.
 import { DescribeLogGroupsCommand, type CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { DescribeImagesCommand, type ECRClient } from '@aws-sdk/client-ecr';
+import type { ECRClient } from '@aws-sdk/client-ecr';
 import { GetRoleCommand, SimulatePrincipalPolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { DescribeSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetParametersCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
-import { checkEcrImages, ecrImageQuery, type DescribeEcrImage } from '@aws-containers/core';
+import { checkEcrImages, ecrImageDescriber, ecrImageQuery } from '@aws-containers/core';
 import {
   parseSecretReference,
   preflightQuestions,
@@ -134,24 +134,7 @@ export async function runPreflight(
             },
           ];
         }
-        const describe: DescribeEcrImage = async (x, signal) => {
-          try {
-            await c.ecr(x.region).send(
-              new DescribeImagesCommand({
-                registryId: x.registryId,
-                repositoryName: x.repositoryName,
-                imageIds: [x.imageDigest ? { imageDigest: x.imageDigest } : { imageTag: x.imageTag }],
-              }),
-              { abortSignal: signal },
-            );
-            return 'found';
-          } catch (error) {
-            if (errorName(error) === 'ImageNotFoundException') return 'image-not-found';
-            if (errorName(error) === 'RepositoryNotFoundException') return 'repository-not-found';
-            throw error;
-          }
-        };
-        const [found] = await checkEcrImages([q.image], describe, c.signal);
+        const [found] = await checkEcrImages([q.image], ecrImageDescriber(c.ecr), c.signal);
         const findings: PreflightFinding[] = [];
         if (found?.state === 'missing') {
           findings.push({

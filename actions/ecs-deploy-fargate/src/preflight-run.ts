@@ -6,21 +6,12 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { createAwsClient } from '@aws-containers/core';
+import { clientsPerRegion, createAwsClient } from '@aws-containers/core';
 import type { Inputs } from './inputs.js';
 import type { PreflightFinding } from './preflight.js';
 import { runPreflight } from './preflight-checks.js';
 import type { RenderedTaskDefinition } from './render.js';
 import { ACTION } from './version.js';
-
-function perRegion<T>(make: (region: string) => T): (region: string) => T {
-  const made = new Map<string, T>();
-  return (region) => {
-    let client = made.get(region);
-    if (!client) made.set(region, (client = make(region)));
-    return client;
-  };
-}
 
 export async function preflight(
   td: RenderedTaskDefinition,
@@ -34,10 +25,10 @@ export async function preflight(
   const arn = /^arn:(aws[a-z-]*):[a-z]+::(\d{12}):/.exec(who.Arn ?? '');
   return runPreflight(
     {
-      ecr: perRegion((r) => createAwsClient(ECRClient, options(r))),
-      secretsManager: perRegion((r) => createAwsClient(SecretsManagerClient, options(r))),
-      ssm: perRegion((r) => createAwsClient(SSMClient, options(r))),
-      logs: perRegion((r) => createAwsClient(CloudWatchLogsClient, options(r))),
+      ecr: clientsPerRegion((r) => createAwsClient(ECRClient, options(r))),
+      secretsManager: clientsPerRegion((r) => createAwsClient(SecretsManagerClient, options(r))),
+      ssm: clientsPerRegion((r) => createAwsClient(SSMClient, options(r))),
+      logs: clientsPerRegion((r) => createAwsClient(CloudWatchLogsClient, options(r))),
       iam: createAwsClient(IAMClient, options(region)),
       sts,
       signal,

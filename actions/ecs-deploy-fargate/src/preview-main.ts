@@ -231,7 +231,7 @@ async function deployPreview(s: {
   const tags = previewTags({
     repository: github.repository ?? 'unknown',
     prNumber,
-    commit: github.prHeadSha ?? github.sha,
+    commit,
     createdAt,
     ttlMs: p.ttlMs,
   });

@@ -1,7 +1,8 @@
 // The job summary of a deploy, written on every exit path: what was rendered and registered, what
 // each service did (rollout and rollback as observed), the rollout drawn over time, and what ended
 // the step when it ended early.
-import { JobSummary } from '@aws-containers/core';
+import { JobSummary, type PreflightFinding, type PreflightMode } from '@aws-containers/core';
+import type { PreviewReport } from './preview-main.js';
 import { rolloutChart } from './rollout-chart.js';
 import type { ServiceResult } from './stages.js';
 
@@ -25,22 +26,11 @@ export interface DeployReport {
   /** With `preview`: what the preview step saw and did. */
   preview?: PreviewSummary;
   /** What preflight found (undefined: it did not run). */
-  preflight?: {
-    mode: string;
-    findings: ReadonlyArray<{ where: string; problem: string; fix: string; severity: string }>;
-  };
+  preflight?: { mode: PreflightMode; findings: readonly PreflightFinding[] };
 }
 
-/** A preview step's part of the summary (preview-main's PreviewReport). */
-export interface PreviewSummary {
-  mode: 'deploy' | 'teardown' | 'sweep';
-  state: string | undefined;
-  url: string | undefined;
-  service: string | undefined;
-  teardown: ReadonlyArray<{ what: string; state: string }>;
-  github: { comment?: string; commentUrl?: string; deployment?: string; refused: string[] } | undefined;
-  skipped: string | undefined;
-}
+/** A preview step's part of the summary: what it saw (preview-main's PreviewReport) and its mode. */
+export type PreviewSummary = PreviewReport & { mode: 'deploy' | 'teardown' | 'sweep' };
 
 export function emptyReport(): DeployReport {
   return {

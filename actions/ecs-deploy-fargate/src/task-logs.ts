@@ -3,7 +3,7 @@
 // deploy shows why the process died, as eks-rollout shows a pod's `--previous` logs.
 import { GetLogEventsCommand, CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { Task } from '@aws-sdk/client-ecs';
-import { createAwsClient } from '@aws-containers/core';
+import { clientsPerRegion, createAwsClient } from '@aws-containers/core';
 import type { RenderedTaskDefinition } from './render.js';
 import { ACTION } from './version.js';
 
@@ -30,16 +30,9 @@ export function taskLogReader(
   region: string,
   maxAttempts: number,
 ): (task: Task, signal?: AbortSignal) => Promise<string[]> {
-  const clients = new Map<string, CloudWatchLogsClient>();
-  const clientIn = (r: string) => {
-    let client = clients.get(r);
-    if (!client)
-      clients.set(
-        r,
-        (client = createAwsClient(CloudWatchLogsClient, { region: r, maxAttempts, action: ACTION })),
-      );
-    return client;
-  };
+  const clientIn = clientsPerRegion((r) =>
+    createAwsClient(CloudWatchLogsClient, { region: r, maxAttempts, action: ACTION }),
+  );
   return async (task, signal) => {
     const taskId = task.taskArn?.split('/').at(-1) ?? '';
     const lines: string[] = [];

@@ -1,34 +1,19 @@
-// The ECR side of "fail as soon as it is decidable": DescribeImages, through the SDK, for core's
-// checkEcrImages. A client per region the images name, made on first use.
-import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
-import { checkEcrImages, createAwsClient, type DescribeEcrImage } from '@aws-containers/core';
+// The ECR side of "fail as soon as it is decidable": core's checkEcrImages over DescribeImages,
+// with a client per region the images name, made on first use.
+import { ECRClient } from '@aws-sdk/client-ecr';
+import {
+  checkEcrImages,
+  clientsPerRegion,
+  createAwsClient,
+  ecrImageDescriber,
+  type DescribeEcrImage,
+} from '@aws-containers/core';
 import { ACTION } from './version.js';
 
 export function ecrDescriber(): DescribeEcrImage {
-  const clients = new Map<string, ECRClient>();
-  const clientIn = (region: string) => {
-    let client = clients.get(region);
-    if (!client) clients.set(region, (client = createAwsClient(ECRClient, { region, action: ACTION })));
-    return client;
-  };
-  return async (query, signal) => {
-    try {
-      await clientIn(query.region).send(
-        new DescribeImagesCommand({
-          registryId: query.registryId,
-          repositoryName: query.repositoryName,
-          imageIds: [query.imageDigest ? { imageDigest: query.imageDigest } : { imageTag: query.imageTag }],
-        }),
-        { abortSignal: signal },
-      );
-      return 'found';
-    } catch (error) {
-      const name = error instanceof Error ? error.name : '';
-      if (name === 'ImageNotFoundException') return 'image-not-found';
-      if (name === 'RepositoryNotFoundException') return 'repository-not-found';
-      throw error;
-    }
-  };
+  return ecrImageDescriber(
+    clientsPerRegion((region) => createAwsClient(ECRClient, { region, action: ACTION })),
+  );
 }
 
 /**

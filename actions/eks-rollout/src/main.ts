@@ -112,6 +112,8 @@ export async function rollout(inputs: Inputs, report: RolloutReport, signal: Abo
 
 async function change(ctx: StageContext, inputs: Inputs, report: RolloutReport): Promise<void> {
   const { signal } = ctx;
+  // One ECR client per region for preflight and the follow alike.
+  const describeEcrImage = ecrDescriber();
   // The revisions before any change: the previous-revision output, and what an undo returns to.
   report.inFlight = 'reading the workloads';
   const before = await readRevisions(ctx, inputs.workloads);
@@ -152,7 +154,7 @@ async function change(ctx: StageContext, inputs: Inputs, report: RolloutReport):
     const findings = await group('Preflight', () =>
       runEksPreflight(
         ctx,
-        ecrDescriber(),
+        describeEcrImage,
         imagesToRun(
           [...objects, ...job],
           containerImages.map((i) => i.image),
@@ -226,7 +228,7 @@ async function change(ctx: StageContext, inputs: Inputs, report: RolloutReport):
     onFailure: (message) => core.error(fence(message)),
     onWarning: (message) => core.warning(fence(message)),
     stats: report.watch,
-    missingImage: missingEcrImage(ecrDescriber(), info),
+    missingImage: missingEcrImage(describeEcrImage, info),
   };
   if (inputs.workloads.length === 0) {
     info('no workload to follow: the manifests hold none');

@@ -154,6 +154,16 @@ export function createAwsClient<Client extends SmithyClientLike, Config extends 
   return client;
 }
 
+/** One client per region, made on first use: for calls whose region comes from what they name. */
+export function clientsPerRegion<Client>(make: (region: string) => Client): (region: string) => Client {
+  const made = new Map<string, Client>();
+  return (region) => {
+    let client = made.get(region);
+    if (!client) made.set(region, (client = make(region)));
+    return client;
+  };
+}
+
 function annotateErrors(client: SmithyClientLike): void {
   const clientConfig = client.config as { serviceId?: unknown; defaultSigningName?: unknown };
   const service =

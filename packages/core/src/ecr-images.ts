@@ -2,6 +2,7 @@
 // waiting for the kubelet (or ECS's agent) to fail pulling them. Only what ECR says is missing
 // counts: an image of another registry, or one ECR will not describe to us (AccessDenied, a
 // throttle that outlived the retries), is "unchecked" and left to the pull to decide.
+import { DescribeImagesCommand, type ECRClient } from '@aws-sdk/client-ecr';
 import { parseEcrRegistry, parseImageReference } from './image-ref.js';
 
 /** One DescribeImages question: a private ECR image by tag or digest. */
@@ -19,6 +20,31 @@ export type EcrImageAnswer = 'found' | 'image-not-found' | 'repository-not-found
 
 /** The side effect: one DescribeImages call (the action adapts its SDK client to this). */
 export type DescribeEcrImage = (query: EcrImageQuery, signal: AbortSignal) => Promise<EcrImageAnswer>;
+
+/**
+ * DescribeEcrImage through the SDK: one DescribeImages with the step's signal, its two "not there"
+ * errors turned into answers; any other error is thrown (checkEcrImages makes it `unchecked`).
+ */
+export function ecrImageDescriber(clientIn: (region: string) => ECRClient): DescribeEcrImage {
+  return async (query, signal) => {
+    try {
+      await clientIn(query.region).send(
+        new DescribeImagesCommand({
+          registryId: query.registryId,
+          repositoryName: query.repositoryName,
+          imageIds: [query.imageDigest ? { imageDigest: query.imageDigest } : { imageTag: query.imageTag }],
+        }),
+        { abortSignal: signal },
+      );
+      return 'found';
+    } catch (error) {
+      const name = error instanceof Error ? error.name : '';
+      if (name === 'ImageNotFoundException') return 'image-not-found';
+      if (name === 'RepositoryNotFoundException') return 'repository-not-found';
+      throw error;
+    }
+  };
+}
 
 export interface EcrImageFinding {
   readonly image: string;
