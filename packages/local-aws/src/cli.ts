@@ -3,7 +3,14 @@
 // the CA file), and shuts down cleanly (exit 0) on SIGINT or SIGTERM, or when the npm that
 // started it is stopped (platform/npm-lifeline.ts).
 import { parseArgs } from 'node:util';
-import { DEFAULT_ACCOUNT_ID, DEFAULT_CREDENTIALS, DEFAULT_REGION, startLocalAws } from './index.js';
+import {
+  DEFAULT_ACCOUNT_ID,
+  DEFAULT_CREDENTIALS,
+  DEFAULT_REGION,
+  startLocalAws,
+  THROTTLE_MODES,
+  type ThrottleMode,
+} from './index.js';
 import { stopWhenNpmStops } from './platform/npm-lifeline.js';
 
 const USAGE = `usage: local-aws [options]
@@ -19,6 +26,8 @@ const USAGE = `usage: local-aws [options]
                       (default: DIR/ca with --data-dir, else a temp dir)
   --time-scale X      simulated time runs X times faster (default 1)
   --stepped-clock     simulated time stands still until POST /_local-aws/clock/advance
+  --throttle MODE     off (default) or aws: AWS's per-account, per-region API rate limits
+                      (token buckets on the simulated clock); a call over them is refused
   -h, --help`;
 
 function fail(message: string): never {
@@ -49,6 +58,7 @@ async function main(): Promise<void> {
         'ca-dir': { type: 'string' },
         'time-scale': { type: 'string' },
         'stepped-clock': { type: 'boolean' },
+        throttle: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -64,6 +74,10 @@ async function main(): Promise<void> {
   const timeScale = values['time-scale'] === undefined ? undefined : Number(values['time-scale']);
   if (timeScale !== undefined && !(timeScale > 0 && Number.isFinite(timeScale))) {
     fail(`--time-scale must be a positive number, got ${values['time-scale']}`);
+  }
+  const throttle = values.throttle;
+  if (throttle !== undefined && !THROTTLE_MODES.includes(throttle as ThrottleMode)) {
+    fail(`--throttle must be one of ${THROTTLE_MODES.join(', ')}, got ${throttle}`);
   }
   const port = int('port', values.port, 4566);
   const local = await startLocalAws({
@@ -81,6 +95,7 @@ async function main(): Promise<void> {
     ...(values['ca-dir'] ? { caDir: values['ca-dir'] } : {}),
     ...(timeScale !== undefined ? { timeScale } : {}),
     ...(values['stepped-clock'] ? { steppedClock: true } : {}),
+    ...(throttle !== undefined ? { throttle: throttle as ThrottleMode } : {}),
   });
 
   let stopping = false;

@@ -27,6 +27,12 @@ import { IdentityStore } from './platform/identities.js';
 import { createIam, roleDirectory, type IamAdmin } from './iam/index.js';
 import type { CredentialSpec } from './platform/identities.js';
 import { OpLog } from './platform/oplog.js';
+import {
+  ApiThrottle,
+  THROTTLE_MODES,
+  type ThrottleMode,
+  type ThrottleSnapshot,
+} from './platform/throttle.js';
 import { LocalStateStore } from './platform/state.js';
 import { leafCertificate, prepareTls } from './platform/tls.js';
 import { RegistryHosts, type RegistryAddress } from './registry/hosts.js';
@@ -57,6 +63,8 @@ export {
 } from './platform/iam-policy.js';
 export type { IamAdmin } from './iam/index.js';
 export type { OpLogEntry, OpLogFilter } from './platform/oplog.js';
+export type { BucketState, ThrottleCategory, ThrottleMode, ThrottleSnapshot } from './platform/throttle.js';
+export { ApiThrottle, AWS_THROTTLE_CATEGORIES, THROTTLE_MODES } from './platform/throttle.js';
 export { LocalClock } from './platform/clock.js';
 export { FaultInjector } from './platform/faults.js';
 export { OpLog } from './platform/oplog.js';
@@ -188,6 +196,11 @@ export interface LocalAwsOptions {
    * admin.iam.routeIssuer() and POST /_local-aws/iam/oidc-discovery.
    */
   oidcIssuers?: Record<string, string>;
+  /**
+   * 'aws': AWS's per-account, per-region API rate limits (token buckets on the simulated clock;
+   * README, Throttling); a call over them is refused as AWS refuses it. Default 'off'.
+   */
+  throttle?: ThrottleMode;
 }
 
 /** The handle startLocalAws() returns. */
@@ -233,6 +246,8 @@ export interface LocalAws {
     /** What ECS's agent finds for a `secrets[].valueFrom` (Secrets Manager or SSM), parsed with parseValueFrom(). */
     secrets: { resolve: SecretResolver };
     logs: LogsAdmin;
+    /** AWS's rate limits: whether on, every bucket used so far (refilled to now), calls refused. */
+    throttle: { snapshot(): ThrottleSnapshot };
   };
   /**
    * A certificate and key for 127.0.0.1/localhost signed by this server's CA: for a loopback
@@ -249,6 +264,11 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   const region = options.region ?? DEFAULT_REGION;
   if (!/^\d{12}$/.test(accountId))
     throw new Error(`accountId must be 12 digits, got ${JSON.stringify(accountId)}`);
+  const throttleMode = options.throttle ?? 'off';
+  if (!THROTTLE_MODES.includes(throttleMode))
+    throw new Error(
+      `throttle must be one of ${THROTTLE_MODES.join(', ')}, got ${JSON.stringify(throttleMode)}`,
+    );
 
   const specs =
     options.credentials === undefined
@@ -270,6 +290,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   const state = new LocalStateStore(dataDir);
   const faults = new FaultInjector();
   const opLog = new OpLog();
+  const throttle = new ApiThrottle(clock, throttleMode === 'aws');
 
   // A temp CA lives in a folder of its own, with its private sibling (platform/tls.ts) inside.
   let tempCaDir: string | undefined;
@@ -289,6 +310,8 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     state,
     faults,
     opLog,
+    throttle,
+    registryAt: (port) => hosts.at(port),
     tls,
     signatureClock: options.signatureClock ?? 'real',
     logError: options.logError ?? ((line) => console.error(line)),
@@ -307,6 +330,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
         },
       },
       ...eksAdminEndpoints(() => eks.admin),
+      { method: 'GET', path: '/_local-aws/throttle', handle: () => throttle.snapshot() },
     ],
   });
   const hosts: RegistryHosts = new RegistryHosts({
@@ -407,6 +431,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       ssm: ssm.admin,
       secrets,
       logs: logs.admin,
+      throttle: { snapshot: () => throttle.snapshot() },
     },
     issueCertificate: () => leafCertificate(tls),
     verifyPresignedUrl: (url, headers) => server.verifyPresignedUrl(url, headers),

@@ -31,6 +31,7 @@ import type { LocalClock } from './platform/clock.js';
 import type { FaultInjector, FaultSpec } from './platform/faults.js';
 import type { CredentialSpec, IdentityStore } from './platform/identities.js';
 import type { OpLog, OpLogFilter } from './platform/oplog.js';
+import type { ApiThrottle } from './platform/throttle.js';
 import {
   accessDenied,
   authError,
@@ -75,6 +76,10 @@ export interface ServerConfig {
   state: LocalStateStore;
   faults: FaultInjector;
   opLog: OpLog;
+  /** AWS's rate limits, consulted after armed faults (platform/throttle.ts). */
+  throttle?: ApiThrottle;
+  /** The account and region of the registry served on a local port: whose buckets its calls take from. */
+  registryAt?: (localPort: number) => { accountId: string; region: string } | undefined;
   tls: TlsMaterial;
   /** Check request times against wall time (default; what clients sign with) or the simulated clock. */
   signatureClock: 'real' | 'simulated';
@@ -104,6 +109,7 @@ interface CallRecord {
   status: number;
   errorCode?: string | undefined;
   iam?: IamCheck[] | undefined;
+  throttled?: boolean;
 }
 
 /** A call as the operation log names it, before its outcome. */
@@ -148,6 +154,17 @@ function splitUrl(url: string): { rawPath: string; rawQuery: string } {
 // Unref'd: a long latency fault (a call that never answers) must not keep a stopped server's
 // process alive.
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+/** An error in the distribution spec's shape, as a registry answers it. */
+function sendRegistryError(res: ServerResponse, status: number, code: string, message: string): void {
+  const payload = JSON.stringify({ errors: [{ code, message, detail: null }] });
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(payload),
+    'Docker-Distribution-API-Version': 'registry/2.0',
+  });
+  res.end(payload);
+}
 
 const stackOf = (error: unknown): string => (error as Error)?.stack ?? String(error);
 
@@ -216,6 +233,8 @@ export class LocalAwsServer {
   /** HTTPS listeners of the registries of other accounts and regions (registry/hosts.ts). */
   private readonly registryServers: Server[] = [];
   private serverInfo: ServerInfo | undefined;
+  /** Calls refused by the rate limits whose failure is still to be logged (by `fail`, through record()). */
+  private readonly throttledRequests = new Set<string>();
 
   private readonly routeEnv: RouteEnv;
 
@@ -358,6 +377,9 @@ export class LocalAwsServer {
       region: entry.region ?? this.config.region,
       status: entry.status,
       ...(entry.errorCode ? { errorCode: entry.errorCode } : {}),
+      ...(entry.throttled || this.throttledRequests.delete(entry.requestId)
+        ? { throttled: true as const }
+        : {}),
       ...(entry.iam && entry.iam.length > 0 ? { iam: [...entry.iam] } : {}),
     });
   }
@@ -455,8 +477,9 @@ export class LocalAwsServer {
   }
 
   /**
-   * Applies the fault armed for the call, if any. Returns true when the call was answered: failed
-   * through `fail` (which logs it), or dropped (logged here: there is no answer to log).
+   * Applies the fault armed for the call, if any, then AWS's rate limits. Returns true when the
+   * call was answered: failed through `fail` (which logs it), or dropped (logged here: there is no
+   * answer to log).
    */
   private async applyFault(
     call: LoggedCall,
@@ -467,15 +490,32 @@ export class LocalAwsServer {
     const decision = this.config.faults.take(call.service, call.operation);
     if (decision.latencyMs > 0) await delay(decision.latencyMs);
     const fault = decision.fault;
-    if (!fault) return false;
-    if (fault.kind === 'drop') {
+    if (fault?.kind === 'drop') {
       res.socket?.destroy();
       this.record({ ...call, status: 0, errorCode: 'ConnectionDropped' });
       return true;
     }
-    if (fault.kind === 'latency') return false;
-    fail(faultError(fault.kind, protocol, fault));
+    if (fault && fault.kind !== 'latency') {
+      fail(faultError(fault.kind, protocol, fault));
+      return true;
+    }
+    if (!call.identity || this.admitted(call.identity.accountId, call.region, call.service, call.operation))
+      return false;
+    // Refused as the service refuses a call over its rate: 400 ThrottlingException (JSON 1.1),
+    // 400 Throttling (Query), 429 ThrottlingException (REST-JSON); logged as throttled.
+    this.throttledRequests.add(call.requestId);
+    fail(faultError('throttling', protocol));
     return true;
+  }
+
+  /**
+   * Whether AWS's rate limits let a call through (a token taken from its bucket), or it is to be
+   * refused. An unsigned call (no account) is not throttled.
+   */
+  private admitted(account: string, region: string | undefined, service: string, operation: string): boolean {
+    const { throttle } = this.config;
+    if (!throttle || account === '') return true;
+    return throttle.admit(account, region ?? this.config.region, service, operation);
   }
 
   /** Answers with an AWS error and logs the call as failed with it. */
@@ -933,7 +973,7 @@ export class LocalAwsServer {
     const decision = this.config.faults.take(service, operation);
     if (decision.latencyMs > 0) await delay(decision.latencyMs);
     const fault = decision.fault;
-    if (!fault || fault.kind === 'latency') return false;
+    if (!fault || fault.kind === 'latency') return this.routeThrottled(service, operation, res, identity);
     const requestId = randomUUID();
     if (fault.kind === 'drop') {
       res.socket?.destroy();
@@ -958,28 +998,48 @@ export class LocalAwsServer {
       });
       return true;
     }
-    // The distribution spec's error shape; ECR's registry answers throttling with 429 TOOMANYREQUESTS.
+    // ECR's registry answers throttling with 429 TOOMANYREQUESTS.
     const [status, code, message] =
       fault.kind === 'throttling'
         ? [429, 'TOOMANYREQUESTS', 'Rate exceeded']
         : fault.kind === 'unavailable'
           ? [503, 'UNAVAILABLE', 'Service is unavailable']
           : [500, 'UNKNOWN', 'Internal failure'];
-    const payload = JSON.stringify({
-      errors: [{ code: fault.code ?? code, message: fault.message ?? message, detail: null }],
-    });
-    res.writeHead(fault.status ?? status, {
-      'Content-Type': 'application/json; charset=utf-8',
-      'Content-Length': Buffer.byteLength(payload),
-      'Docker-Distribution-API-Version': 'registry/2.0',
-    });
-    res.end(payload);
+    sendRegistryError(res, fault.status ?? status, fault.code ?? code, fault.message ?? message);
     this.record({
       requestId,
       service,
       operation,
       status: fault.status ?? status,
       errorCode: fault.code ?? code,
+    });
+    return true;
+  }
+
+  /**
+   * AWS's rate limits for a registry call (ECR's API it maps to, in the account and region of the
+   * registry its port serves): when its bucket is empty, the distribution spec's 429
+   * TOOMANYREQUESTS, as ECR's registry answers, logged as throttled. Returns true when refused.
+   */
+  private routeThrottled(
+    service: string,
+    operation: string,
+    res: ServerResponse,
+    identity?: Identity,
+  ): boolean {
+    const port = res.socket?.localPort;
+    const registry = port === undefined ? undefined : this.config.registryAt?.(port);
+    if (!registry || this.admitted(registry.accountId, registry.region, service, operation)) return false;
+    sendRegistryError(res, 429, 'TOOMANYREQUESTS', 'Rate exceeded');
+    this.record({
+      requestId: randomUUID(),
+      service,
+      operation,
+      identity,
+      region: registry.region,
+      status: 429,
+      errorCode: 'TOOMANYREQUESTS',
+      throttled: true,
     });
     return true;
   }
@@ -1054,6 +1114,8 @@ export class LocalAwsServer {
             const value = query.get(key);
             if (value !== null) filter[key] = value;
           }
+          const throttled = query.get('throttled');
+          if (throttled !== null) filter.throttled = throttled === 'true';
           return send(200, { entries: opLog.entries(filter) });
         }
         if (method === 'DELETE') {

@@ -19,6 +19,8 @@ export interface OpLogEntry {
   region: string;
   status: number;
   errorCode?: string;
+  /** Refused by AWS's rate limits (`throttle: 'aws'`, platform/throttle.ts); the operation did not run. */
+  throttled?: true;
   /**
    * The IAM actions evaluated for the call, in order, with the resource each was evaluated on and
    * the answer (a call stops at the first denied one). Absent when the call failed before IAM was
@@ -34,6 +36,8 @@ export interface OpLogFilter {
   errorCode?: string;
   accessKeyId?: string;
   identityArn?: string;
+  /** true: only throttled calls; false: only calls that were not. */
+  throttled?: boolean;
 }
 
 export class OpLog {
@@ -55,7 +59,8 @@ export class OpLog {
         (filter.action === undefined || e.action === filter.action) &&
         (filter.errorCode === undefined || e.errorCode === filter.errorCode) &&
         (filter.accessKeyId === undefined || e.accessKeyId === filter.accessKeyId) &&
-        (filter.identityArn === undefined || e.identityArn === filter.identityArn),
+        (filter.identityArn === undefined || e.identityArn === filter.identityArn) &&
+        (filter.throttled === undefined || (e.throttled === true) === filter.throttled),
     );
   }
 
