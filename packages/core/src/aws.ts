@@ -2,8 +2,11 @@
 // imports a service client at runtime: each action bundles only the clients it uses.
 import http from 'node:http';
 import https from 'node:https';
+import { countApiCall } from './api-calls.js';
 import { ActionError } from './errors.js';
-import { cut } from './log.js';
+import { formatError, isThrottlingError } from './format.js';
+import { cut, info } from './log.js';
+import { systemSleep } from './poll.js';
 import { ParseError, REGION_EXPECTED, parseRegion } from './parse.js';
 
 /** The action that makes the calls; it names itself in every request's user agent. */
@@ -99,11 +102,11 @@ interface MiddlewareContext {
   clientName?: string;
   commandName?: string;
   endpointV2?: { url?: URL };
-  __smithy_context?: { operation?: string };
+  __smithy_context?: { operation?: string; abortSignal?: AbortSignal };
 }
-type AddInitializeMiddleware = (
+type AddMiddleware = (
   middleware: (next: Next, context: MiddlewareContext) => Next,
-  options: { step: 'initialize'; name: string; priority: 'high'; override: boolean },
+  options: { step: 'initialize' | 'deserialize'; name: string; priority: 'high'; override: boolean },
 ) => void;
 interface SmithyClientLike {
   readonly config: object;
@@ -116,7 +119,9 @@ interface SmithyClientLike {
  * - region: the input, else AWS_REGION, else AWS_DEFAULT_REGION (an ActionError when none);
  * - credentials: the SDK's default chain (environment, web identity, SSO, IMDS, …), never passed here;
  * - endpoint: the SDK's own AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE> (local-aws uses these);
- * - retries: adaptive mode, maxAttempts attempts;
+ * - retries: adaptive mode, maxAttempts attempts; throttling past those is waited out (see
+ *   waitOutThrottling), never shown as a failure;
+ * - counting: every request sent, and every one throttled, goes to the process's api-calls tally;
  * - deadlines: CONNECTION_TIMEOUT_MS to connect, REQUEST_TIMEOUT_MS for an answer, per attempt;
  * - proxies: HTTPS_PROXY, HTTP_PROXY and NO_PROXY (upper or lower case), as curl reads them — the
  *   SDK's default agents do not, so a self-hosted runner behind a proxy could not reach AWS;
@@ -150,6 +155,8 @@ export function createAwsClient<Client extends SmithyClientLike, Config extends 
     customUserAgent: [[`aws-containers-${options.action.name}`, options.action.version]],
   };
   const client = new ClientCtor(config as Config);
+  // Added first, so it runs outside the annotation: the errors it sees name their call.
+  countAndWaitOutThrottling(client);
   annotateErrors(client);
   return client;
 }
@@ -164,18 +171,77 @@ export function clientsPerRegion<Client>(make: (region: string) => Client): (reg
   };
 }
 
+function serviceIdOf(client: SmithyClientLike): string | undefined {
+  const { serviceId } = client.config as { serviceId?: unknown };
+  return typeof serviceId === 'string' && serviceId !== '' ? serviceId : undefined;
+}
+
+/** How long throttled calls are waited out at most, when the call carries no signal to end it. */
+export const THROTTLE_PATIENCE_MS = 15 * 60_000;
+/** The longest single wait before a throttled call is sent again. */
+const MAX_THROTTLE_WAIT_MS = 20_000;
+
+/** 1 s, 2 s, 4 s … up to MAX_THROTTLE_WAIT_MS, each between half and all of it (jitter). */
+export function throttleWaitMs(waits: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(MAX_THROTTLE_WAIT_MS, 1000 * 2 ** Math.min(waits, 10));
+  return Math.round(ceiling * (0.5 + random() / 2));
+}
+
+/**
+ * Two middlewares: one counts every request sent (each retry is one) and every throttled answer
+ * in the api-calls tally; the other, outside the SDK's own retries, waits a call out when AWS still
+ * throttles it after those — a rate limit is the account's neighbours, not a reason to fail a
+ * deploy — until the call's own signal aborts (the step's deadline or cancellation) or
+ * THROTTLE_PATIENCE_MS have passed. AWS throttles before acting, so sending again is safe.
+ */
+function countAndWaitOutThrottling(client: SmithyClientLike): void {
+  const service = serviceIdOf(client) ?? 'AWS';
+  const add = client.middlewareStack.add.bind(client.middlewareStack) as unknown as AddMiddleware;
+  add(
+    (next) => async (args) => {
+      try {
+        const answer = await next(args);
+        countApiCall(service, false);
+        return answer;
+      } catch (err) {
+        countApiCall(service, isThrottlingError(err));
+        throw err;
+      }
+    },
+    { step: 'deserialize', name: 'awsContainersCountCalls', priority: 'high', override: true },
+  );
+  add(
+    (next, context) => async (args) => {
+      const signal = context.__smithy_context?.abortSignal;
+      const started = Date.now();
+      for (let waits = 0; ; waits++) {
+        try {
+          return await next(args);
+        } catch (err) {
+          const waitMs = throttleWaitMs(waits);
+          const patient = Date.now() - started + waitMs <= THROTTLE_PATIENCE_MS;
+          if (!isThrottlingError(err) || signal?.aborted || !patient) throw err;
+          // AWS's message is outside text: info() fences it.
+          const said = formatError(err).split('\n')[0] ?? '';
+          info(`${said}; throttling is waited out: sending it again in ${Math.round(waitMs / 1000)} s`);
+          await systemSleep(waitMs, signal);
+          if (signal?.aborted) throw err;
+        }
+      }
+    },
+    { step: 'initialize', name: 'awsContainersWaitOutThrottling', priority: 'high', override: true },
+  );
+}
+
 function annotateErrors(client: SmithyClientLike): void {
-  const clientConfig = client.config as { serviceId?: unknown; defaultSigningName?: unknown };
-  const service =
-    typeof clientConfig.serviceId === 'string' && clientConfig.serviceId !== ''
-      ? clientConfig.serviceId
-      : undefined;
+  const clientConfig = client.config as { defaultSigningName?: unknown };
+  const service = serviceIdOf(client);
   // The IAM prefix is the SigV4 signing name (ecr, ecs, sts, ecr-public, eks), not the service id.
   const signingName =
     typeof clientConfig.defaultSigningName === 'string'
       ? clientConfig.defaultSigningName
       : service?.toLowerCase().replace(/\s+/g, '-');
-  const add = client.middlewareStack.add.bind(client.middlewareStack) as unknown as AddInitializeMiddleware;
+  const add = client.middlewareStack.add.bind(client.middlewareStack) as unknown as AddMiddleware;
   add(
     (next, context) => async (args) => {
       try {

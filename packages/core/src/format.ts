@@ -278,6 +278,12 @@ export function isTransientError(err: unknown): boolean {
   return network !== undefined && NETWORK.has(network);
 }
 
+/** Whether AWS refused a call as throttled (a rate limit), by its error code or a 429. */
+export function isThrottlingError(err: unknown): boolean {
+  if (!isError(err) || !isAwsServiceError(err)) return false;
+  return THROTTLING.has(awsErrorCode(err)) || err.$metadata?.httpStatusCode === 429;
+}
+
 /** Every kind of line break a log reader or the runner splits on becomes one space. */
 function oneLine(text: string): string {
   return text.replace(/\s*[\r\n\u0085\u2028\u2029]+\s*/g, ' ').trim();

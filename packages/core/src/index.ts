@@ -6,6 +6,7 @@ export * from './parse.js';
 export * from './image-ref.js';
 export * from './ecr-images.js';
 export * from './aws.js';
+export * from './api-calls.js';
 export * from './format.js';
 export * from './poll.js';
 export * from './runner.js';

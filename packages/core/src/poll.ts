@@ -1,4 +1,4 @@
-// Waiting for AWS to reach a state: a fixed interval, a deadline, an early failure, cancellation.
+// Waiting for AWS to reach a state: a steady pace, a deadline, an early failure, cancellation.
 // The SDK waiters back off exponentially (up to minutes between checks) and turn every API error
 // into a timeout; this loop checks at a steady pace and lets API errors through at once.
 import { setTimeout as delay } from 'node:timers/promises';
@@ -34,8 +34,18 @@ export interface WaitOptions<T> {
    * state that is both failed and settled (a rolled-back deployment is "stable") counts as failed.
    */
   failWhen?: (value: T) => string | undefined;
-  /** Milliseconds between the end of one check and the start of the next. Fixed, never grows. */
+  /**
+   * Milliseconds between the end of one check and the start of the next, and the base of the
+   * back-off after errors. Fixed, never grows.
+   */
   intervalMs: number;
+  /**
+   * The pause after a check that neither finished nor failed, when it depends on what the check
+   * saw (a rollout paced by its phase); default intervalMs.
+   */
+  pace?: (value: T, progress: WaitProgress<T>) => number;
+  /** Milliseconds before the first check (default 0: at once). */
+  firstCheckAfterMs?: number;
   /** Milliseconds from the start after which the wait gives up; a last check runs at the deadline. */
   timeoutMs: number;
   /** Called after every check that neither finished nor failed the wait. */
@@ -101,6 +111,22 @@ export const systemSleep: Sleep = async (ms, signal) => {
   }
 };
 
+/**
+ * A pause that grows with the wait, for states that take as long as they take (an image scan):
+ * a quarter of the time waited so far, at least `intervalMs` and at most `maxMs`, shortened by up
+ * to a fifth at random so that many jobs started together do not call in step. The answer comes
+ * at most a quarter of the wait (and never more than maxMs) after it is there.
+ */
+export function growingPaceMs(
+  elapsedMs: number,
+  intervalMs: number,
+  maxMs: number,
+  random: () => number = Math.random,
+): number {
+  const pause = Math.min(maxMs, Math.max(intervalMs, elapsedMs / 4));
+  return Math.round(pause * (0.8 + 0.2 * random()));
+}
+
 /** The longest back-off between two checks that failed with a retryable error. */
 export const MAX_RETRY_DELAY_MS = 30_000;
 /** A check that starts at (or just before) the deadline still gets this long to answer. */
@@ -131,6 +157,9 @@ export async function waitFor<T>(options: WaitOptions<T>): Promise<WaitResult<T>
   let failures = 0;
   let last: T | undefined;
 
+  if (options.firstCheckAfterMs !== undefined && options.firstCheckAfterMs > 0) {
+    await sleep(Math.min(options.firstCheckAfterMs, options.timeoutMs), signal);
+  }
   for (;;) {
     if (signal.aborted) return { status: 'cancelled', last, attempts, elapsedMs: elapsed() };
     const checkEnd = Math.max(deadline, clock.now() + Math.min(options.intervalMs, LAST_CHECK_MS));
@@ -167,8 +196,10 @@ export async function waitFor<T>(options: WaitOptions<T>): Promise<WaitResult<T>
 
     const remainingMs = deadline - clock.now();
     if (remainingMs <= 0) return { status: 'timeout', last, attempts, elapsedMs: elapsed() };
-    onProgress?.({ value, attempt: attempts, elapsedMs: elapsed(), remainingMs });
-    await sleep(Math.min(options.intervalMs, remainingMs), signal);
+    const progress: WaitProgress<T> = { value, attempt: attempts, elapsedMs: elapsed(), remainingMs };
+    onProgress?.(progress);
+    const pauseMs = options.pace?.(value, progress) ?? options.intervalMs;
+    await sleep(Math.min(Math.max(0, pauseMs), remainingMs), signal);
   }
 }
 

@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { EOL } from 'node:os';
 import * as core from '@actions/core';
+import { apiCallTally, describeApiCalls, type ApiCallTally } from './api-calls.js';
 import { FailureReported } from './errors.js';
 import { formatError } from './format.js';
 import { info } from './log.js';
@@ -243,6 +244,15 @@ export class JobSummary {
   mermaid(source: string): this {
     this.parts.push(`\n\`\`\`mermaid\n${source.replace(/`/g, "'").trimEnd()}\n\`\`\`\n`);
     return this;
+  }
+
+  /**
+   * What the step's AWS calls cost (core's api-calls tally: every request, retries included, and
+   * how many AWS throttled), as a line of its own; nothing when no call was made.
+   */
+  apiCalls(tally: ApiCallTally = apiCallTally()): this {
+    if (tally.total.calls === 0) return this;
+    return this.facts([['AWS calls', describeApiCalls(tally)]]);
   }
 
   /** The HTML that write() appends. */

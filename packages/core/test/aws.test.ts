@@ -1,7 +1,9 @@
+import { jest } from '@jest/globals';
 import { DescribeRepositoriesCommand, ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient, ListClustersCommand } from '@aws-sdk/client-ecs';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { createAwsClient, getAwsCall, resolveRegion, safeEndpoint } from '../src/aws.js';
+import { apiCallTally, describeApiCalls, resetApiCallTally } from '../src/api-calls.js';
+import { createAwsClient, getAwsCall, resolveRegion, safeEndpoint, throttleWaitMs } from '../src/aws.js';
 import { ActionError } from '../src/errors.js';
 import { formatError, isTransientError } from '../src/format.js';
 import { awsError, setEnv, startFakeAws } from './fake-aws-server.js';
@@ -208,6 +210,69 @@ describe('createAwsClient against a local server', () => {
       .catch((e: unknown) => e);
     expect(performance.now() - started).toBeLessThan(3_000);
     expect(isTransientError(err)).toBe(false);
+  });
+
+  test("every request is counted, retries included, and throttling is waited out past the SDK's attempts", async () => {
+    process.env.AWS_ENDPOINT_URL = server.url;
+    resetApiCallTally();
+    // The SDK makes 2 attempts, both throttled; the client waits and sends again: 2 more, then an answer.
+    server.respond(
+      awsError('ThrottlingException', 'Rate exceeded'),
+      awsError('ThrottlingException', 'Rate exceeded'),
+      awsError('ThrottlingException', 'Rate exceeded'),
+      { status: 200, body: { clusterArns: ['arn:aws:ecs:eu-west-3:1:cluster/a'] } },
+    );
+    const ecs = createAwsClient(ECSClient, { action, maxAttempts: 2 });
+    const said: string[] = [];
+    const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      said.push(String(chunk));
+      return true;
+    });
+    const out = await ecs.send(new ListClustersCommand({})).finally(() => write.mockRestore());
+    expect(out.clusterArns).toHaveLength(1);
+    expect(server.requests).toHaveLength(4);
+    expect(apiCallTally()).toEqual({
+      total: { calls: 4, throttled: 3 },
+      byService: { ECS: { calls: 4, throttled: 3 } },
+    });
+    expect(describeApiCalls(apiCallTally())).toBe('4 (ECS 4); 3 throttled by AWS');
+    // The wait is said, naming the call.
+    expect(said.join('\n')).toMatch(
+      /ECS ListClusters failed: ThrottlingException: Rate exceeded[^\n]*; throttling is waited out: sending it again in 1 s/,
+    );
+  }, 20_000);
+
+  test("throttling is waited out only until the call's signal aborts; other errors are not waited out", async () => {
+    process.env.AWS_ENDPOINT_URL = server.url;
+    resetApiCallTally();
+    server.respond(awsError('ThrottlingException', 'Rate exceeded'));
+    const ecs = createAwsClient(ECSClient, { action, maxAttempts: 1 });
+    const started = performance.now();
+    const err = await ecs
+      .send(new ListClustersCommand({}), { abortSignal: AbortSignal.timeout(1500) })
+      .catch((e: unknown) => e);
+    expect(performance.now() - started).toBeLessThan(4_000);
+    // Ended by the signal: throttled still (the SDK's rate limiter may hold the next attempt) or aborted.
+    expect(server.requests.length).toBeGreaterThanOrEqual(1);
+    expect(apiCallTally().total.throttled).toBe(server.requests.length);
+    expect((err as Error).name).toMatch(/^(ThrottlingException|AbortError)$/);
+
+    server.requests.length = 0;
+    server.respond(awsError('AccessDeniedException', 'nope'));
+    await expect(ecs.send(new ListClustersCommand({}))).rejects.toMatchObject({
+      name: 'AccessDeniedException',
+    });
+    expect(server.requests).toHaveLength(1);
+  }, 20_000);
+
+  test.each([
+    [0, 0, 500],
+    [0, 1, 1000],
+    [2, 0, 2000],
+    [2, 1, 4000],
+    [10, 1, 20_000],
+  ])('throttleWaitMs(%i) with random %p: %i ms', (waits, random, expected) => {
+    expect(throttleWaitMs(waits, () => random)).toBe(expected);
   });
 
   test('getAwsCall is undefined for anything else', () => {

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { ActionError } from '../src/errors.js';
 import { isTransientError } from '../src/format.js';
-import { DeadlineExceeded, cancellationSignal, systemSleep, waitFor } from '../src/poll.js';
+import { DeadlineExceeded, cancellationSignal, growingPaceMs, systemSleep, waitFor } from '../src/poll.js';
 import type { Clock, Sleep, WaitOptions, WaitProgress } from '../src/poll.js';
 
 /** Time that moves only when the code under test sleeps or a check takes time. */
@@ -84,6 +84,26 @@ describe('waitFor', () => {
     const time = fakeTime();
     await expect(waitFor(options(time, states))).resolves.toEqual(expected);
     expect(time.sleeps).toEqual(sleeps);
+  });
+
+  test('pace sets each pause from what the check saw; the first check can wait', async () => {
+    const time = fakeTime();
+    const slow: Service = { rolloutState: 'IN_PROGRESS', reason: 'provisioning' };
+    const result = await waitFor(
+      options(time, [slow, slow, pending, completed], {
+        firstCheckAfterMs: 3_000,
+        pace: (s) => (s.reason === 'provisioning' ? 10_000 : 5_000),
+      }),
+    );
+    expect(time.sleeps).toEqual([3_000, 10_000, 10_000, 5_000]);
+    expect(result).toMatchObject({ status: 'done', attempts: 4, elapsedMs: 28_000 });
+  });
+
+  test('a paced pause is still cut to the deadline', async () => {
+    const time = fakeTime();
+    const result = await waitFor(options(time, [pending], { timeoutMs: 15_000, pace: () => 10_000 }));
+    expect(time.sleeps).toEqual([10_000, 5_000]);
+    expect(result).toMatchObject({ status: 'timeout', attempts: 3 });
   });
 
   test('failWhen wins over until for a state that is both', async () => {
@@ -313,6 +333,21 @@ describe('waitFor', () => {
   ])('rejects bad timing %p', async (bad, message) => {
     const time = fakeTime();
     await expect(waitFor(options(time, [pending], bad))).rejects.toThrow(message);
+  });
+});
+
+describe('growingPaceMs', () => {
+  test.each([
+    // [elapsed, pause with no jitter]
+    [0, 5_000],
+    [20_000, 5_000],
+    [40_000, 10_000],
+    [80_000, 20_000],
+    [600_000, 20_000],
+  ])('after %i ms waited: %i ms', (elapsed, expected) => {
+    expect(growingPaceMs(elapsed, 5_000, 20_000, () => 1)).toBe(expected);
+    // jitter only shortens, by a fifth at most
+    expect(growingPaceMs(elapsed, 5_000, 20_000, () => 0)).toBe(expected * 0.8);
   });
 });
 
