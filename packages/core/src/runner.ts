@@ -247,12 +247,12 @@ export class JobSummary {
   }
 
   /**
-   * What the step's AWS calls cost (core's api-calls tally: every request, retries included, and
-   * how many AWS throttled), as a line of its own; nothing when no call was made.
+   * What the step's API calls cost (core's api-calls tally: every request, retries included, and
+   * how many were throttled), as a line of its own; nothing when no call was made.
    */
   apiCalls(tally: ApiCallTally = apiCallTally()): this {
     if (tally.total.calls === 0) return this;
-    return this.facts([['AWS calls', describeApiCalls(tally)]]);
+    return this.facts([['API calls', describeApiCalls(tally)]]);
   }
 
   /** The HTML that write() appends. */

@@ -235,7 +235,7 @@ describe('createAwsClient against a local server', () => {
       total: { calls: 4, throttled: 3 },
       byService: { ECS: { calls: 4, throttled: 3 } },
     });
-    expect(describeApiCalls(apiCallTally())).toBe('4 (ECS 4); 3 throttled by AWS');
+    expect(describeApiCalls(apiCallTally())).toBe('4 (ECS 4); 3 throttled');
     // The wait is said, naming the call.
     expect(said.join('\n')).toMatch(
       /ECS ListClusters failed: ThrottlingException: Rate exceeded[^\n]*; throttling is waited out: sending it again in 1 s/,

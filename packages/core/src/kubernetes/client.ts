@@ -5,6 +5,7 @@
 // call, retries of throttling, 5xx and dropped connections with back-off honouring Retry-After,
 // Status errors as KubernetesApiError, and watches that reconnect from the last resourceVersion
 // and relist on 410 Gone.
+import { countApiCall } from '../api-calls.js';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { IncomingMessage } from 'node:http';
@@ -255,11 +256,13 @@ class HttpKubernetesClient implements KubernetesClient {
       }
       request.on('error', (error: Error & { code?: string }) => {
         clearTimeout(timer);
+        countApiCall('Kubernetes', false);
         if (signal.aborted) return reject(abortReason(signal));
         reject(new NetworkFailure(shown, error));
       });
       request.on('response', (response) => {
         clearTimeout(timer);
+        countApiCall('Kubernetes', response.statusCode === 429);
         if (response.statusCode === 401 && !refreshed) {
           // Once, with a token made anew: the cluster may count the cached one as expired.
           response.resume();

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
+import { countApiCall } from '../api-calls.js';
 import { ActionError } from '../errors.js';
 import { HttpClient, type HttpResponse } from './http.js';
 import { MANIFEST_MEDIA_TYPES } from './types.js';
@@ -309,6 +310,7 @@ export class RegistryClient {
         ...(body !== undefined ? { body } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
       });
+      countApiCall('registry', response.status === 429);
       if (response.status === 401 && attempt === 0 && (await this.answer(response, options.signal))) continue;
       return response;
     }
