@@ -13,7 +13,13 @@ import {
   ListTaskDefinitionsCommand,
   type Service,
 } from '@aws-sdk/client-ecs';
-import { buildImage, defaultNetwork, startLocalAws, type LocalAws } from '@aws-containers/local-aws';
+import {
+  buildImage,
+  defaultNetwork,
+  startLocalAws,
+  type LocalAws,
+  type LocalAwsOptions,
+} from '@aws-containers/local-aws';
 import { passwordFromToken, RegistryClient } from '../../packages/local-aws/test/helpers/registry-client.js';
 import { localAwsEnv, runAction, type ActionRun } from './action-runner.js';
 
@@ -54,8 +60,11 @@ async function describeTaskDefinition(ecs: ECSClient, reference: string) {
   return { taskDefinition: out.taskDefinition!, tags: out.tags ?? [] };
 }
 
-export async function startEcsWorld(timeScale: number): Promise<EcsWorld> {
-  const aws = await startLocalAws({ timeScale });
+export async function startEcsWorld(
+  timeScale: number,
+  options: Omit<LocalAwsOptions, 'timeScale'> = {},
+): Promise<EcsWorld> {
+  const aws = await startLocalAws({ ...options, timeScale });
   // Retries: a kept-alive socket the server has just closed resets the next request now and then.
   const config = { endpoint: aws.endpoint, region: aws.region, credentials: aws.credentials, maxAttempts: 3 };
   const ecs = new ECSClient(config);

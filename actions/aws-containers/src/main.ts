@@ -9,6 +9,7 @@ import {
   InputErrors,
   formatError,
   getGitHubContext,
+  logApiCalls,
   info,
   type RunContext,
 } from '@aws-containers/core';
@@ -76,6 +77,7 @@ export async function main({ signal }: RunContext): Promise<void> {
       if (report.target === 'eks') writeEksOutputs(report.eks);
       else writeDeployOutputs(report.deploy);
     }
-    await buildSummary(report).write();
+    logApiCalls();
+    await buildSummary(report).apiCalls().write();
   }
 }

@@ -9,6 +9,7 @@ import {
   formatError,
   getGitHubContext,
   group,
+  logApiCalls,
   info,
   resolveRegion,
   setOutputs,
@@ -52,7 +53,8 @@ export async function main({ signal }: RunContext): Promise<void> {
     report.error = formatError(signal.aborted ? signal.reason : err);
     throw err;
   } finally {
-    await buildSummary(report).write();
+    logApiCalls();
+    await buildSummary(report).apiCalls().write();
   }
 }
 

@@ -5,7 +5,7 @@ import {
   type DescribeImageScanFindingsCommandOutput,
   type ECRClient,
 } from '@aws-sdk/client-ecr';
-import { ActionError, formatError, isTransientError, waitFor } from '@aws-containers/core';
+import { ActionError, formatError, growingPaceMs, isTransientError, waitFor } from '@aws-containers/core';
 import type { Severity } from './inputs.js';
 
 /** Most severe first: the order of the table and of the gate. */
@@ -111,7 +111,8 @@ export interface ScanTarget {
 }
 
 /**
- * Waits for the scan of an image to complete, polling every `intervalMs`. An image with no scan
+ * Waits for the scan of an image to complete, polling every `intervalMs` at first and less often
+ * as it takes longer (growingPaceMs, at most 4 × intervalMs). An image with no scan
  * (scan on push off) gets one started. Every call carries the wait's signal, which aborts at the
  * deadline, so a DescribeImageScanFindings that never answers cannot hold the step past
  * `timeoutMs`; transient errors (throttling, 5xx, resets, timeouts) are retried with back-off
@@ -168,6 +169,8 @@ export async function waitForScan(
         : undefined;
     },
     intervalMs: options.intervalMs,
+    // Scans take from seconds to minutes: the longer it has taken, the less often it is asked.
+    pace: (_value, { elapsedMs }) => growingPaceMs(elapsedMs, options.intervalMs, 4 * options.intervalMs),
     timeoutMs: options.timeoutMs,
     retryWhen: isTransientError,
     onRetry: ({ error, delayMs }) => options.onRetry?.(formatError(error).split('\n')[0] ?? '', delayMs),

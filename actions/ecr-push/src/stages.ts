@@ -226,12 +226,19 @@ export async function login(
     return result;
   }
   const logins = [registry];
+  // One GetAuthorizationToken per registry per step: a login registry that is the step's own (or
+  // listed twice) uses the token already fetched.
+  // (AWS's registry hosts name their account and region: <account>.dkr.ecr.<region>.amazonaws.com.)
+  const asked = new Set<string>();
   for (const extra of options.loginRegistries) {
+    const region = extra.type === 'public' ? 'us-east-1' : (extra.region ?? options.region);
+    const key = extra.type === 'public' ? ECR_PUBLIC_HOST : `${extra.accountId}.dkr.ecr.${region}.`;
+    if (asked.has(key) || registry.host.startsWith(key)) continue;
+    asked.add(key);
     if (extra.type === 'public') {
       logins.push(await ecrPublicToken(clients.ecrPublic(), ctx.signal));
     } else {
-      const client =
-        extra.region && extra.region !== options.region ? clients.ecrIn(extra.region) : clients.ecr;
+      const client = region !== options.region ? clients.ecrIn(region) : clients.ecr;
       logins.push(await ecrToken(client, [extra.accountId], ctx.signal));
     }
   }

@@ -1,6 +1,8 @@
-// Following one deployment to its end at a fixed pace: DescribeServices (plus the stopped tasks of
-// the deployment) each interval, new service events and newly stopped tasks printed as they happen,
-// the decision left to rollout.ts. Throttling, 5xx and network errors are retried with back-off
+// Following one deployment to its end on a budget: one DescribeServices a check, paced by the
+// rollout's phase (followPaceMs) with jitter, so fifty deploys in one account stay inside its API
+// rate limits; the deployment's stopped tasks are listed only when its counts say one stopped
+// (failedTasks grew, or fewer of its tasks run); new service events and newly stopped tasks printed
+// as they happen (and all of them once at the end), the decision left to rollout.ts. Throttling, 5xx and network errors are retried with back-off
 // until the deadline (the rollout goes on meanwhile); permanent errors (AccessDenied, validation)
 // end the wait at once. A call that never answers is abandoned at the deadline. Each answer is also
 // kept, bounded, as a sample of the timeline the summary draws (deployments and task counts over
@@ -47,7 +49,12 @@ export interface FollowOptions {
   deploymentId: string;
   maxFailedTasks: number;
   previousTaskDefinition: string | undefined;
+  /** The fast pace; a rollout still placing and starting its tasks is checked half as often. */
   intervalMs: number;
+  /** Wait this long before the first check (a deployment just started has nothing to show). */
+  firstCheckAfterMs?: number;
+  /** 0..1, for the jitter of each pause; default Math.random. */
+  random?: () => number;
   timeoutMs: number;
   /** Events older than this are not printed (those from before the deployment began). */
   since: Date;
@@ -71,8 +78,10 @@ export interface FollowOptions {
 /** What following cost and saw, across every follow of one service (the rollout and its rollback). */
 export interface FollowStats {
   describeServicesCalls: number;
-  /** Every ECS call made while following, retries included. */
+  /** Every ECS call made while following (the SDK's own retries are in core's api-calls tally). */
   calls: number;
+  /** ListTasks calls for stopped tasks: made only when the deployment's counts say a task stopped. */
+  listTasksCalls: number;
   /** Checks that failed with a transient error and were tried again. */
   retries: number;
   events: ServiceEvent[];
@@ -86,6 +95,7 @@ export function newFollowStats(): FollowStats {
   return {
     describeServicesCalls: 0,
     calls: 0,
+    listTasksCalls: 0,
     retries: 0,
     events: [],
     stoppedTaskIds: new Set(),
@@ -101,6 +111,7 @@ async function stoppedTasksOf(
   signal?: AbortSignal,
 ): Promise<Task[]> {
   stats.calls++;
+  stats.listTasksCalls++;
   const listed = await ecs.send(
     new ListTasksCommand({ cluster, startedBy: deploymentId, desiredStatus: 'STOPPED' }),
     { abortSignal: signal },
@@ -112,6 +123,54 @@ async function stoppedTasksOf(
     abortSignal: signal,
   });
   return described.tasks ?? [];
+}
+
+/**
+ * The pause after a check. A deployment of ours that is PRIMARY and IN_PROGRESS, with no failed
+ * task and fewer tasks running than desired, is still being placed, pulled and started (tens of
+ * seconds on Fargate) and cannot complete before its tasks run: two intervals, so a failure is
+ * still seen within two. Anything else — its tasks running, a failed task, another deployment
+ * taking over, a rollback — may end at any check: one interval. Jitter only shortens a pause (to
+ * 80–100 %), so the bounds hold and a matrix of jobs started together does not poll in step.
+ */
+export function followPaceMs(
+  service: Service,
+  deploymentId: string,
+  intervalMs: number,
+  random: () => number = Math.random,
+): number {
+  const deployment = service.deployments?.find((d) => d.id === deploymentId);
+  const starting =
+    deployment !== undefined &&
+    deployment.status === 'PRIMARY' &&
+    deployment.rolloutState === 'IN_PROGRESS' &&
+    (deployment.failedTasks ?? 0) === 0 &&
+    (deployment.runningCount ?? 0) < (deployment.desiredCount ?? 0);
+  return Math.round((starting ? 2 : 1) * intervalMs * (0.8 + 0.2 * random()));
+}
+
+/** What the deployment's counts were at the last listing of its stopped tasks. */
+interface StoppedTaskWatch {
+  failedTasks: number;
+  runningCount: number;
+  tasks: Task[];
+}
+
+/**
+ * Whether a task of the deployment may have stopped since the last listing: ECS counted another
+ * failure (or reset the count), or fewer of its tasks run than before. A task that ran and exited
+ * is not counted in failedTasks without health checks, but its running count drops.
+ */
+export function mayHaveStoppedTasks(
+  service: Service,
+  deploymentId: string,
+  watch: Pick<StoppedTaskWatch, 'failedTasks' | 'runningCount'>,
+): boolean {
+  const deployment = service.deployments?.find((d) => d.id === deploymentId);
+  if (!deployment) return false;
+  return (
+    (deployment.failedTasks ?? 0) !== watch.failedTasks || (deployment.runningCount ?? 0) < watch.runningCount
+  );
 }
 
 export async function followDeployment(
@@ -131,6 +190,17 @@ export async function followDeployment(
     status: undefined,
   };
   timeline.follows.push(follow);
+  const random = options.random ?? Math.random;
+  const watch: StoppedTaskWatch = { failedTasks: 0, runningCount: 0, tasks: [] };
+  const decide = (service: Service) =>
+    decideRollout({
+      service,
+      deploymentId: options.deploymentId,
+      stoppedTasks: watch.tasks,
+      maxFailedTasks: options.maxFailedTasks,
+      previousTaskDefinition: options.previousTaskDefinition,
+      circuitBreaker: options.settledOnly ? false : undefined,
+    });
   const result = await waitFor({
     check: async (signal) => {
       stats.describeServicesCalls++;
@@ -152,24 +222,33 @@ export async function followDeployment(
         options.log(`${event.createdAt?.toISOString() ?? ''} ${event.message ?? ''}`);
       }
       for (const event of service.events ?? []) if (event.id) seen.add(event.id);
-      const stoppedTasks = await stoppedTasksOf(ecs, options.cluster, options.deploymentId, stats, signal);
-      for (const task of stoppedTasks) {
-        const id = task.taskArn ?? '';
-        if (stats.stoppedTaskIds.has(id)) continue;
-        stats.stoppedTaskIds.add(id);
-        options.log(describeStoppedTask(task));
-        if (options.taskLogs && isFailedTask(task)) {
-          for (const line of await options.taskLogs(task, signal)) options.log(line);
+      let decision = decide(service);
+      // The stopped tasks are asked for only when something may have stopped: a count moved, a
+      // failure is to be reported (its message lists every failed task), or at the end more tasks
+      // were started than the deployment wants (one stopped with StopTask before it ran moves no
+      // count, and is still said).
+      const ending = decision.status !== 'in-progress';
+      const restarted = startedTaskCount(stats.events) > (decision.deployment?.desiredCount ?? 0);
+      if (
+        mayHaveStoppedTasks(service, options.deploymentId, watch) ||
+        (ending && (decision.status !== 'completed' || restarted))
+      ) {
+        const deployment = service.deployments?.find((d) => d.id === options.deploymentId);
+        watch.tasks = await stoppedTasksOf(ecs, options.cluster, options.deploymentId, stats, signal);
+        watch.failedTasks = deployment?.failedTasks ?? watch.failedTasks;
+        for (const task of watch.tasks) {
+          const id = task.taskArn ?? '';
+          if (stats.stoppedTaskIds.has(id)) continue;
+          stats.stoppedTaskIds.add(id);
+          options.log(describeStoppedTask(task));
+          if (options.taskLogs && isFailedTask(task)) {
+            for (const line of await options.taskLogs(task, signal)) options.log(line);
+          }
         }
+        decision = decide(service);
       }
-      const decision = decideRollout({
-        service,
-        deploymentId: options.deploymentId,
-        stoppedTasks,
-        maxFailedTasks: options.maxFailedTasks,
-        previousTaskDefinition: options.previousTaskDefinition,
-        circuitBreaker: options.settledOnly ? false : undefined,
-      });
+      watch.runningCount =
+        service.deployments?.find((d) => d.id === options.deploymentId)?.runningCount ?? watch.runningCount;
       recordSample(timeline, clock.now(), service);
       last = { decision, service };
       if (decision.status === 'in-progress' && decision.reason !== lastProgress) {
@@ -188,6 +267,8 @@ export async function followDeployment(
       options.log(`${said}; the rollout goes on, checking again in ${Math.round(delayMs / 1000)} s`);
     },
     intervalMs: options.intervalMs,
+    pace: ({ service }) => followPaceMs(service, options.deploymentId, options.intervalMs, random),
+    ...(options.firstCheckAfterMs !== undefined ? { firstCheckAfterMs: options.firstCheckAfterMs } : {}),
     timeoutMs: options.timeoutMs,
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
@@ -212,6 +293,16 @@ export async function followDeployment(
   })();
   follow.status = outcome.status;
   return outcome;
+}
+
+/** How many tasks ECS said it started (`has started 2 tasks: (task a) (task b).`) in these events. */
+export function startedTaskCount(events: readonly ServiceEvent[]): number {
+  let started = 0;
+  for (const event of events) {
+    const said = /\) has started (\d+) tasks?:/.exec(event.message ?? '');
+    if (said) started += Number(said[1]);
+  }
+  return started;
 }
 
 function eventIds(events: readonly ServiceEvent[]): string[] {

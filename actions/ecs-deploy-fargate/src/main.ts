@@ -11,6 +11,7 @@ import {
   fence,
   formatError,
   group,
+  logApiCalls,
   info,
   maskSecret,
   reportPreflight,
@@ -70,7 +71,8 @@ export async function main({ signal }: RunContext): Promise<void> {
       writePreviewOutputs(preview);
       report.preview = { ...preview, mode: previewMode };
     }
-    await buildSummary(report).write();
+    logApiCalls();
+    await buildSummary(report).apiCalls().write();
   }
 }
 

@@ -79,12 +79,20 @@ export interface DeployPlan {
 /** Reads the services and task definitions, renders, and decides; changes nothing. */
 export async function planDeploy(ctx: StageContext, request: PlanRequest): Promise<DeployPlan> {
   const targets = await describeTargets(ctx, request);
-  const base = await baseDefinition(ctx, request.source, targets);
+  // The revision a service runs is both the base to render from and what the plan compares with:
+  // asked for once.
+  const asked = new Map<string, ReturnType<typeof describeTaskDefinition>>();
+  const describe: DescribeTaskDefinition = (reference) => {
+    let answer = asked.get(reference);
+    if (!answer) asked.set(reference, (answer = describeTaskDefinition(ctx, reference)));
+    return answer;
+  };
+  const base = await baseDefinition(describe, request.source, targets);
   const rendered = renderTaskDefinition(base, { ...request.changes, region: request.region });
   const family = rendered.family as string;
-  const latest = await latestRevision(ctx, family);
+  const latest = await latestRevision(describe, family);
   const runningArn = targets.find((t) => t.current?.taskDefinition)?.current?.taskDefinition;
-  const running = runningArn ? (await describeTaskDefinition(ctx, runningArn)).taskDefinition : undefined;
+  const running = runningArn ? (await describe(runningArn)).taskDefinition : undefined;
   const revision = planRevision(rendered, running, latest);
   for (const t of targets) {
     ctx.log(
@@ -137,6 +145,8 @@ async function describeTargets(ctx: StageContext, request: PlanRequest): Promise
   return targets;
 }
 
+type DescribeTaskDefinition = (reference: string) => ReturnType<typeof describeTaskDefinition>;
+
 async function describeTaskDefinition(
   ctx: StageContext,
   reference: string,
@@ -151,13 +161,13 @@ async function describeTaskDefinition(
 
 /** The task definition to render from: the file, a registered family or ARN, or what the service runs. */
 async function baseDefinition(
-  ctx: StageContext,
+  describe: DescribeTaskDefinition,
   source: TaskDefinitionSource,
   targets: DeployTarget[],
 ): Promise<RenderedTaskDefinition> {
   if (source.kind === 'file') return source.definition;
   if (source.kind === 'registered') {
-    const described = await describeTaskDefinition(ctx, source.reference).catch((err: unknown) => {
+    const described = await describe(source.reference).catch((err: unknown) => {
       if (err instanceof Error && err.name === 'ClientException') {
         throw new ActionError(
           `task-definition-family: ECS has no task definition ${source.reference} (${err.message})`,
@@ -177,13 +187,16 @@ async function baseDefinition(
       hint: 'Give task-definition (a file) or task-definition-family',
     });
   }
-  return taskDefinitionFromDocument(await describeTaskDefinition(ctx, running));
+  return taskDefinitionFromDocument(await describe(running));
 }
 
 /** The latest ACTIVE revision of a family, or undefined for a new family. */
-async function latestRevision(ctx: StageContext, family: string): Promise<TaskDefinition | undefined> {
+async function latestRevision(
+  describe: DescribeTaskDefinition,
+  family: string,
+): Promise<TaskDefinition | undefined> {
   try {
-    return (await describeTaskDefinition(ctx, family)).taskDefinition;
+    return (await describe(family)).taskDefinition;
   } catch (err) {
     if (err instanceof Error && err.name === 'ClientException') return undefined;
     throw err;
@@ -346,6 +359,8 @@ export async function deployService(
       maxFailedTasks: request.maxFailedTasks,
       previousTaskDefinition: previous,
       intervalMs: request.intervalMs,
+      // A deployment this step just started has nothing to show yet; one in flight may have.
+      ...(followingInFlight ? {} : { firstCheckAfterMs: request.intervalMs }),
       timeoutMs: request.timeoutMs,
       since,
       knownEventIds,

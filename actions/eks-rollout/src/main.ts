@@ -18,6 +18,7 @@ import {
   fence,
   formatError,
   group,
+  logApiCalls,
   info,
   isKubernetesApiError,
   reportPreflight,
@@ -65,7 +66,8 @@ export async function main({ signal }: RunContext): Promise<void> {
     throw err;
   } finally {
     writeOutputs(report);
-    await buildSummary(report).write();
+    logApiCalls();
+    await buildSummary(report).apiCalls().write();
   }
 }
 
