@@ -234,7 +234,7 @@ function runOurs(aws: LocalAws, service: string, image: string): Promise<RunResu
   ).finally(() => rmSync(dir, { recursive: true, force: true }));
 }
 
-interface BaselineArgs {
+export interface BaselineArgs {
   cluster: string;
   service: string;
   image: string;
@@ -263,7 +263,7 @@ function runBaseline(aws: LocalAws, service: string, image: string, timeoutS: nu
 }
 
 /** The anchor's way: register the new revision, UpdateService, waitUntilServicesStable, then check. */
-async function baselineChild(args: BaselineArgs): Promise<void> {
+export async function baselineChild(args: BaselineArgs): Promise<void> {
   const ecs = new ECSClient({ region: process.env.AWS_REGION ?? 'us-east-1' });
   const described = await ecs.send(
     new DescribeServicesCommand({ cluster: args.cluster, services: [args.service] }),

@@ -11,6 +11,7 @@ const benches: Record<string, () => Promise<void>> = {
   kubernetes: async () => (await import('./kubernetes.js')).kubernetes(),
   'eks-rollout': async () => (await import('./eks-rollout.js')).eksRollout(),
   preflight: async () => (await import('./preflight.js')).preflight(),
+  scale: async () => (await import('./scale.js')).scale(),
 };
 
 const requested = process.argv.slice(2);
