@@ -237,7 +237,8 @@ test('circuit-breaker: on (no rollback by ECS): FAILED is seen at once, then the
 
 test('an API error while following ends the step at once with that error, not at the timeout', async () => {
   await establish('denied', 'rollback');
-  // ListTasks is called only while following (for the stopped tasks of our deployment).
+  // ListTasks is called only while following, once a task of our deployment may have stopped
+  // (its image exits 3): the first time it is asked, it is refused.
   w.aws.faults.arm({
     kind: 'internal-error',
     service: 'ecs',
@@ -247,7 +248,7 @@ test('an API error while following ends the step at once with that error, not at
     message: 'User: arn:aws:iam::000000000000:user/test is not authorized to perform: ecs:ListTasks',
   });
   try {
-    const v2 = await w.push('failures/web', 'denied-v2');
+    const v2 = await w.push('failures/web', 'denied-v2', { 'local-aws.exit-code': '3' });
     const run = await w.deploy({ cluster, service: 'denied', image: v2 });
     expect(run.exitCode).toBe(1);
     expect(run.errors).toHaveLength(1);

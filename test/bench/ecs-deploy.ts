@@ -84,7 +84,7 @@ interface RunResult {
   firstErrorAt: number | undefined;
   stdout: string;
   describeServices: number;
-  /** Every ECS call during the run (ours also lists and describes stopped tasks each poll). */
+  /** Every ECS call during the run. */
   ecsCalls: number;
   moments: Moments;
 }
@@ -489,7 +489,7 @@ export async function ecsDeploy(): Promise<void> {
         `(min ${Math.min(...goodBase.map((r) => r.describeServices))}, max ${Math.max(...goodBase.map((r) => r.describeServices))}) | |`,
     );
     console.log(
-      `| all ECS calls per successful deploy (op log; ours adds ListTasks each poll, the baseline registers and updates too) | ` +
+      `| all ECS calls per successful deploy (op log; ours lists stopped tasks only when a count moves; the baseline registers and updates too) | ` +
         `${median(goodOurs.map((r) => r.ecsCalls))} | ${median(goodBase.map((r) => r.ecsCalls))} | |`,
     );
   } finally {

@@ -1,8 +1,8 @@
 // Following one deployment to its end on a budget: one DescribeServices a check, paced by the
 // rollout's phase (followPaceMs) with jitter, so fifty deploys in one account stay inside its API
 // rate limits; the deployment's stopped tasks are listed only when its counts say one stopped
-// (failedTasks grew, or fewer of its tasks run); new service events and newly stopped tasks printed
-// as they happen (and all of them once at the end), the decision left to rollout.ts. Throttling, 5xx and network errors are retried with back-off
+// (failedTasks moved, fewer of its tasks run, or ECS started a replacement); new service events and
+// newly stopped tasks printed as they happen, the decision left to rollout.ts. Throttling, 5xx and network errors are retried with back-off
 // until the deadline (the rollout goes on meanwhile); permanent errors (AccessDenied, validation)
 // end the wait at once. A call that never answers is abandoned at the deadline. Each answer is also
 // kept, bounded, as a sample of the timeline the summary draws (deployments and task counts over
@@ -153,23 +153,31 @@ export function followPaceMs(
 interface StoppedTaskWatch {
   failedTasks: number;
   runningCount: number;
+  /** Tasks ECS said it started (service events since the deployment began). */
+  startedTasks: number;
   tasks: Task[];
 }
 
 /**
  * Whether a task of the deployment may have stopped since the last listing: ECS counted another
- * failure (or reset the count), or fewer of its tasks run than before. A task that ran and exited
- * is not counted in failedTasks without health checks, but its running count drops.
+ * failure (or reset the count), fewer of its tasks run than before (a task that ran and exited is
+ * not counted in failedTasks without health checks), or ECS started a replacement — more tasks
+ * started than the deployment wants, more than at the last listing. A replacement starts as soon
+ * as a task is stopping, before failedTasks counts it (when it is STOPPED), so a failing rollout
+ * is seen as early as listing stopped tasks at every check would see it.
  */
 export function mayHaveStoppedTasks(
   service: Service,
   deploymentId: string,
-  watch: Pick<StoppedTaskWatch, 'failedTasks' | 'runningCount'>,
+  watch: Pick<StoppedTaskWatch, 'failedTasks' | 'runningCount' | 'startedTasks'>,
+  startedTasks: number,
 ): boolean {
   const deployment = service.deployments?.find((d) => d.id === deploymentId);
   if (!deployment) return false;
   return (
-    (deployment.failedTasks ?? 0) !== watch.failedTasks || (deployment.runningCount ?? 0) < watch.runningCount
+    (deployment.failedTasks ?? 0) !== watch.failedTasks ||
+    (deployment.runningCount ?? 0) < watch.runningCount ||
+    (startedTasks > (deployment.desiredCount ?? 0) && startedTasks > watch.startedTasks)
   );
 }
 
@@ -191,7 +199,7 @@ export async function followDeployment(
   };
   timeline.follows.push(follow);
   const random = options.random ?? Math.random;
-  const watch: StoppedTaskWatch = { failedTasks: 0, runningCount: 0, tasks: [] };
+  const watch: StoppedTaskWatch = { failedTasks: 0, runningCount: 0, startedTasks: 0, tasks: [] };
   const decide = (service: Service) =>
     decideRollout({
       service,
@@ -223,19 +231,15 @@ export async function followDeployment(
       }
       for (const event of service.events ?? []) if (event.id) seen.add(event.id);
       let decision = decide(service);
-      // The stopped tasks are asked for only when something may have stopped: a count moved, a
-      // failure is to be reported (its message lists every failed task), or at the end more tasks
-      // were started than the deployment wants (one stopped with StopTask before it ran moves no
-      // count, and is still said).
-      const ending = decision.status !== 'in-progress';
-      const restarted = startedTaskCount(stats.events) > (decision.deployment?.desiredCount ?? 0);
-      if (
-        mayHaveStoppedTasks(service, options.deploymentId, watch) ||
-        (ending && (decision.status !== 'completed' || restarted))
-      ) {
+      // The stopped tasks are asked for only when something may have stopped (mayHaveStoppedTasks),
+      // and before a failure is reported, so its message lists every failed task.
+      const startedTasks = startedTaskCount(stats.events);
+      const failing = decision.status === 'failed' || decision.status === 'rolled-back';
+      if (mayHaveStoppedTasks(service, options.deploymentId, watch, startedTasks) || failing) {
         const deployment = service.deployments?.find((d) => d.id === options.deploymentId);
         watch.tasks = await stoppedTasksOf(ecs, options.cluster, options.deploymentId, stats, signal);
         watch.failedTasks = deployment?.failedTasks ?? watch.failedTasks;
+        watch.startedTasks = startedTasks;
         for (const task of watch.tasks) {
           const id = task.taskArn ?? '';
           if (stats.stoppedTaskIds.has(id)) continue;

@@ -41,30 +41,34 @@ describe('followPaceMs', () => {
 });
 
 describe('mayHaveStoppedTasks', () => {
+  const seen = (failedTasks: number, runningCount: number, startedTasks = 2) => ({
+    failedTasks,
+    runningCount,
+    startedTasks,
+  });
   test.each([
-    // [what, deployment, last seen, list?]
-    ['nothing changed', { failedTasks: 0, runningCount: 1 }, { failedTasks: 0, runningCount: 1 }, false],
-    ['more running', { failedTasks: 0, runningCount: 2 }, { failedTasks: 0, runningCount: 1 }, false],
-    ['failedTasks grew', { failedTasks: 1, runningCount: 0 }, { failedTasks: 0, runningCount: 0 }, true],
-    ['failedTasks reset', { failedTasks: 0, runningCount: 1 }, { failedTasks: 2, runningCount: 1 }, true],
-    [
-      'a running task went (ran, then exited)',
-      { failedTasks: 0, runningCount: 1 },
-      { failedTasks: 0, runningCount: 2 },
-      true,
-    ],
+    // [what, deployment (desired 2), last listing, tasks started by now, list?]
+    ['nothing changed', { failedTasks: 0, runningCount: 1 }, seen(0, 1), 2, false],
+    ['more running', { failedTasks: 0, runningCount: 2 }, seen(0, 1), 2, false],
+    ['its first tasks started', { failedTasks: 0, runningCount: 0 }, seen(0, 0, 0), 2, false],
+    ['failedTasks grew', { failedTasks: 1, runningCount: 0 }, seen(0, 0), 2, true],
+    ['failedTasks reset', { failedTasks: 0, runningCount: 1 }, seen(2, 1), 2, true],
+    ['a running task went (ran, then exited)', { failedTasks: 0, runningCount: 1 }, seen(0, 2), 2, true],
+    ['a replacement started (a task is stopping)', { failedTasks: 0, runningCount: 0 }, seen(0, 0), 3, true],
+    ['no replacement since the last listing', { failedTasks: 0, runningCount: 0 }, seen(0, 0, 3), 3, false],
     [
       'already failing when first seen (a re-run)',
       { failedTasks: 2, runningCount: 0 },
-      { failedTasks: 0, runningCount: 0 },
+      seen(0, 0, 0),
+      0,
       true,
     ],
-  ] as const)('%s', (_what, ours, watch, expected) => {
-    expect(mayHaveStoppedTasks(service(ours), ID, watch)).toBe(expected);
+  ] as const)('%s', (_what, ours, watch, started, expected) => {
+    expect(mayHaveStoppedTasks(service(ours), ID, watch, started)).toBe(expected);
   });
 
   test('a deployment that is not listed has nothing to list', () => {
-    expect(mayHaveStoppedTasks(service(undefined), ID, { failedTasks: 0, runningCount: 1 })).toBe(false);
+    expect(mayHaveStoppedTasks(service(undefined), ID, seen(0, 1), 5)).toBe(false);
   });
 });
 
