@@ -19,14 +19,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { CreateRepositoryCommand, ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
+import { CreateRepositoryCommand, ECRClient } from '@aws-sdk/client-ecr';
 import { deploymentRolloutStatus, eksToken, inputsEnv, type KubeObject } from '@aws-containers/core';
 import { buildImage, startLocalAws } from '@aws-containers/local-aws';
 import { findByPath } from '@aws-containers/local-kubernetes';
-import { passwordFromToken, RegistryClient } from '../../packages/local-aws/test/helpers/registry-client.js';
 import { pushToMain, repoRoot } from '../helpers/action-runner.js';
 import { median } from './stats.js';
 import { createActiveCluster, grantClusterAccess } from '../helpers/eks.js';
+import { loggedInRegistry } from '../helpers/registry.js';
 
 const SCALE = 20;
 const ROUNDS = 5;
@@ -56,13 +56,8 @@ export async function eksRollout(): Promise<void> {
 
     const ecr = new ECRClient(config);
     await ecr.send(new CreateRepositoryCommand({ repositoryName: 'bench/web' }));
-    const token = await ecr.send(new GetAuthorizationTokenCommand({}));
     ecr.destroy();
-    const registry = new RegistryClient({
-      baseUrl: aws.httpUrl,
-      auth: { user: 'AWS', password: passwordFromToken(token.authorizationData![0]!.authorizationToken!) },
-    });
-    const host = new URL(aws.httpsUrl).host;
+    const { registry, host } = await loggedInRegistry(aws, admin);
     const tags: string[] = [];
     for (let i = 0; i <= ROUNDS; i++) {
       const pushed = await registry.pushImage(

@@ -37,7 +37,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { CreateRepositoryCommand, ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
+import { CreateRepositoryCommand, ECRClient } from '@aws-sdk/client-ecr';
 import {
   CreateClusterCommand,
   CreateServiceCommand,
@@ -53,11 +53,11 @@ import {
   type OpLogEntry,
 } from '@aws-containers/local-aws';
 import { findByPath } from '@aws-containers/local-kubernetes';
-import { passwordFromToken, RegistryClient } from '../../packages/local-aws/test/helpers/registry-client.js';
 import { pushToMain, repoRoot } from '../helpers/action-runner.js';
 import { createActiveCluster, deploymentManifest, grantClusterAccess, kubectlOnEks } from '../helpers/eks.js';
 import { baselineChild, type BaselineArgs } from './ecs-deploy.js';
 import { median } from './stats.js';
+import { loggedInRegistry } from '../helpers/registry.js';
 
 const SCALE = 5;
 /** Children in their start-up phase (spawn → first ::group:: line) at once. */
@@ -638,13 +638,8 @@ async function eksPart(
     maxAttempts: 10,
   });
   await ecr.send(new CreateRepositoryCommand({ repositoryName: 'scale/web' }));
-  const token = await ecr.send(new GetAuthorizationTokenCommand({}));
   ecr.destroy();
-  const registry = new RegistryClient({
-    baseUrl: aws.httpUrl,
-    auth: { user: 'AWS', password: passwordFromToken(token.authorizationData![0]!.authorizationToken!) },
-  });
-  const host = new URL(aws.httpsUrl).host;
+  const { registry, host } = await loggedInRegistry(aws);
   const tags: string[] = [];
   for (const tag of ['v0', 'v1']) {
     const pushed = await registry.pushImage('scale/web', buildImage([{ size: 64 }], { labels: {} }), tag);

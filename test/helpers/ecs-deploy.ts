@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CreateRepositoryCommand, ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
+import { CreateRepositoryCommand, ECRClient } from '@aws-sdk/client-ecr';
 import {
   CreateClusterCommand,
   DescribeServicesCommand,
@@ -20,8 +20,8 @@ import {
   type LocalAws,
   type LocalAwsOptions,
 } from '@aws-containers/local-aws';
-import { passwordFromToken, RegistryClient } from '../../packages/local-aws/test/helpers/registry-client.js';
 import { localAwsEnv, runAction, type ActionRun } from './action-runner.js';
+import { loggedInRegistry } from './registry.js';
 
 /** A subnet of the default network local-aws gives the default account and region (zone a). */
 export const SUBNET = defaultNetwork().subnetIds[0]!;
@@ -69,12 +69,7 @@ export async function startEcsWorld(
   const config = { endpoint: aws.endpoint, region: aws.region, credentials: aws.credentials, maxAttempts: 3 };
   const ecs = new ECSClient(config);
   const ecr = new ECRClient(config);
-  const host = new URL(aws.httpsUrl).host;
-  const token = await ecr.send(new GetAuthorizationTokenCommand({}));
-  const registry = new RegistryClient({
-    baseUrl: aws.httpUrl,
-    auth: { user: 'AWS', password: passwordFromToken(token.authorizationData![0]!.authorizationToken!) },
-  });
+  const { registry, host } = await loggedInRegistry(aws);
   const repositories = new Set<string>();
   const ensureRepository = async (name: string) => {
     if (repositories.has(name)) return;

@@ -18,11 +18,11 @@ import {
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { jest } from '@jest/globals';
 import { isThrottlingError } from '@smithy/core/retry';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ApiThrottle, startLocalAws, type LocalAws, type ThrottleCategory } from '../src/index.js';
 import { ecrClient } from './helpers/clients.js';
-import { AWS_CLI, withCli } from './helpers/ecs-judges.js';
+import { awsCli, withCli } from './helpers/ecs-judges.js';
 
 jest.setTimeout(60_000);
 
@@ -229,29 +229,9 @@ describe("throttle 'aws' on a stepped clock", () => {
   withCli(
     'the AWS CLI v2 sees ThrottlingException (ECS) and Throttling (STS, Query), "Rate exceeded"',
     async () => {
+      // One attempt: the CLI's own retries would hide the refusal.
       const cli = (args: string[]) =>
-        new Promise<{ code: number | null; stderr: string }>((resolve) => {
-          const child = execFile(
-            AWS_CLI,
-            ['--endpoint-url', aws.endpoint, '--output', 'json', ...args],
-            {
-              env: {
-                ...process.env,
-                AWS_ACCESS_KEY_ID: 'test',
-                AWS_SECRET_ACCESS_KEY: 'test',
-                AWS_REGION: 'us-east-1',
-                AWS_DEFAULT_REGION: 'us-east-1',
-                AWS_CONFIG_FILE: '/dev/null',
-                AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-                AWS_EC2_METADATA_DISABLED: 'true',
-                AWS_MAX_ATTEMPTS: '1',
-                AWS_RETRY_MODE: 'standard',
-                AWS_PAGER: '',
-              },
-            },
-            (error, _stdout, stderr) => resolve({ code: error ? (child.exitCode ?? 1) : 0, stderr }),
-          );
-        });
+        awsCli(aws, args, 'us-east-1', { AWS_MAX_ATTEMPTS: '1', AWS_RETRY_MODE: 'standard' });
       // The service-read bucket of the default account is empty (the tests above).
       const ecsRefused = await cli(['ecs', 'describe-services', '--cluster', 'thr', '--services', 'none']);
       expect(ecsRefused.code).not.toBe(0);

@@ -57,13 +57,17 @@ function env(aws: Pick<LocalAws, 'credentials'>, region: string): Record<string,
   };
 }
 
-/** `aws --endpoint-url <local-aws> --output json <args>` in `region`. */
+/** `aws --endpoint-url <local-aws> --output json <args>` in `region`, with `extraEnv` on top. */
 export function awsCli(
   aws: Pick<LocalAws, 'endpoint' | 'credentials'>,
   args: string[],
   region = 'us-east-1',
+  extraEnv: Record<string, string> = {},
 ): Promise<Judged> {
-  return run(AWS_CLI, ['--endpoint-url', aws.endpoint, '--output', 'json', ...args], env(aws, region));
+  return run(AWS_CLI, ['--endpoint-url', aws.endpoint, '--output', 'json', ...args], {
+    ...env(aws, region),
+    ...extraEnv,
+  });
 }
 
 /**
