@@ -164,9 +164,9 @@ function formatAwsError(err: AwsErrorShape): string {
     const attempts = meta.attempts ?? 1;
     return [
       headline,
-      `AWS kept throttling ${call ? `${call.service} ` : ''}calls after ${attempts} attempt${attempts === 1 ? '' : 's'} ` +
-        'with adaptive retry: other jobs or tools in this account and region are probably calling the same API. ' +
-        'Re-run the job, or raise the attempt count.',
+      `AWS kept throttling ${call ? `${call.service} ` : ''}calls (${attempts} attempt${attempts === 1 ? '' : 's'} ` +
+        'with adaptive retry each, waited out until the step had to stop): other jobs or tools in this account and ' +
+        'region are probably calling the same API. Re-run the job later, or ask AWS for a higher quota.',
     ].join('\n');
   }
   if (err.$fault === 'server' || (meta.httpStatusCode !== undefined && meta.httpStatusCode >= 500)) {

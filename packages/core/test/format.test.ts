@@ -91,8 +91,9 @@ describe('formatError without AWS', () => {
     });
     expect(formatError(err)).toBe(
       'AWS request failed: ThrottlingException: Rate exceeded (HTTP 400, request id r-1, after 3 attempts)\n' +
-        'AWS kept throttling calls after 3 attempts with adaptive retry: other jobs or tools in this account ' +
-        'and region are probably calling the same API. Re-run the job, or raise the attempt count.',
+        'AWS kept throttling calls (3 attempts with adaptive retry each, waited out until the step had to stop): ' +
+        'other jobs or tools in this account and region are probably calling the same API. Re-run the job later, ' +
+        'or ask AWS for a higher quota.',
     );
   });
 
@@ -137,6 +138,9 @@ describe('formatError on real SDK errors from a local server', () => {
   async function ecrFailure(response: FakeResponse, maxAttempts = 1): Promise<string> {
     server.respond(response);
     const ecr = createAwsClient(ECRClient, { action, maxAttempts });
+    // Throttling reaches the caller only once the client stops waiting it out (the step's
+    // deadline): without that middleware, the error is the one the caller then gets.
+    ecr.middlewareStack.remove('awsContainersWaitOutThrottling');
     const err = await ecr.send(new DescribeRepositoriesCommand({ repositoryNames: ['x'] })).then(
       () => {
         throw new Error('expected a failure');
@@ -244,8 +248,9 @@ describe('formatError on real SDK errors from a local server', () => {
     const text = await ecrFailure(awsError('ThrottlingException', 'Rate exceeded'), 2);
     expect(text).toBe(
       'ECR DescribeRepositories failed: ThrottlingException: Rate exceeded (HTTP 400, request id req-0001, after 2 attempts)\n' +
-        'AWS kept throttling ECR calls after 2 attempts with adaptive retry: other jobs or tools in this account ' +
-        'and region are probably calling the same API. Re-run the job, or raise the attempt count.',
+        'AWS kept throttling ECR calls (2 attempts with adaptive retry each, waited out until the step had to stop): ' +
+        'other jobs or tools in this account and region are probably calling the same API. Re-run the job later, ' +
+        'or ask AWS for a higher quota.',
     );
   }, 20_000);
 

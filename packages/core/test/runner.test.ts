@@ -205,7 +205,7 @@ describe('run() in a real process', () => {
       'aws',
       {},
       '::error::AWS request failed: ThrottlingException: Rate exceeded (HTTP 400, request id r-9, after 5 attempts)%0A' +
-        'AWS kept throttling calls after 5 attempts',
+        'AWS kept throttling calls (5 attempts with adaptive retry each',
     ],
     ['stray', {}, '::error::stray rejection'],
     ['post-fail', { STATE_isPost: 'true' }, '::error::Cleanup failed.'],
