@@ -178,6 +178,8 @@ function serviceIdOf(client: SmithyClientLike): string | undefined {
 
 /** How long throttled calls are waited out at most, when the call carries no signal to end it. */
 export const THROTTLE_PATIENCE_MS = 15 * 60_000;
+/** The middleware that waits throttling out; a caller that wants the SDK's own error removes it. */
+export const WAIT_OUT_THROTTLING_MIDDLEWARE = 'awsContainersWaitOutThrottling';
 /** The longest single wait before a throttled call is sent again. */
 const MAX_THROTTLE_WAIT_MS = 20_000;
 
@@ -229,7 +231,7 @@ function countAndWaitOutThrottling(client: SmithyClientLike): void {
         }
       }
     },
-    { step: 'initialize', name: 'awsContainersWaitOutThrottling', priority: 'high', override: true },
+    { step: 'initialize', name: WAIT_OUT_THROTTLING_MIDDLEWARE, priority: 'high', override: true },
   );
 }
 

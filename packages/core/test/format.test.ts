@@ -1,6 +1,6 @@
 import { DescribeRepositoriesCommand, ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
-import { createAwsClient } from '../src/aws.js';
+import { createAwsClient, WAIT_OUT_THROTTLING_MIDDLEWARE } from '../src/aws.js';
 import { ActionError, InputError, InputErrors } from '../src/errors.js';
 import { awsMessage, formatError, isTransientError } from '../src/format.js';
 import { NetworkError } from '../src/registry/http.js';
@@ -140,7 +140,7 @@ describe('formatError on real SDK errors from a local server', () => {
     const ecr = createAwsClient(ECRClient, { action, maxAttempts });
     // Throttling reaches the caller only once the client stops waiting it out (the step's
     // deadline): without that middleware, the error is the one the caller then gets.
-    ecr.middlewareStack.remove('awsContainersWaitOutThrottling');
+    ecr.middlewareStack.remove(WAIT_OUT_THROTTLING_MIDDLEWARE);
     const err = await ecr.send(new DescribeRepositoriesCommand({ repositoryNames: ['x'] })).then(
       () => {
         throw new Error('expected a failure');
